@@ -1,0 +1,138 @@
+//! The engine's error type.
+//!
+//! Messages follow one style: lower-case start, identifiers in backticks, what was expected and
+//! what was found, and a suggestion where one is obvious.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, with the context a caller needs to act on it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The manifest could not be parsed or failed validation. Holds every problem found, not just
+    /// the first.
+    #[error("invalid manifest {origin}:\n{}", issue_lines(.issues))]
+    InvalidManifest {
+        /// Where the manifest came from (a path in backticks, or `(inline)`).
+        origin: String,
+        /// Every problem found, each with the path of the offending field.
+        issues: Vec<ManifestIssue>,
+    },
+    /// A file could not be read or written.
+    #[error("cannot access `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A node failed while the pipeline was running (or while it was being created).
+    #[error("node `{node_id}` (`{node_type}`) failed: {cause}")]
+    Node {
+        /// The node's manifest id.
+        node_id: String,
+        /// The node's type.
+        node_type: String,
+        /// What went wrong.
+        #[source]
+        cause: NodeError,
+    },
+    /// A value could not be built or converted (bad input data, a value JSON cannot carry, ...).
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
+    /// Input was sent to a session that has already finished or been closed.
+    #[error("the pipeline session is closed")]
+    SessionClosed,
+}
+
+impl Error {
+    /// An [`Error::InvalidValue`].
+    pub fn invalid_value(message: impl Into<String>) -> Self {
+        Error::InvalidValue(message.into())
+    }
+
+    /// The manifest problems, if this is an [`Error::InvalidManifest`].
+    pub fn manifest_issues(&self) -> &[ManifestIssue] {
+        match self {
+            Error::InvalidManifest { issues, .. } => issues,
+            _ => &[],
+        }
+    }
+}
+
+fn issue_lines(issues: &[ManifestIssue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One problem in a manifest: the path of the offending field (`nodes[1].params.operand`) and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestIssue {
+    /// Dotted path to the field, e.g. `nodes[1].params.operand`; empty for the whole document.
+    pub path: String,
+    /// What is wrong, what was expected and, where obvious, how to fix it.
+    pub message: String,
+}
+
+impl ManifestIssue {
+    /// A new issue.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ManifestIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Why a node failed. Node implementations return this; the executor wraps it in
+/// [`Error::Node`] with the node's id and type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The node received a value it cannot process (wrong type, wrong shape, ...).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The node could not produce a result for a valid kind of input (division by zero, ...).
+    #[error("{0}")]
+    Failed(String),
+    /// The node's parameters were accepted by validation but the node refused them.
+    #[error("{0}")]
+    InvalidParams(String),
+    /// The node panicked; the panic was caught and the run stopped.
+    #[error("the node panicked: {0}")]
+    Panicked(String),
+    /// Any other error from a node implementation.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl NodeError {
+    /// A [`NodeError::InvalidInput`].
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        NodeError::InvalidInput(message.into())
+    }
+
+    /// A [`NodeError::Failed`].
+    pub fn failed(message: impl Into<String>) -> Self {
+        NodeError::Failed(message.into())
+    }
+}

@@ -1,0 +1,273 @@
+//! A running pipeline: send inputs, receive outputs as soon as they are produced, close to flush.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::metrics::{MetricsCell, NodeMetrics};
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// State shared by a session and all its tasks.
+pub(crate) struct Shared {
+    cancelled: AtomicBool,
+    error: Mutex<Option<Error>>,
+    tasks: Mutex<Vec<AbortHandle>>,
+    metrics: Option<Vec<MetricsCell>>,
+    names: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl Shared {
+    pub fn new(names: Vec<(Arc<str>, Arc<str>)>, metrics: bool) -> Self {
+        Self {
+            cancelled: AtomicBool::new(false),
+            error: Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
+            metrics: metrics.then(|| names.iter().map(|_| MetricsCell::default()).collect()),
+            names,
+        }
+    }
+
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics.is_some()
+    }
+
+    pub fn record(&self, node: usize, inputs: u64, outputs: usize, elapsed: Duration) {
+        if let Some(cell) = self.metrics.as_ref().and_then(|m| m.get(node)) {
+            cell.record(inputs, outputs, elapsed);
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    pub fn add_task(&self, handle: AbortHandle) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.is_cancelled() {
+            handle.abort();
+        }
+        tasks.push(handle);
+    }
+
+    /// Records the first error and stops every task of the run.
+    pub fn fail(&self, err: Error) {
+        {
+            let mut slot = self.error.lock().unwrap_or_else(PoisonError::into_inner);
+            if slot.is_none() && !self.is_cancelled() {
+                tracing::debug!(error = %err, "pipeline run failed");
+                *slot = Some(err);
+            }
+        }
+        self.cancel();
+    }
+
+    /// Stops every task. Outputs not yet received are dropped.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        for task in self.tasks.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            task.abort();
+        }
+    }
+
+    fn take_error(&self) -> Option<Error> {
+        self.error.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn metrics(&self) -> Option<Vec<NodeMetrics>> {
+        self.metrics.as_ref().map(|cells| {
+            cells
+                .iter()
+                .zip(&self.names)
+                .map(|(cell, (id, ty))| cell.snapshot(Arc::clone(id), Arc::clone(ty)))
+                .collect()
+        })
+    }
+}
+
+/// Stops the session's tasks when the last half of the session is dropped.
+pub(crate) struct TaskGuard(pub Arc<Shared>);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// One pipeline output: which sink node produced it, and the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Id of the sink node that emitted the value.
+    pub node_id: Arc<str>,
+    /// The value.
+    pub value: Value,
+}
+
+/// A running pipeline (see [`crate::Pipeline::start`]).
+///
+/// ```
+/// # use remotemedia_core::*;
+/// # fn registry() -> Registry {
+/// #     let mut r = Registry::new();
+/// #     r.register(NodeDescriptor::new("PassThroughNode"), |_: &Params| {
+/// #         struct P; impl Node for P { fn process(&mut self, v: Value, o: &mut Outputs) -> Result<(), NodeError> { o.emit(v); Ok(()) } }
+/// #         Ok(NodeInstance::sync(P))
+/// #     }).unwrap();
+/// #     r
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> remotemedia_core::Result<()> {
+/// let manifest = Manifest::parse(r#"{"version":"v1","nodes":[{"id":"a","node_type":"PassThroughNode"}]}"#)?;
+/// let pipeline = Pipeline::new(&manifest, &registry())?;
+/// let mut session = pipeline.start()?;
+/// session.send(Value::Int(1)).await?;
+/// // The output is available before the input is closed.
+/// assert_eq!(session.recv().await?.map(|o| o.value), Some(Value::Int(1)));
+/// session.close_input();
+/// assert_eq!(session.recv().await?, None);
+/// # Ok(()) }
+/// ```
+pub struct Session {
+    input: SessionInput,
+    output: SessionOutput,
+}
+
+/// The sending half of a [`Session`].
+pub struct SessionInput {
+    roots: Option<Vec<mpsc::Sender<Value>>>,
+    shared: Arc<Shared>,
+    _guard: Arc<TaskGuard>,
+}
+
+/// The receiving half of a [`Session`].
+pub struct SessionOutput {
+    rx: mpsc::Receiver<(usize, Value)>,
+    sink_ids: Arc<[Arc<str>]>,
+    shared: Arc<Shared>,
+    done: bool,
+    _guard: Arc<TaskGuard>,
+}
+
+impl Session {
+    pub(crate) fn new(
+        roots: Vec<mpsc::Sender<Value>>,
+        rx: mpsc::Receiver<(usize, Value)>,
+        sink_ids: Arc<[Arc<str>]>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        let guard = Arc::new(TaskGuard(Arc::clone(&shared)));
+        Self {
+            input: SessionInput {
+                roots: Some(roots),
+                shared: Arc::clone(&shared),
+                _guard: Arc::clone(&guard),
+            },
+            output: SessionOutput {
+                rx,
+                sink_ids,
+                shared,
+                done: false,
+                _guard: guard,
+            },
+        }
+    }
+
+    /// Sends one input to every root node; waits while the pipeline is full (backpressure).
+    pub async fn send(&self, value: Value) -> Result<()> {
+        self.input.send(value).await
+    }
+
+    /// Ends the input stream: nodes flush, and [`Session::recv`] returns `None` once every output
+    /// has been received.
+    pub fn close_input(&mut self) {
+        self.input.close();
+    }
+
+    /// The next output, as soon as one is produced. `Ok(None)` when the run has finished. When a
+    /// node fails, its error is returned once (outputs not yet received are dropped: a failed
+    /// run never looks like a complete one), then `Ok(None)`.
+    pub async fn recv(&mut self) -> Result<Option<Output>> {
+        self.output.recv().await
+    }
+
+    /// Closes the input and collects every remaining output.
+    pub async fn finish(mut self) -> Result<Vec<Output>> {
+        self.close_input();
+        let mut out = Vec::new();
+        while let Some(o) = self.recv().await? {
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    /// Stops the run now; remaining outputs are dropped. Dropping the session does the same.
+    pub fn cancel(&self) {
+        self.input.shared.cancel();
+    }
+
+    /// Current per-node metrics, if enabled with [`crate::RunOptions::metrics`].
+    pub fn metrics(&self) -> Option<Vec<NodeMetrics>> {
+        self.input.shared.metrics()
+    }
+
+    /// Splits into a sending and a receiving half, to use from two tasks.
+    pub fn into_split(self) -> (SessionInput, SessionOutput) {
+        (self.input, self.output)
+    }
+}
+
+impl SessionInput {
+    /// See [`Session::send`].
+    pub async fn send(&self, value: Value) -> Result<()> {
+        let roots = self.roots.as_ref().ok_or(Error::SessionClosed)?;
+        if self.shared.is_cancelled() {
+            return Err(Error::SessionClosed);
+        }
+        if let Some((last, rest)) = roots.split_last() {
+            for tx in rest {
+                tx.send(value.clone()).await.map_err(|_| Error::SessionClosed)?;
+            }
+            last.send(value).await.map_err(|_| Error::SessionClosed)?;
+        }
+        Ok(())
+    }
+
+    /// See [`Session::close_input`].
+    pub fn close(&mut self) {
+        self.roots = None;
+    }
+}
+
+impl SessionOutput {
+    /// See [`Session::recv`].
+    pub async fn recv(&mut self) -> Result<Option<Output>> {
+        Ok(self.recv_indexed().await?.map(|(sink, value)| Output {
+            node_id: Arc::clone(&self.sink_ids[sink]),
+            value,
+        }))
+    }
+
+    /// Like `recv`, with the sink's index (position among the sinks, in manifest order).
+    pub(crate) async fn recv_indexed(&mut self) -> Result<Option<(usize, Value)>> {
+        if self.done {
+            return Ok(None);
+        }
+        // A failed or cancelled run aborts its tasks, which closes this channel.
+        let item = self.rx.recv().await.filter(|_| !self.shared.is_cancelled());
+        if item.is_none() {
+            self.done = true;
+            if let Some(err) = self.shared.take_error() {
+                return Err(err);
+            }
+        }
+        Ok(item)
+    }
+
+    /// See [`Session::metrics`].
+    pub fn metrics(&self) -> Option<Vec<NodeMetrics>> {
+        self.shared.metrics()
+    }
+}

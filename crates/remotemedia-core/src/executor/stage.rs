@@ -1,0 +1,189 @@
+//! One stage = one tokio task running a fused chain of synchronous nodes, or one async node.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::FutureExt as _;
+use tokio::sync::mpsc;
+
+use super::session::Shared;
+use crate::error::{Error, NodeError};
+use crate::node::{NodeInstance, Outputs};
+use crate::value::Value;
+
+/// A node inside a running stage.
+pub(crate) struct StageNode {
+    pub index: usize,
+    pub id: Arc<str>,
+    pub node_type: Arc<str>,
+    pub instance: NodeInstance,
+    pub buf: Outputs,
+}
+
+/// What a stage sends its outputs to.
+pub(crate) struct StageOutputs {
+    /// Input channels of downstream stages.
+    pub downstream: Vec<mpsc::Sender<Value>>,
+    /// The session's output channel, with this stage's sink index, if its last node is a sink.
+    pub sink: Option<(usize, mpsc::Sender<(usize, Value)>)>,
+}
+
+pub(crate) struct Stage {
+    pub nodes: Vec<StageNode>,
+    pub input: mpsc::Receiver<Value>,
+    pub outputs: StageOutputs,
+    pub shared: Arc<Shared>,
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_string())
+}
+
+impl StageNode {
+    fn wrap(&self, cause: NodeError) -> Error {
+        Error::Node {
+            node_id: self.id.to_string(),
+            node_type: self.node_type.to_string(),
+            cause,
+        }
+    }
+
+    /// Calls `process` (or `flush` when `input` is `None`), catching panics and recording metrics.
+    async fn call(&mut self, input: Option<Value>, shared: &Shared) -> Result<(), Error> {
+        let start = shared.metrics_enabled().then(Instant::now);
+        let consumed = u64::from(input.is_some());
+        let buf = &mut self.buf;
+        let result = match &mut self.instance {
+            NodeInstance::Sync(node) => std::panic::catch_unwind(AssertUnwindSafe(|| match input {
+                Some(v) => node.process(v, buf),
+                None => node.flush(buf),
+            })),
+            NodeInstance::Async(node) => {
+                let fut = match input {
+                    Some(v) => node.process(v, buf),
+                    None => node.flush(buf),
+                };
+                AssertUnwindSafe(fut).catch_unwind().await
+            }
+        };
+        if let Some(start) = start {
+            shared.record(self.index, consumed, self.buf.len(), start.elapsed());
+        }
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(cause)) => Err(self.wrap(cause)),
+            Err(panic) => Err(self.wrap(NodeError::Panicked(panic_message(panic)))),
+        }
+    }
+
+    fn call_sync(&mut self, input: Option<Value>, shared: &Shared) -> Result<(), Error> {
+        // Synchronous nodes never await, so the future is ready on first poll.
+        match self.call(input, shared).now_or_never() {
+            Some(result) => result,
+            None => Err(self.wrap(NodeError::failed("a synchronous node did not complete"))),
+        }
+    }
+}
+
+/// Pushes `value` through a fused chain of synchronous nodes, depth first (so order is kept along
+/// the path), appending what leaves the chain to `out`.
+fn push_sync(
+    nodes: &mut [StageNode],
+    value: Value,
+    out: &mut Vec<Value>,
+    shared: &Shared,
+) -> Result<(), Error> {
+    let Some((first, rest)) = nodes.split_first_mut() else {
+        out.push(value);
+        return Ok(());
+    };
+    first.call_sync(Some(value), shared)?;
+    drain_into(first, rest, out, shared)
+}
+
+fn drain_into(
+    node: &mut StageNode,
+    rest: &mut [StageNode],
+    out: &mut Vec<Value>,
+    shared: &Shared,
+) -> Result<(), Error> {
+    if rest.is_empty() {
+        out.extend(node.buf.drain());
+        return Ok(());
+    }
+    let mut pending = std::mem::take(&mut node.buf);
+    let result = pending.drain().try_for_each(|v| push_sync(rest, v, out, shared));
+    node.buf = pending;
+    result
+}
+
+impl Stage {
+    pub async fn run(mut self) {
+        let shared = Arc::clone(&self.shared);
+        if let Err(err) = self.run_inner().await {
+            shared.fail(err);
+        }
+    }
+
+    async fn run_inner(&mut self) -> Result<(), Error> {
+        let shared = Arc::clone(&self.shared);
+        let mut produced = Vec::new();
+        let is_async = self.nodes.len() == 1 && !self.nodes[0].instance.is_sync();
+        while let Some(value) = self.input.recv().await {
+            if is_async {
+                let node = &mut self.nodes[0];
+                node.call(Some(value), &shared).await?;
+                produced.extend(node.buf.drain());
+            } else {
+                push_sync(&mut self.nodes, value, &mut produced, &shared)?;
+            }
+            if !self.deliver(&mut produced).await {
+                return Ok(());
+            }
+        }
+        // End of stream: flush each node in order, passing its outputs through the rest of the chain.
+        if shared.is_cancelled() {
+            return Ok(());
+        }
+        for k in 0..self.nodes.len() {
+            let (head, rest) = self.nodes.split_at_mut(k + 1);
+            let node = &mut head[k];
+            node.call(None, &shared).await?;
+            drain_into(node, rest, &mut produced, &shared)?;
+            if !self.deliver(&mut produced).await {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends every produced value downstream (sharing, never copying, on fan-out). Returns false
+    /// when the run is over (a consumer is gone or another node failed).
+    async fn deliver(&mut self, produced: &mut Vec<Value>) -> bool {
+        if produced.is_empty() {
+            return true;
+        }
+        if self.shared.is_cancelled() {
+            return false;
+        }
+        let StageOutputs { downstream, sink } = &self.outputs;
+        for value in produced.drain(..) {
+            for tx in downstream {
+                if tx.send(value.clone()).await.is_err() {
+                    return false;
+                }
+            }
+            if let Some((index, tx)) = sink {
+                if tx.send((*index, value)).await.is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,199 @@
+//! Manifest v1: the JSON/YAML description of a pipeline.
+//!
+//! ```json
+//! {
+//!   "version": "v1",
+//!   "metadata": {"name": "add-five", "description": "optional", "created_at": "optional"},
+//!   "nodes": [
+//!     {"id": "src", "node_type": "PassThroughNode"},
+//!     {"id": "calc", "node_type": "CalculatorNode", "params": {"operation": "add", "operand": 5},
+//!      "runtime_hint": "auto"}
+//!   ],
+//!   "connections": [{"from": "src", "to": "calc"}]
+//! }
+//! ```
+//!
+//! Unknown top-level fields are ignored (so newer writers stay readable); unknown fields inside a
+//! node or a connection are errors, because there they are almost always typos. If `connections`
+//! is absent, the nodes form a linear chain in the order they are listed; an explicit empty list
+//! means no connections.
+//!
+//! Loading happens in two steps, each reporting every problem it finds with the path of the
+//! offending field: [`Manifest::parse`] checks the document's structure, and
+//! [`crate::Pipeline::new`] checks it against a [`crate::Registry`] (node types, params, graph).
+
+mod schema;
+mod structure;
+pub(crate) mod validate;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ManifestIssue, Result};
+
+pub use schema::manifest_schema;
+
+/// The only manifest version this engine reads.
+pub const MANIFEST_VERSION: &str = "v1";
+
+/// A parsed (structurally valid) manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `"v1"`.
+    pub version: String,
+    /// Descriptive metadata.
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// The nodes, in declaration order.
+    pub nodes: Vec<NodeSpec>,
+    /// Directed edges between nodes.
+    #[serde(default)]
+    pub connections: Vec<Connection>,
+}
+
+/// Descriptive metadata; none of it affects execution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The pipeline's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When the manifest was written (free text, usually ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// One node of a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeSpec {
+    /// Unique id, made of letters, digits, `_` and `-`.
+    pub id: String,
+    /// Registered node type (or alias).
+    pub node_type: String,
+    /// Constructor parameters.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Which implementation to prefer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_hint: Option<RuntimeHint>,
+}
+
+/// Which implementation of a node to prefer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeHint {
+    /// Let the runtime choose (native when there is one).
+    #[default]
+    Auto,
+    /// The native Rust implementation.
+    Rust,
+    /// The Python implementation.
+    Python,
+}
+
+impl RuntimeHint {
+    /// Every hint, as written in manifests.
+    pub const NAMES: [&'static str; 3] = ["auto", "rust", "python"];
+
+    /// Parses a manifest value.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(RuntimeHint::Auto),
+            "rust" => Some(RuntimeHint::Rust),
+            "python" => Some(RuntimeHint::Python),
+            _ => None,
+        }
+    }
+}
+
+/// A directed edge: every output of `from` becomes an input of `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Upstream node id.
+    pub from: String,
+    /// Downstream node id.
+    pub to: String,
+}
+
+/// Manifest text formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+impl Manifest {
+    /// Parses manifest text, choosing JSON when it starts with `{` and YAML otherwise.
+    pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_as(text, detect_format(text), "(inline)")
+    }
+
+    /// Parses manifest text in the given format; `origin` names it in error messages.
+    pub fn parse_as(text: &str, format: Format, origin: &str) -> Result<Self> {
+        let doc = match format {
+            Format::Json => serde_json::from_str::<serde_json::Value>(text).map_err(|e| {
+                ManifestIssue::new(
+                    "",
+                    format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
+                )
+            }),
+            Format::Yaml => serde_norway::from_str::<serde_json::Value>(text)
+                .map_err(|e| ManifestIssue::new("", format!("invalid YAML: {e}"))),
+        };
+        let doc = doc.map_err(|issue| Error::InvalidManifest {
+            origin: origin.to_string(),
+            issues: vec![issue],
+        })?;
+        Self::from_json_value(doc, origin)
+    }
+
+    /// Checks the structure of an already-parsed document.
+    pub fn from_json_value(doc: serde_json::Value, origin: &str) -> Result<Self> {
+        structure::parse(doc).map_err(|issues| Error::InvalidManifest {
+            origin: origin.to_string(),
+            issues,
+        })
+    }
+
+    /// Reads and parses a manifest file (`.yaml`/`.yml` as YAML, `.json` as JSON, anything else
+    /// by its first character).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => Format::Yaml,
+            Some("json") => Format::Json,
+            _ => detect_format(&text),
+        };
+        Self::parse_as(&text, format, &format!("`{}`", path.display()))
+    }
+
+    /// The manifest as compact JSON text.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn detect_format(text: &str) -> Format {
+    if text.trim_start().starts_with('{') {
+        Format::Json
+    } else {
+        Format::Yaml
+    }
+}
+
+impl std::str::FromStr for Manifest {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}

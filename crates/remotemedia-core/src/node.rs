@@ -1,0 +1,116 @@
+//! The node interface: what a pipeline step implements.
+//!
+//! A node consumes one input at a time and emits zero or more outputs for it (zero filters the
+//! input out, several expand it). It may keep state between inputs, and may emit more outputs at
+//! the end of the stream from [`Node::flush`]. Most nodes are synchronous ([`Node`]) and cheap:
+//! the executor can fuse a chain of them into one task. Nodes that wait on something (another
+//! thread, a timer, I/O) implement [`AsyncNode`] instead and always get a task of their own, so
+//! they never block a tokio worker thread.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::error::NodeError;
+use crate::value::Value;
+
+/// The outputs a node emits for one input (or for its flush).
+#[derive(Debug, Default)]
+pub struct Outputs {
+    items: Vec<Value>,
+}
+
+impl Outputs {
+    /// Emits one output.
+    pub fn emit(&mut self, value: impl Into<Value>) {
+        self.items.push(value.into());
+    }
+
+    /// How many outputs are waiting.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing was emitted.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, Value> {
+        self.items.drain(..)
+    }
+}
+
+/// A synchronous node. Implement this for anything that computes without waiting.
+///
+/// ```
+/// use remotemedia_core::{Node, NodeError, Outputs, Value};
+///
+/// /// Emits every input twice.
+/// struct Twice;
+///
+/// impl Node for Twice {
+///     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+///         out.emit(input.clone());
+///         out.emit(input);
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Node: Send + 'static {
+    /// Handles one input, emitting zero or more outputs.
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError>;
+
+    /// Called once when the input stream ends, to emit whatever the node still holds.
+    fn flush(&mut self, _out: &mut Outputs) -> Result<(), NodeError> {
+        Ok(())
+    }
+}
+
+/// A boxed, sendable future, as returned by [`AsyncNode`] methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An asynchronous node: one that waits (on another thread, a timer, I/O) while it works.
+pub trait AsyncNode: Send + 'static {
+    /// Handles one input, emitting zero or more outputs.
+    fn process<'a>(&'a mut self, input: Value, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>>;
+
+    /// Called once when the input stream ends.
+    fn flush<'a>(&'a mut self, _out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A created node, ready to run.
+pub enum NodeInstance {
+    /// A synchronous node (may be fused with its neighbours).
+    Sync(Box<dyn Node>),
+    /// An asynchronous node (always runs in its own task).
+    Async(Box<dyn AsyncNode>),
+}
+
+impl NodeInstance {
+    /// Wraps a synchronous node.
+    pub fn sync(node: impl Node) -> Self {
+        NodeInstance::Sync(Box::new(node))
+    }
+
+    /// Wraps an asynchronous node.
+    pub fn new_async(node: impl AsyncNode) -> Self {
+        NodeInstance::Async(Box::new(node))
+    }
+
+    /// Whether the executor may fuse this node with its neighbours.
+    pub fn is_sync(&self) -> bool {
+        matches!(self, NodeInstance::Sync(_))
+    }
+}
+
+impl std::fmt::Debug for NodeInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_sync() {
+            "NodeInstance::Sync"
+        } else {
+            "NodeInstance::Async"
+        })
+    }
+}

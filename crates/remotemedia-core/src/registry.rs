@@ -1,0 +1,208 @@
+//! The node registry: which node types exist, their parameters, and how to create them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::json;
+
+use crate::error::{Error, NodeError, Result};
+use crate::node::NodeInstance;
+use crate::params::{ParamSpec, Params};
+
+/// What a node type is: its name, aliases, description and parameter schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeDescriptor {
+    /// The canonical `node_type`.
+    pub node_type: String,
+    /// Other names accepted for it in manifests.
+    pub aliases: Vec<String>,
+    /// One line for humans.
+    pub description: String,
+    /// Declared parameters, in display order.
+    pub params: Vec<ParamSpec>,
+}
+
+impl NodeDescriptor {
+    /// A node type with no parameters yet.
+    pub fn new(node_type: &str) -> Self {
+        Self {
+            node_type: node_type.to_string(),
+            aliases: Vec::new(),
+            description: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds an alias.
+    pub fn alias(mut self, alias: &str) -> Self {
+        self.aliases.push(alias.to_string());
+        self
+    }
+
+    /// Sets the description.
+    pub fn describe(mut self, text: &str) -> Self {
+        self.description = text.to_string();
+        self
+    }
+
+    /// Declares a parameter.
+    pub fn param(mut self, spec: ParamSpec) -> Self {
+        self.params.push(spec);
+        self
+    }
+
+    /// The declared parameter named `name`.
+    pub fn find_param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// This node type as JSON, as `remotemedia-runtime nodes --json` prints it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let params: serde_json::Map<String, serde_json::Value> = self
+            .params
+            .iter()
+            .map(|p| {
+                let mut entry = serde_json::Map::new();
+                entry.insert("type".into(), json!(p.kind.type_name()));
+                entry.insert("required".into(), json!(p.required));
+                entry.insert(
+                    "default".into(),
+                    p.default
+                        .as_ref()
+                        .and_then(|d| d.to_json().ok())
+                        .unwrap_or(serde_json::Value::Null),
+                );
+                if let crate::params::ParamKind::Choice(c) = &p.kind {
+                    entry.insert("choices".into(), json!(c));
+                }
+                if let Some(m) = p.min {
+                    entry.insert("min".into(), json!(m));
+                }
+                if let Some(m) = p.max {
+                    entry.insert("max".into(), json!(m));
+                }
+                entry.insert("description".into(), json!(p.description));
+                (p.name.clone(), serde_json::Value::Object(entry))
+            })
+            .collect();
+        json!({
+            "node_type": self.node_type,
+            "aliases": self.aliases,
+            "description": self.description,
+            "params": params,
+        })
+    }
+}
+
+/// Creates node instances from validated parameters.
+///
+/// Any `Fn(&Params) -> Result<NodeInstance, NodeError>` closure is a factory.
+pub trait NodeFactory: Send + Sync {
+    /// Creates one fresh instance (each run gets its own, so state never leaks between runs).
+    fn create(&self, params: &Params) -> Result<NodeInstance, NodeError>;
+}
+
+impl<F> NodeFactory for F
+where
+    F: Fn(&Params) -> Result<NodeInstance, NodeError> + Send + Sync,
+{
+    fn create(&self, params: &Params) -> Result<NodeInstance, NodeError> {
+        self(params)
+    }
+}
+
+/// A registered node type.
+#[derive(Clone)]
+pub struct RegisteredNode {
+    /// Its descriptor.
+    pub descriptor: Arc<NodeDescriptor>,
+    /// How to create it.
+    pub factory: Arc<dyn NodeFactory>,
+}
+
+/// The set of node types a pipeline may use.
+///
+/// ```
+/// use remotemedia_core::{NodeDescriptor, NodeInstance, Outputs, ParamSpec, Registry, Value, Node, NodeError};
+///
+/// struct Negate;
+/// impl Node for Negate {
+///     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+///         let x = input.as_f64().ok_or_else(|| NodeError::invalid_input("expected a number"))?;
+///         out.emit(-x);
+///         Ok(())
+///     }
+/// }
+///
+/// let mut registry = Registry::new();
+/// registry
+///     .register(NodeDescriptor::new("NegateNode").describe("negates a number"), |_: &_| {
+///         Ok(NodeInstance::sync(Negate))
+///     })
+///     .unwrap();
+/// assert!(registry.get("NegateNode").is_some());
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    nodes: IndexMap<String, RegisteredNode>,
+    aliases: HashMap<String, String>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a node type. Fails if its name or an alias is already taken.
+    pub fn register(
+        &mut self,
+        descriptor: NodeDescriptor,
+        factory: impl NodeFactory + 'static,
+    ) -> Result<&mut Self> {
+        for name in std::iter::once(&descriptor.node_type).chain(&descriptor.aliases) {
+            if self.get(name).is_some() {
+                return Err(Error::invalid_value(format!(
+                    "node type `{name}` is already registered"
+                )));
+            }
+        }
+        for alias in &descriptor.aliases {
+            self.aliases.insert(alias.clone(), descriptor.node_type.clone());
+        }
+        self.nodes.insert(
+            descriptor.node_type.clone(),
+            RegisteredNode {
+                descriptor: Arc::new(descriptor),
+                factory: Arc::new(factory),
+            },
+        );
+        Ok(self)
+    }
+
+    /// Looks a node type up by name or alias.
+    pub fn get(&self, name: &str) -> Option<&RegisteredNode> {
+        self.nodes.get(name).or_else(|| {
+            self.aliases
+                .get(name)
+                .and_then(|canonical| self.nodes.get(canonical))
+        })
+    }
+
+    /// Every registered node type, in registration order.
+    pub fn descriptors(&self) -> impl Iterator<Item = &NodeDescriptor> {
+        self.nodes.values().map(|n| &*n.descriptor)
+    }
+
+    /// Every accepted name: canonical names and aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.nodes.keys().chain(self.aliases.keys()).map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.nodes.keys()).finish()
+    }
+}

@@ -1,0 +1,167 @@
+//! The subcommands.
+
+use std::path::Path;
+
+use remotemedia_core::{NodeMetrics, Pipeline, RunOptions, manifest_schema};
+use remotemedia_runtime::builtin_registry;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use super::io::{parse_inputs, parse_line, read_input_text, to_json_text, write_outputs};
+use super::{CliError, Command};
+
+pub async fn dispatch(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Run {
+            manifest,
+            input,
+            input_format,
+            output,
+            jsonl,
+            metrics,
+        } => {
+            let pipeline = load(&manifest)?.with_options(RunOptions {
+                metrics,
+                ..RunOptions::default()
+            });
+            let inputs = parse_inputs(&read_input_text(input.as_deref())?, input_format)?;
+            tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
+            let report = pipeline.run_with_report(inputs).await?;
+            write_outputs(&report.outputs, output.as_deref(), jsonl)?;
+            if let Some(metrics) = report.metrics {
+                print_metrics(&metrics);
+            }
+            Ok(())
+        }
+        Command::Stream { manifest } => stream(&load(&manifest)?).await,
+        Command::Validate { manifest } => {
+            let pipeline = load(&manifest)?;
+            let nodes = pipeline.node_ids().count();
+            println!(
+                "OK: `{}` is a valid v1 manifest ({nodes} node{}, sinks: {})",
+                manifest.display(),
+                if nodes == 1 { "" } else { "s" },
+                pipeline.sink_ids().join(", ")
+            );
+            Ok(())
+        }
+        Command::Nodes { json } => {
+            let registry = builtin_registry();
+            if json {
+                let all: Vec<serde_json::Value> = registry.descriptors().map(|d| d.to_json()).collect();
+                println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+            } else {
+                print!("{}", nodes_text(&registry));
+            }
+            Ok(())
+        }
+        Command::Schema => {
+            let schema = manifest_schema(&builtin_registry());
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+fn load(path: &Path) -> Result<Pipeline, CliError> {
+    Ok(remotemedia_runtime::load_pipeline(path)?)
+}
+
+/// JSON Lines in, JSON Lines out, each output written (and flushed) as soon as it is produced.
+async fn stream(pipeline: &Pipeline) -> Result<(), CliError> {
+    let (mut input, mut output) = pipeline.start()?.into_split();
+    let reader = async move {
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        let mut number = 0;
+        while let Some(line) = lines
+            .next_line()
+            .await
+            .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?
+        {
+            number += 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if input.send(parse_line(&line, number)?).await.is_err() {
+                break; // the run failed; the writer reports why
+            }
+        }
+        input.close();
+        Ok::<(), CliError>(())
+    };
+    let writer = async {
+        let mut stdout = tokio::io::stdout();
+        while let Some(out) = output.recv().await? {
+            let mut line = to_json_text(&out.value)?;
+            line.push('\n');
+            stdout
+                .write_all(line.as_bytes())
+                .await
+                .and(stdout.flush().await)
+                .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))?;
+        }
+        Ok::<(), CliError>(())
+    };
+    tokio::pin!(reader, writer);
+    tokio::select! {
+        read = &mut reader => {
+            read?;
+            writer.await
+        }
+        written = &mut writer => written,
+    }
+}
+
+fn nodes_text(registry: &remotemedia_core::Registry) -> String {
+    let mut text = String::new();
+    for d in registry.descriptors() {
+        text.push_str(&d.node_type);
+        if !d.aliases.is_empty() {
+            text.push_str(&format!(" (alias: {})", d.aliases.join(", ")));
+        }
+        text.push_str(&format!("\n    {}\n", d.description));
+        if d.params.is_empty() {
+            text.push_str("    params: none\n");
+        }
+        for p in &d.params {
+            let mut kind = p.kind.type_name().to_string();
+            if let remotemedia_core::ParamKind::Choice(c) = &p.kind {
+                kind = format!("one of {}", c.join("|"));
+            }
+            let default = match (&p.default, p.required) {
+                (_, true) => "required".to_string(),
+                (Some(d), _) => format!("default {d}"),
+                (None, false) => "optional".to_string(),
+            };
+            let range = match (p.min, p.max) {
+                (Some(lo), Some(hi)) => format!(", {lo}..={hi}"),
+                (Some(lo), None) => format!(", >= {lo}"),
+                (None, Some(hi)) => format!(", <= {hi}"),
+                (None, None) => String::new(),
+            };
+            text.push_str(&format!(
+                "    - {}: {kind} ({default}{range}) {}\n",
+                p.name, p.description
+            ));
+        }
+    }
+    text
+}
+
+fn print_metrics(metrics: &[NodeMetrics]) {
+    eprintln!(
+        "{:<20} {:<18} {:>10} {:>10} {:>12} {:>12} {:>12}",
+        "node", "type", "in", "out", "total", "mean", "max"
+    );
+    for m in metrics {
+        eprintln!(
+            "{:<20} {:<18} {:>10} {:>10} {:>12?} {:>12?} {:>12?}",
+            m.node_id,
+            m.node_type,
+            m.items_in,
+            m.items_out,
+            m.total_time,
+            m.mean_time(),
+            m.max_time
+        );
+    }
+}

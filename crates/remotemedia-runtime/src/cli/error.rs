@@ -1,0 +1,51 @@
+//! CLI failures and their exit codes.
+
+use std::process::ExitCode;
+
+use remotemedia_core::Error;
+
+/// A failure with the exit code it maps to and the lines to print on stderr.
+#[derive(Debug)]
+pub struct CliError {
+    code: u8,
+    lines: Vec<String>,
+}
+
+impl CliError {
+    /// Exit code 2: bad usage, manifest or input data.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            lines: vec![message.into()],
+        }
+    }
+
+    /// Exit code 1: the pipeline failed while running, or output failed.
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            lines: vec![message.into()],
+        }
+    }
+
+    /// Prints `error: ...` lines on stderr and returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        for line in &self.lines {
+            eprintln!("error: {line}");
+        }
+        ExitCode::from(self.code)
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(err: Error) -> Self {
+        match &err {
+            Error::InvalidManifest { origin, issues } => Self {
+                code: 2,
+                lines: issues.iter().map(|issue| format!("{origin}: {issue}")).collect(),
+            },
+            Error::Node { .. } | Error::SessionClosed => Self::runtime(err.to_string()),
+            _ => Self::usage(err.to_string()),
+        }
+    }
+}

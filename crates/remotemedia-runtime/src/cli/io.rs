@@ -1,0 +1,133 @@
+//! Reading input items and writing outputs as JSON.
+
+use std::io::{IsTerminal, Read, Write};
+
+use remotemedia_core::Value;
+
+use super::{CliError, InputFormat};
+
+/// Reads the whole input text: a file, `-` for stdin, or (no `--input`) stdin when it is not a
+/// terminal.
+pub fn read_input_text(input: Option<&str>) -> Result<String, CliError> {
+    let mut text = String::new();
+    match input {
+        Some("-") => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
+        }
+        Some(path) => {
+            text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::usage(format!("cannot read input `{path}`: {e}")))?;
+        }
+        None if !std::io::stdin().is_terminal() => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
+        }
+        None => {}
+    }
+    Ok(text)
+}
+
+/// Parses input text into items (see [`InputFormat`]).
+pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let items = |json: serde_json::Value| -> Result<Vec<Value>, CliError> {
+        match Value::from_json(json).map_err(|e| CliError::usage(format!("invalid input: {e}")))? {
+            list @ Value::List(_) => Ok(list.into_list().unwrap_or_default()),
+            single => Ok(vec![single]),
+        }
+    };
+    match format {
+        InputFormat::Jsonl => parse_lines(text),
+        InputFormat::Json => items(
+            serde_json::from_str(text)
+                .map_err(|e| CliError::usage(format!("invalid input: invalid JSON: {e}")))?,
+        ),
+        InputFormat::Auto => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(json) => items(json),
+            Err(_) => parse_lines(text),
+        },
+    }
+}
+
+/// Parses one JSON Lines line (1-based `number`, for messages).
+pub fn parse_line(line: &str, number: usize) -> Result<Value, CliError> {
+    let json: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| CliError::usage(format!("invalid input on line {number}: {e}")))?;
+    Value::from_json(json).map_err(|e| CliError::usage(format!("invalid input on line {number}: {e}")))
+}
+
+fn parse_lines(text: &str) -> Result<Vec<Value>, CliError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| parse_line(line, i + 1))
+        .collect()
+}
+
+/// One value as compact JSON text.
+pub fn to_json_text(value: &Value) -> Result<String, CliError> {
+    let json = value
+        .to_json()
+        .map_err(|e| CliError::runtime(format!("cannot write an output as JSON: {e}")))?;
+    serde_json::to_string(&json)
+        .map_err(|e| CliError::runtime(format!("cannot write an output as JSON: {e}")))
+}
+
+/// Writes every output (a JSON array, or JSON Lines) to `path` or stdout.
+pub fn write_outputs(outputs: &[Value], path: Option<&str>, jsonl: bool) -> Result<(), CliError> {
+    let mut text = String::new();
+    if jsonl {
+        for v in outputs {
+            text.push_str(&to_json_text(v)?);
+            text.push('\n');
+        }
+    } else {
+        let items = outputs.iter().map(to_json_text).collect::<Result<Vec<_>, _>>()?;
+        text = format!("[{}]\n", items.join(","));
+    }
+    match path {
+        None | Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))
+        }
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| CliError::runtime(format!("cannot write output `{path}`: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(text: &str, format: InputFormat) -> Vec<Value> {
+        parse_inputs(text, format).expect("valid input")
+    }
+
+    #[test]
+    fn auto_detects_arrays_single_values_and_lines() {
+        assert_eq!(
+            ints("[1, 2.0]", InputFormat::Auto),
+            vec![Value::Int(1), Value::Float(2.0)]
+        );
+        assert_eq!(ints("42", InputFormat::Auto), vec![Value::Int(42)]);
+        assert_eq!(ints("1\n\n[2]\n{\"a\":3}\n", InputFormat::Auto).len(), 3);
+        assert_eq!(ints("  \n", InputFormat::Auto), Vec::<Value>::new());
+        assert_eq!(
+            ints("[1,2]", InputFormat::Jsonl),
+            vec![Value::list([Value::Int(1), Value::Int(2)])]
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_number() {
+        let err = parse_inputs("1\n2\nnope\n", InputFormat::Auto).expect_err("line 3");
+        assert!(format!("{err:?}").contains("invalid input on line 3"), "{err:?}");
+    }
+}

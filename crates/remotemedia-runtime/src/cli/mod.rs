@@ -1,0 +1,126 @@
+//! Argument parsing, logging set-up and dispatch.
+
+mod commands;
+mod error;
+mod io;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+
+pub use error::CliError;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the pipeline failed while running (a node error), or the output could not be written
+  2  bad usage, an unreadable or invalid manifest, or bad input data
+
+Logs go to stderr: -v (info), -vv (debug), -vvv (trace), or RUST_LOG (e.g. RUST_LOG=remotemedia_core=debug).";
+
+/// Run remotemedia pipelines described by a manifest (JSON or YAML, version v1).
+#[derive(Debug, Parser)]
+#[command(name = "remotemedia-runtime", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    /// More logging on stderr (repeat for more); RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a pipeline over a batch of inputs and print every output.
+    Run {
+        /// The manifest (.json, .yaml or .yml).
+        manifest: PathBuf,
+        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin. Without it,
+        /// stdin is read when it is not a terminal; otherwise the pipeline gets no input.
+        #[arg(short, long, value_name = "PATH|-")]
+        input: Option<String>,
+        /// How to read the input: `auto` takes a document that is one JSON array as its items,
+        /// one other JSON value as a single item, and anything else as JSON Lines.
+        #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+        input_format: InputFormat,
+        /// Where to write the outputs (default: stdout).
+        #[arg(short, long, value_name = "PATH|-")]
+        output: Option<String>,
+        /// Write outputs as JSON Lines instead of one JSON array.
+        #[arg(long)]
+        jsonl: bool,
+        /// Print per-node metrics (items in/out, total/mean/max time) on stderr after the run.
+        #[arg(long)]
+        metrics: bool,
+    },
+    /// Stream JSON Lines from stdin through a pipeline; each output is written as soon as it is produced.
+    Stream {
+        /// The manifest (.json, .yaml or .yml).
+        manifest: PathBuf,
+    },
+    /// Check a manifest without running it: prints one OK line, or every problem, one per line.
+    Validate {
+        /// The manifest (.json, .yaml or .yml).
+        manifest: PathBuf,
+    },
+    /// List every node type with its params, types and defaults.
+    Nodes {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of manifest v1 (with the params of every node type).
+    Schema,
+}
+
+/// How `run` reads its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// A JSON array (its items), another JSON value (one item), or JSON Lines.
+    Auto,
+    /// One JSON document: an array's items, or a single item.
+    Json,
+    /// One JSON value per line.
+    Jsonl,
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
+}
+
+/// Parses arguments, runs the command, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    // Node panics are caught and reported as node errors; keep the default hook's backtrace
+    // banner out of the user's terminal (it is still logged at debug level).
+    std::panic::set_hook(Box::new(|info| tracing::debug!("panic: {info}")));
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return CliError::runtime(format!("cannot start the async runtime: {e}")).report(),
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(commands::dispatch(cli.command))
+    }));
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => err.report(),
+        Err(_) => {
+            CliError::runtime("internal error: the runtime panicked (run with -vv for details)").report()
+        }
+    }
+}
