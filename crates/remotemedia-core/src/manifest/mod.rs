@@ -136,12 +136,8 @@ impl Manifest {
     /// Parses manifest text in the given format; `origin` names it in error messages.
     pub fn parse_as(text: &str, format: Format, origin: &str) -> Result<Self> {
         let doc = match format {
-            Format::Json => serde_json::from_str::<serde_json::Value>(text).map_err(|e| {
-                ManifestIssue::new(
-                    "",
-                    format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()),
-                )
-            }),
+            Format::Json => serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|e| ManifestIssue::new("", format!("invalid JSON: {e}"))),
             Format::Yaml => serde_norway::from_str::<serde_json::Value>(text)
                 .map_err(|e| ManifestIssue::new("", format!("invalid YAML: {e}"))),
         };
