@@ -519,6 +519,8 @@ async fn metrics_count_items_per_node() {
         .collect();
     // `rep` emits 2 per input plus its end marker.
     assert_eq!(counts, vec![("even", 4, 2), ("rep", 2, 5)]);
+    // Four process calls plus one flush for `even`, two plus one for `rep`.
+    assert_eq!(metrics.iter().map(|m| m.calls).collect::<Vec<_>>(), vec![5, 3]);
     assert!(
         metrics
             .iter()

@@ -15,6 +15,8 @@ pub struct NodeMetrics {
     pub items_in: u64,
     /// Outputs emitted (including those emitted by flush).
     pub items_out: u64,
+    /// Calls to `process` and `flush`.
+    pub calls: u64,
     /// Time spent in `process` and `flush`.
     pub total_time: Duration,
     /// Longest single `process` or `flush` call.
@@ -22,12 +24,14 @@ pub struct NodeMetrics {
 }
 
 impl NodeMetrics {
-    /// Mean time per processed input (zero before the first).
+    /// Mean time per call (zero before the first).
     pub fn mean_time(&self) -> Duration {
-        if self.items_in == 0 {
+        if self.calls == 0 {
             Duration::ZERO
         } else {
-            self.total_time / u32::try_from(self.items_in).unwrap_or(u32::MAX)
+            Duration::from_nanos(
+                u64::try_from(self.total_time.as_nanos() / u128::from(self.calls)).unwrap_or(u64::MAX),
+            )
         }
     }
 }
@@ -37,6 +41,7 @@ impl NodeMetrics {
 pub(crate) struct MetricsCell {
     items_in: AtomicU64,
     items_out: AtomicU64,
+    calls: AtomicU64,
     total_ns: AtomicU64,
     max_ns: AtomicU64,
 }
@@ -46,6 +51,7 @@ impl MetricsCell {
         let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         self.items_in.fetch_add(inputs, Ordering::Relaxed);
         self.items_out.fetch_add(outputs as u64, Ordering::Relaxed);
+        self.calls.fetch_add(1, Ordering::Relaxed);
         self.total_ns.fetch_add(ns, Ordering::Relaxed);
         self.max_ns.fetch_max(ns, Ordering::Relaxed);
     }
@@ -56,6 +62,7 @@ impl MetricsCell {
             node_type,
             items_in: self.items_in.load(Ordering::Relaxed),
             items_out: self.items_out.load(Ordering::Relaxed),
+            calls: self.calls.load(Ordering::Relaxed),
             total_time: Duration::from_nanos(self.total_ns.load(Ordering::Relaxed)),
             max_time: Duration::from_nanos(self.max_ns.load(Ordering::Relaxed)),
         }

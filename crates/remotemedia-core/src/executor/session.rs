@@ -187,8 +187,9 @@ impl Session {
     }
 
     /// The next output, as soon as one is produced. `Ok(None)` when the run has finished. When a
-    /// node fails, its error is returned once (outputs not yet received are dropped: a failed
-    /// run never looks like a complete one), then `Ok(None)`.
+    /// node fails, the outputs already produced are still delivered, then the error is returned
+    /// once, then `Ok(None)`. ([`crate::Pipeline::run`] returns only the error: a failed batch
+    /// never looks like a complete one.)
     pub async fn recv(&mut self) -> Result<Option<Output>> {
         self.output.recv().await
     }
@@ -255,8 +256,9 @@ impl SessionOutput {
         if self.done {
             return Ok(None);
         }
-        // A failed or cancelled run aborts its tasks, which closes this channel.
-        let item = self.rx.recv().await.filter(|_| !self.shared.is_cancelled());
+        // A failed or cancelled run aborts its tasks, which closes this channel once the outputs
+        // already in it are received.
+        let item = self.rx.recv().await;
         if item.is_none() {
             self.done = true;
             if let Some(err) = self.shared.take_error() {
