@@ -220,3 +220,62 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Random DAGs: edges only go from a lower to a higher index.
+    fn dag() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {
+        (1usize..12).prop_flat_map(|n| {
+            let edges = proptest::collection::btree_set((0..n, 0..n), 0..(n * 2))
+                .prop_map(|set| set.into_iter().filter(|(a, b)| a < b).collect::<Vec<_>>());
+            (Just(n), edges)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn dags_have_no_cycles_and_a_consistent_order((n, edges) in dag(), fuse: bool, fusable in proptest::collection::vec(any::<bool>(), 12)) {
+            let g = Graph::new(n, &edges);
+            prop_assert!(g.cycles().is_empty());
+            let order = g.topological_order();
+            prop_assert_eq!(order.len(), n);
+            let pos: Vec<usize> = (0..n).map(|i| order.iter().position(|&o| o == i).unwrap_or(usize::MAX)).collect();
+            for &(a, b) in &edges {
+                prop_assert!(pos[a] < pos[b]);
+            }
+            // Stages cover every node exactly once; inside a stage each node is the only
+            // downstream of the previous one.
+            let stages = g.stages(&fusable[..n], fuse);
+            let mut seen: Vec<usize> = stages.iter().flatten().copied().collect();
+            seen.sort_unstable();
+            prop_assert_eq!(seen, (0..n).collect::<Vec<_>>());
+            for stage in &stages {
+                for pair in stage.windows(2) {
+                    prop_assert_eq!(&g.downstream[pair[0]], &vec![pair[1]]);
+                    prop_assert_eq!(&g.upstream[pair[1]], &vec![pair[0]]);
+                }
+            }
+        }
+
+        #[test]
+        fn a_back_edge_always_makes_a_named_cycle((n, edges) in dag(), pick: prop::sample::Index) {
+            prop_assume!(!edges.is_empty());
+            let (a, b) = edges[pick.index(edges.len())];
+            let mut with_back = edges.clone();
+            with_back.push((b, a));
+            let cycles = Graph::new(n, &with_back).cycles();
+            prop_assert!(!cycles.is_empty());
+            for (path, members) in cycles {
+                prop_assert_eq!(path.first(), path.last());
+                for pair in path.windows(2) {
+                    prop_assert!(with_back.contains(&(pair[0], pair[1])));
+                }
+                prop_assert!(path.iter().all(|p| members.contains(p)));
+            }
+        }
+    }
+}

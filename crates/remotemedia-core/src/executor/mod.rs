@@ -10,7 +10,8 @@
 //!   `benches/RESULTS.md`); [`RunOptions::fuse`] turns it off.
 //! - **Backpressure.** Stages are connected by bounded channels ([`RunOptions::channel_capacity`]).
 //!   A slow node fills its input channel, which makes its producers wait, up to the session input:
-//!   memory stays bounded whatever the input size.
+//!   memory stays bounded whatever the input size. A stage takes whatever is queued (up to 32 items)
+//!   per wake-up, so at most about twice the channel capacity is in flight per edge.
 //! - **Fan-out** sends the same [`Value`] to every downstream node; values keep their data behind
 //!   `Arc`s, so this never deep-copies.
 //! - **Fan-in.** A node with several upstream nodes reads one channel they all write to: inputs
@@ -44,7 +45,7 @@ pub use metrics::NodeMetrics;
 pub use session::{Output, Session, SessionInput, SessionOutput};
 
 use session::Shared;
-use stage::{Stage, StageNode, StageOutputs};
+use stage::{Chain, Stage, StageNode, StageOutputs};
 
 /// How a pipeline runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,8 +191,21 @@ impl Pipeline {
 
     /// Like [`Pipeline::run`], also returning metrics when enabled.
     pub async fn run_with_report(&self, inputs: Vec<Value>) -> Result<RunReport> {
+        let nodes = self.create_nodes()?;
+        let fusable: Vec<bool> = nodes.iter().map(|n| n.instance.is_sync()).collect();
+        if self.plan.graph.stages(&fusable, self.options.fuse).len() == 1 {
+            // One stage (a fused chain, or a single node): run it in this task. Same outputs, in
+            // the same order, without a task hop or a channel.
+            let shared = self.shared();
+            let mut chain = Chain { nodes };
+            let outputs = chain.run_batch(inputs, &shared).await?;
+            return Ok(RunReport {
+                outputs,
+                metrics: shared.metrics(),
+            });
+        }
         let sinks = self.plan.graph.sinks().len();
-        let (mut input, mut output) = self.start()?.into_split();
+        let (mut input, mut output) = self.launch(nodes)?.into_split();
         let feed = async move {
             for value in inputs {
                 if input.send(value).await.is_err() {
@@ -212,6 +226,16 @@ impl Pipeline {
             outputs: collected?.concat(),
             metrics: output.metrics(),
         })
+    }
+
+    fn shared(&self) -> Arc<Shared> {
+        let names = self
+            .plan
+            .nodes
+            .iter()
+            .map(|n| (Arc::clone(&n.id), Arc::clone(&n.node_type)))
+            .collect();
+        Arc::new(Shared::new(names, self.options.metrics))
     }
 
     fn create_nodes(&self) -> Result<Vec<StageNode>> {
@@ -244,8 +268,12 @@ impl Pipeline {
     /// Fails before any data flows if a node cannot be created. Must be called inside a tokio
     /// runtime.
     pub fn start(&self) -> Result<Session> {
+        self.launch(self.create_nodes()?)
+    }
+
+    fn launch(&self, nodes: Vec<StageNode>) -> Result<Session> {
         let graph = &self.plan.graph;
-        let mut nodes: Vec<Option<StageNode>> = self.create_nodes()?.into_iter().map(Some).collect();
+        let mut nodes: Vec<Option<StageNode>> = nodes.into_iter().map(Some).collect();
         let fusable: Vec<bool> = nodes
             .iter()
             .map(|n| n.as_ref().is_some_and(|n| n.instance.is_sync()))
@@ -297,7 +325,9 @@ impl Pipeline {
                     .map(|pos| (pos, out_tx.clone())),
             };
             let stage = Stage {
-                nodes: chain.iter().filter_map(|&i| nodes[i].take()).collect(),
+                chain: Chain {
+                    nodes: chain.iter().filter_map(|&i| nodes[i].take()).collect(),
+                },
                 input: receivers[s]
                     .take()
                     .ok_or_else(|| Error::invalid_value("stage input taken twice"))?,

@@ -77,7 +77,7 @@ impl Shared {
         self.error.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
-    fn metrics(&self) -> Option<Vec<NodeMetrics>> {
+    pub fn metrics(&self) -> Option<Vec<NodeMetrics>> {
         self.metrics.as_ref().map(|cells| {
             cells
                 .iter()
