@@ -240,6 +240,11 @@ impl SessionInput {
     pub fn close(&mut self) {
         self.roots = None;
     }
+
+    /// See [`Session::cancel`].
+    pub fn cancel(&self) {
+        self.shared.cancel();
+    }
 }
 
 impl SessionOutput {
@@ -271,5 +276,10 @@ impl SessionOutput {
     /// See [`Session::metrics`].
     pub fn metrics(&self) -> Option<Vec<NodeMetrics>> {
         self.shared.metrics()
+    }
+
+    /// See [`Session::cancel`].
+    pub fn cancel(&self) {
+        self.shared.cancel();
     }
 }

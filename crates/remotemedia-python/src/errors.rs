@@ -1,0 +1,46 @@
+//! Engine errors as the Python exception classes of `remotemedia.errors`.
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use remotemedia_core::Error;
+
+/// Builds `remotemedia.errors.<class>(*args)`, or `fallback(message)` when the `remotemedia`
+/// package is not importable (the extension used on its own).
+fn package_error<'py, A>(py: Python<'py>, class: &str, args: A, fallback: impl FnOnce() -> PyErr) -> PyErr
+where
+    A: pyo3::call::PyCallArgs<'py>,
+{
+    let made = py
+        .import("remotemedia.errors")
+        .and_then(|m| m.getattr(class))
+        .and_then(|cls| cls.call1(args));
+    match made {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(_) => fallback(),
+    }
+}
+
+/// Maps an engine error to the exception the pure-Python executor raises in the same situation.
+pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
+    let message = err.to_string();
+    match err {
+        Error::InvalidManifest { origin, issues } => {
+            let lines: Vec<String> = issues.iter().map(ToString::to_string).collect();
+            package_error(py, "ManifestError", (lines, origin), || {
+                PyValueError::new_err(message)
+            })
+        }
+        Error::Node {
+            node_id,
+            node_type,
+            cause,
+        } => package_error(py, "NodeError", (cause.to_string(), node_id, node_type), || {
+            PyRuntimeError::new_err(message)
+        }),
+        Error::InvalidValue(text) => PyValueError::new_err(text),
+        Error::Io { .. } => PyOSError::new_err(message),
+        _ => package_error(py, "RemoteMediaError", (message.clone(),), || {
+            PyRuntimeError::new_err(message)
+        }),
+    }
+}

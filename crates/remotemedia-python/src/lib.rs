@@ -1,0 +1,266 @@
+//! # remotemedia-python
+//!
+//! The PyO3 extension module `remotemedia_runtime`: the Rust engine (with the native nodes) for the
+//! `remotemedia` Python package. This crate only converts values and maps errors; the engine is
+//! `remotemedia-core`.
+//!
+//! Python API:
+//!
+//! - `__version__`
+//! - `plan(manifest_json) -> Plan`: validates and plans a pipeline before any input is consumed;
+//!   raises `remotemedia.errors.ManifestError` listing every problem.
+//! - `Plan.run(inputs) -> Awaitable[list]`: runs a batch on the engine's threads, without the GIL.
+//! - `Plan.run_blocking(inputs) -> list`: the same on the calling thread (GIL released); used by
+//!   `Pipeline.run()` for small single-stage batches, where a thread hop costs more than the work.
+//! - `Plan.start() -> Session`: a streaming session (`send`, `recv`, `close`, `cancel`).
+//! - `execute_pipeline(manifest_json)`, `execute_pipeline_with_input(manifest_json, inputs)`:
+//!   awaitable one-shot runs, the names the seeds use.
+//!
+//! Node failures raise `remotemedia.errors.NodeError` (with `node_id` and `node_type`), the same
+//! class and message as the pure-Python executor.
+
+mod buffers;
+mod convert;
+mod errors;
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use remotemedia_core::{Manifest, Pipeline, Registry, SessionInput, SessionOutput, manifest::Format};
+use tokio::sync::Mutex;
+
+use convert::{to_list, to_python, to_values};
+use errors::to_py_err;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(remotemedia_nodes::builtin_registry)
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    pyo3_async_runtimes::tokio::get_runtime()
+}
+
+/// A validated, planned pipeline.
+#[pyclass(frozen, name = "Plan", module = "remotemedia_runtime")]
+struct PyPlan {
+    pipeline: Pipeline,
+    single_stage: bool,
+}
+
+#[pymethods]
+impl PyPlan {
+    /// The pipeline's name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.pipeline.name()
+    }
+
+    /// Node ids in manifest order.
+    #[getter]
+    fn node_ids(&self) -> Vec<String> {
+        self.pipeline.node_ids().map(str::to_string).collect()
+    }
+
+    /// Sink node ids in manifest order.
+    #[getter]
+    fn sink_ids(&self) -> Vec<String> {
+        self.pipeline.sink_ids().into_iter().map(str::to_string).collect()
+    }
+
+    /// Whether the whole pipeline runs as one fused stage (no task hop at all).
+    #[getter]
+    fn single_stage(&self) -> bool {
+        self.single_stage
+    }
+
+    /// Runs a batch; returns an awaitable of the output list.
+    fn run<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let values = to_values(inputs)?;
+        let pipeline = self.pipeline.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let result = pipeline.run(values).await;
+            Python::attach(|py| match result {
+                Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
+                Err(e) => Err(to_py_err(py, e)),
+            })
+        })
+    }
+
+    /// Runs a batch on the calling thread with the GIL released; returns the output list.
+    fn run_blocking<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let values = to_values(inputs)?;
+        let pipeline = &self.pipeline;
+        let result = py.detach(|| runtime().block_on(pipeline.run(values)));
+        match result {
+            Ok(outputs) => to_list(py, &outputs),
+            Err(e) => Err(to_py_err(py, e)),
+        }
+    }
+
+    /// Starts a streaming session.
+    fn start(&self) -> PyResult<PySession> {
+        let _guard = runtime().enter();
+        let session = Python::attach(|py| self.pipeline.start().map_err(|e| to_py_err(py, e)))?;
+        let (input, output) = session.into_split();
+        Ok(PySession {
+            input: Arc::new(Mutex::new(Some(input))),
+            output: Arc::new(Mutex::new(Some(output))),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<remotemedia_runtime.Plan {:?} nodes={:?}>",
+            self.pipeline.name(),
+            self.node_ids()
+        )
+    }
+}
+
+/// A running pipeline fed item by item.
+#[pyclass(frozen, name = "Session", module = "remotemedia_runtime")]
+struct PySession {
+    input: Arc<Mutex<Option<SessionInput>>>,
+    output: Arc<Mutex<Option<SessionOutput>>>,
+}
+
+#[pymethods]
+impl PySession {
+    /// Sends one input (awaitable; waits while the pipeline is full).
+    fn send<'py>(&self, py: Python<'py>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let value = convert::to_value(item)?;
+        let input = Arc::clone(&self.input);
+        let output = Arc::clone(&self.output);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let sent = match input.lock().await.as_ref() {
+                Some(input) => input.send(value).await,
+                None => Err(remotemedia_core::Error::SessionClosed),
+            };
+            match sent {
+                Ok(()) => Ok(()),
+                // The run failed: report its error (recv would return it next).
+                Err(remotemedia_core::Error::SessionClosed) => {
+                    let failure = match output.lock().await.as_mut() {
+                        Some(out) => loop {
+                            match out.recv().await {
+                                Ok(Some(_)) => continue,
+                                Ok(None) => break remotemedia_core::Error::SessionClosed,
+                                Err(e) => break e,
+                            }
+                        },
+                        None => remotemedia_core::Error::SessionClosed,
+                    };
+                    Python::attach(|py| Err(to_py_err(py, failure)))
+                }
+                Err(e) => Python::attach(|py| Err(to_py_err(py, e))),
+            }
+        })
+    }
+
+    /// The next output (awaitable): `(False, value)`, or `(True, None)` once the run has finished.
+    fn recv<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let output = Arc::clone(&self.output);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let next = match output.lock().await.as_mut() {
+                Some(out) => out.recv().await,
+                None => Ok(None),
+            };
+            Python::attach(|py| -> PyResult<Py<PyAny>> {
+                match next {
+                    Ok(Some(out)) => Ok(PyTuple::new(
+                        py,
+                        [
+                            false.into_pyobject(py)?.to_owned().into_any(),
+                            to_python(py, &out.value)?,
+                        ],
+                    )?
+                    .into_any()
+                    .unbind()),
+                    Ok(None) => Ok(PyTuple::new(
+                        py,
+                        [
+                            true.into_pyobject(py)?.to_owned().into_any(),
+                            py.None().into_bound(py),
+                        ],
+                    )?
+                    .into_any()
+                    .unbind()),
+                    Err(e) => Err(to_py_err(py, e)),
+                }
+            })
+        })
+    }
+
+    /// Ends the input: nodes flush, and `recv` reports the end once every output is received.
+    fn close(&self) {
+        let input = Arc::clone(&self.input);
+        runtime().spawn(async move {
+            input.lock().await.take();
+        });
+    }
+
+    /// Stops the run now; outputs not yet received are dropped.
+    fn cancel(&self) {
+        if let Ok(guard) = self.input.try_lock() {
+            if let Some(input) = guard.as_ref() {
+                input.cancel();
+            }
+        }
+        let (input, output) = (Arc::clone(&self.input), Arc::clone(&self.output));
+        runtime().spawn(async move {
+            if let Some(out) = output.lock().await.take() {
+                out.cancel();
+            }
+            input.lock().await.take();
+        });
+    }
+}
+
+fn plan_manifest(py: Python<'_>, manifest_json: &str) -> PyResult<PyPlan> {
+    let manifest =
+        Manifest::parse_as(manifest_json, Format::Json, "(inline)").map_err(|e| to_py_err(py, e))?;
+    let pipeline = Pipeline::new(&manifest, registry()).map_err(|e| to_py_err(py, e))?;
+    let single_stage = pipeline.stages().map(|s| s.len() == 1).unwrap_or(false);
+    Ok(PyPlan {
+        pipeline,
+        single_stage,
+    })
+}
+
+/// Validates and plans a pipeline from manifest v1 JSON text.
+#[pyfunction]
+fn plan(py: Python<'_>, manifest_json: &str) -> PyResult<PyPlan> {
+    plan_manifest(py, manifest_json)
+}
+
+/// Runs a pipeline with no input (awaitable of the output list).
+#[pyfunction]
+fn execute_pipeline<'py>(py: Python<'py>, manifest_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    plan_manifest(py, manifest_json)?.run(py, &PyList::empty(py).into_any())
+}
+
+/// Runs a pipeline over `inputs` (awaitable of the output list).
+#[pyfunction]
+fn execute_pipeline_with_input<'py>(
+    py: Python<'py>,
+    manifest_json: &str,
+    inputs: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    plan_manifest(py, manifest_json)?.run(py, inputs)
+}
+
+/// The extension module.
+#[pymodule]
+#[pyo3(name = "remotemedia_runtime")]
+fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<PyPlan>()?;
+    m.add_class::<PySession>()?;
+    m.add_class::<buffers::BufferKeeper>()?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(execute_pipeline, m)?)?;
+    m.add_function(wrap_pyfunction!(execute_pipeline_with_input, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,313 @@
+"""``Pipeline``: build, serialize, and run a pipeline on the Rust engine or the Python executor."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import runtime as _runtime
+from ..errors import RuntimeSelectionError
+from .node import Node
+
+__all__ = ["Pipeline", "RunInfo"]
+
+logger = logging.getLogger("remotemedia")
+
+
+@dataclass
+class RunInfo:
+    """Which runtime ran the last ``run()``/``process()`` (see :attr:`Pipeline.last_run`)."""
+
+    #: ``"rust"`` or ``"python"``.
+    runtime: str
+    #: Node id → runtime that ran it.
+    nodes: dict[str, str] = field(default_factory=dict)
+    #: Why the Python executor ran instead of the Rust engine (``None`` when Rust ran, or when
+    #: Python was asked for).
+    fallback_reason: str | None = None
+
+
+class Pipeline:
+    """An ordered set of nodes and the connections between them.
+
+    Without explicit :meth:`connect` calls the nodes form a chain in the order they were added.
+    """
+
+    def __init__(self, name: str | None = None, nodes: Iterable[Node] | None = None) -> None:
+        self.name = name or "pipeline"
+        self._nodes: list[Node] = []
+        self._connections: list[tuple[str, str]] | None = None
+        #: What ran the last run (set by :meth:`run` and :meth:`process`).
+        self.last_run: RunInfo | None = None
+        for node in nodes or ():
+            self.add_node(node)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def add_node(self, node: Node) -> Pipeline:
+        """Appends a node; returns the pipeline, so calls can be chained."""
+        if not isinstance(node, Node):
+            raise TypeError(f"add_node() takes a remotemedia Node, got {type(node).__name__}")
+        self._nodes.append(node)
+        return self
+
+    def connect(self, source: Node | str, target: Node | str) -> Pipeline:
+        """Adds an edge (by node or node id). Once any edge is added, only explicit edges exist."""
+        if self._connections is None:
+            self._connections = []
+        self._connections.append((self._id_of(source), self._id_of(target)))
+        return self
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes, in the order they were added."""
+        return list(self._nodes)
+
+    def node_ids(self) -> list[str]:
+        """Each node's manifest id: its ``name``, or ``<node_type>_<position>``."""
+        return [n.name or f"{n.node_type}_{i}" for i, n in enumerate(self._nodes)]
+
+    def _id_of(self, node: Node | str) -> str:
+        if isinstance(node, str):
+            return node
+        for i, n in enumerate(self._nodes):
+            if n is node:
+                return self.node_ids()[i]
+        raise ValueError(f"{node!r} is not part of pipeline {self.name!r}")
+
+    def _edges(self) -> list[tuple[str, str]]:
+        if self._connections is not None:
+            return list(self._connections)
+        ids = self.node_ids()
+        return list(zip(ids, ids[1:]))
+
+    # -- manifests --------------------------------------------------------------------------
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The pipeline as a manifest v1 dict."""
+        nodes = []
+        for node_id, node in zip(self.node_ids(), self._nodes):
+            entry: dict[str, Any] = {"id": node_id, "node_type": node.node_type}
+            if node.params:
+                entry["params"] = dict(node.params)
+            if node.runtime_hint != "auto":
+                entry["runtime_hint"] = node.runtime_hint
+            nodes.append(entry)
+        return {
+            "version": "v1",
+            "metadata": {
+                "name": self.name,
+                "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            },
+            "nodes": nodes,
+            "connections": [{"from": a, "to": b} for a, b in self._edges()],
+        }
+
+    def serialize(self, indent: int | None = None) -> str:
+        """The pipeline as manifest v1 JSON text."""
+        return json.dumps(self.to_manifest(), indent=indent)
+
+    @classmethod
+    def from_manifest(cls, source: str | os.PathLike[str] | dict[str, Any]) -> Pipeline:
+        """Builds a pipeline from a manifest: a dict, JSON or YAML text, or a file path.
+
+        Raises :class:`~remotemedia.errors.ManifestError` listing every problem.
+        """
+        from ..manifest import load_manifest, validate_manifest
+        from ..nodes import NODE_TYPES
+
+        doc, origin = load_manifest(source)
+        plan = validate_manifest(doc, origin)
+        pipeline = cls(plan.name)
+        for decl in plan.nodes:
+            node_cls = NODE_TYPES[decl.node_type]
+            pipeline.add_node(node_cls(name=decl.id, runtime_hint=decl.runtime_hint or "auto", **decl.params))
+        ids = [d.id for d in plan.nodes]
+        pipeline._connections = [(ids[a], ids[b]) for a, b in plan.edges]
+        return pipeline
+
+    def _validated(self) -> tuple[list[str], list[tuple[int, int]]]:
+        """Checks ids and the graph with the engine's rules (custom nodes included)."""
+        from ..errors import ManifestError
+        from ..manifest import _valid_id, find_cycles
+
+        ids = self.node_ids()
+        issues = []
+        if not self._nodes:
+            issues.append("nodes: a pipeline needs at least one node, found none")
+        seen: dict[str, int] = {}
+        for i, node_id in enumerate(ids):
+            if node_id in seen:
+                issues.append(f'nodes[{i}].id: duplicate node id "{node_id}" (already used by nodes[{seen[node_id]}])')
+            else:
+                seen[node_id] = i
+                if not _valid_id(node_id):
+                    issues.append(f'nodes[{i}].id: invalid node id "{node_id}": use only letters, digits, `_` and `-`')
+        edges = []
+        for k, (a, b) in enumerate(self._edges()):
+            for fld, node_id in (("from", a), ("to", b)):
+                if node_id not in seen:
+                    issues.append(f'connections[{k}].{fld}: unknown node "{node_id}"')
+            if a in seen and b in seen:
+                edges.append((seen[a], seen[b]))
+        for path, _ in find_cycles(len(ids), edges):
+            issues.append("connections: the graph has a cycle: " + " -> ".join(ids[i] for i in path) + "; pipelines must be acyclic")
+        if issues:
+            raise ManifestError(issues, origin=f"pipeline {self.name!r}")
+        return ids, edges
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _select(self, use_rust: bool) -> tuple[Any, str | None, bool]:
+        """Chooses the runtime: ``(rust module or None, reason for Python, whether unexpected)``."""
+        mode = _runtime.runtime_mode()
+        from ..nodes import NativeNode
+
+        ids = self.node_ids()
+        wants_rust = [(i, n) for i, n in zip(ids, self._nodes) if n.runtime_hint == "rust"]
+        for node_id, node in wants_rust:
+            if not isinstance(node, NativeNode):
+                raise RuntimeSelectionError(
+                    f"node `{node_id}` (`{node.node_type}`) has runtime_hint='rust' but no native implementation; "
+                    "use runtime_hint='auto' or 'python'"
+                )
+        if not use_rust or mode == "python":
+            why = "use_rust=False" if not use_rust else "REMOTEMEDIA_RUNTIME=python"
+            if wants_rust:
+                raise RuntimeSelectionError(
+                    f"node `{wants_rust[0][0]}` has runtime_hint='rust' but the Rust runtime is disabled ({why})"
+                )
+            return None, why, False
+        if not _runtime.is_rust_runtime_available():
+            reason = f"the Rust runtime is not installed ({_runtime.unavailable_reason()})"
+            if mode == "rust" or wants_rust:
+                raise RuntimeSelectionError(f"{reason}; {_runtime.INSTALL_HINT}")
+            return None, reason, False
+        module = _runtime.get_rust_runtime()
+        python_only = [
+            f"node `{i}` (`{n.node_type}`)" + (" asks for runtime_hint='python'" if n.runtime_hint == "python" else " has no native implementation")
+            for i, n in zip(ids, self._nodes)
+            if n.runtime_hint == "python" or not isinstance(n, NativeNode)
+        ]
+        if python_only:
+            reason = "; ".join(python_only)
+            if mode == "rust":
+                raise RuntimeSelectionError(f"REMOTEMEDIA_RUNTIME=rust, but the Rust engine cannot run this pipeline: {reason}")
+            return None, reason, False
+        return module, None, False
+
+    def _plan_rust(self, module: Any) -> Any:
+        """Asks the engine to plan the whole pipeline before any input is consumed."""
+        return module.plan(self.serialize())
+
+    def _python_executor(self) -> Any:
+        from ..executor import PythonExecutor
+
+        ids, edges = self._validated()
+        return PythonExecutor(self._nodes, ids, edges)
+
+    def _fallback(self, reason: str, unexpected: bool) -> None:
+        if unexpected:
+            logger.warning("Rust runtime cannot run pipeline %r: %s; falling back to the Python executor", self.name, reason)
+        else:
+            logger.info("running pipeline %r with the Python executor: %s", self.name, reason)
+
+    def _prepare(self, use_rust: bool) -> tuple[Any, Any]:
+        """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`."""
+        self._validated()
+        module, reason, _ = self._select(use_rust)
+        ids = self.node_ids()
+        if module is not None:
+            from ..errors import ManifestError
+
+            try:
+                plan = self._plan_rust(module)
+            except ManifestError as e:
+                if _runtime.runtime_mode() == "rust":
+                    raise
+                self._fallback(str(e), unexpected=True)
+                self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e))
+                return None, self._python_executor()
+            logger.info("running pipeline %r with the Rust runtime", self.name)
+            self.last_run = RunInfo("rust", dict.fromkeys(ids, "rust"))
+            return plan, None
+        if reason is not None and reason not in ("use_rust=False", "REMOTEMEDIA_RUNTIME=python"):
+            self._fallback(reason, unexpected=False)
+        self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=reason)
+        return None, self._python_executor()
+
+    async def run(self, input_data: Any = None, use_rust: bool = True) -> list[Any]:
+        """Runs the pipeline over ``input_data`` and returns every output, in order.
+
+        ``input_data`` is a list of items; any other value is one item; ``None`` is no input.
+        Outputs are grouped by sink node (in the order the nodes were added), each sink's outputs in
+        the order it produced them; zero outputs is ``[]``.
+
+        With ``use_rust=True`` (the default) the Rust engine runs the pipeline when it is installed
+        and can plan it; otherwise the Python executor does (see ``REMOTEMEDIA_RUNTIME``). A node's
+        exception is never retried on the other runtime: it propagates. :attr:`last_run` tells which
+        runtime ran.
+        """
+        if input_data is None:
+            items: list[Any] = []
+        elif isinstance(input_data, list):
+            items = input_data
+        else:
+            items = [input_data]
+        plan, executor = self._prepare(use_rust)
+        if plan is not None:
+            return list(await plan.run(items))
+        return await executor.run(items)
+
+    async def process(self, stream: AsyncIterable[Any], use_rust: bool = True) -> AsyncIterator[Any]:
+        """Streams ``stream`` through the pipeline, yielding each output as soon as it is produced."""
+        plan, executor = self._prepare(use_rust)
+        if plan is None:
+            async for out in executor.stream(stream):
+                yield out
+            return
+        session = plan.start()
+        import asyncio
+
+        async def feed() -> None:
+            try:
+                async for item in stream:
+                    await session.send(item)
+            finally:
+                session.close()
+
+        feeder = asyncio.ensure_future(feed())
+        try:
+            while True:
+                done, out = await session.recv()
+                if done:
+                    break
+                yield out
+            await feeder
+        finally:
+            if not feeder.done():
+                feeder.cancel()
+                await asyncio.gather(feeder, return_exceptions=True)
+            session.cancel()
+
+    async def initialize(self) -> None:
+        """Calls every node's ``initialize`` (the seeds' streaming API; ``run``/``process`` do it too)."""
+        from ..executor import collect_outputs
+
+        for node in self._nodes:
+            await collect_outputs(node.initialize())
+
+    async def cleanup(self) -> None:
+        """Calls every node's ``cleanup``."""
+        from ..executor import collect_outputs
+
+        for node in self._nodes:
+            await collect_outputs(node.cleanup())
+
+    def __repr__(self) -> str:
+        return f"<Pipeline {self.name!r} nodes={self.node_ids()}>"
