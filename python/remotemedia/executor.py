@@ -7,6 +7,7 @@
   ``stream`` yields them as they are produced. A linear chain runs inline, one input at a time;
   other graphs run one task per node, connected by bounded queues (backpressure), fan-in merging in
   arrival order.
+- Values follow the engine's model: tuples become lists, in inputs and outputs.
 - The first exception stops the run and propagates with its own class; its message names the node.
 """
 
@@ -38,6 +39,15 @@ async def collect_outputs(result: Any) -> list[Any]:
     return [result]
 
 
+def normalize(value: Any) -> Any:
+    """The engine's view of a value: tuples become lists (recursively, inside lists and dicts)."""
+    if isinstance(value, (list, tuple)):
+        return [normalize(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items()}
+    return value
+
+
 def annotate(exc: BaseException, node_id: str, node_type: str) -> BaseException:
     """Makes ``exc`` name the failing node, keeping its class (and identity, for user errors)."""
     if getattr(exc, "node_id", None) is not None:
@@ -57,6 +67,11 @@ def annotate(exc: BaseException, node_id: str, node_type: str) -> BaseException:
     except AttributeError:
         pass
     return exc
+
+
+async def _normalized(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    async for item in items:
+        yield normalize(item)
 
 
 class PythonExecutor:
@@ -103,16 +118,17 @@ class PythonExecutor:
 
         per_sink: dict[int, list[Any]] = {s: [] for s in self.sinks}
         async for sink, value in self._events(source()):
-            per_sink[sink].append(value)
+            per_sink[sink].append(normalize(value))
         return [v for s in self.sinks for v in per_sink[s]]
 
     async def stream(self, inputs: AsyncIterable[Any]) -> AsyncIterator[Any]:
         """Outputs as they are produced."""
         async for _, value in self._events(inputs):
-            yield value
+            yield normalize(value)
 
     async def _events(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
         await self._lifecycle("initialize")
+        inputs = _normalized(inputs)
         try:
             if self.linear:
                 async for event in self._run_chain(inputs):

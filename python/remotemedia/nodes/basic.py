@@ -48,7 +48,8 @@ class PassThroughNode(NativeNode):
         super().__init__(name=name, runtime_hint=runtime_hint)
 
     def process(self, data: Any) -> Any:
-        return data
+        # A generator, so that a `None` input is passed on (returning `None` would filter it).
+        yield data
 
 
 class CalculatorNode(NativeNode):

@@ -1,0 +1,62 @@
+"""Shared fixtures: both runtimes, and a way to compare them."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import remotemedia
+from remotemedia import runtime as rm_runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFESTS = ROOT / "manifests"
+HAVE_EXTENSION = importlib.util.find_spec("remotemedia_runtime") is not None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_detection(monkeypatch: pytest.MonkeyPatch):
+    """Each test starts with no cached runtime detection and no REMOTEMEDIA_RUNTIME."""
+    monkeypatch.delenv("REMOTEMEDIA_RUNTIME", raising=False)
+    rm_runtime._reset_for_tests()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+    rm_runtime._reset_for_tests()
+
+
+@pytest.fixture(params=[True, False], ids=["use_rust", "python"])
+def use_rust(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+def run(pipeline: remotemedia.Pipeline, data: Any = None, use_rust: bool = True) -> list[Any]:
+    return asyncio.run(pipeline.run(data, use_rust=use_rust))
+
+
+def run_both(make: Callable[[], remotemedia.Pipeline], data: Any = None) -> list[Any]:
+    """Runs a fresh pipeline on each runtime; asserts equal outputs; returns them."""
+    rust_side = make()
+    on_rust = run(rust_side, data, use_rust=True)
+    on_python = run(make(), data, use_rust=False)
+    assert on_rust == on_python, f"runtimes differ: {on_rust!r} != {on_python!r}"
+    assert_types_equal(on_rust, on_python)
+    expected = "rust" if HAVE_EXTENSION and rust_side.last_run.fallback_reason is None else "python"
+    assert rust_side.last_run.runtime == expected
+    return on_rust
+
+
+def assert_types_equal(a: Any, b: Any) -> None:
+    """`1 == 1.0` in Python; the runtimes must agree on int vs float too."""
+    assert type(a) is type(b), f"{a!r} ({type(a).__name__}) vs {b!r} ({type(b).__name__})"
+    if isinstance(a, list):
+        for x, y in zip(a, b):
+            assert_types_equal(x, y)
+    if isinstance(a, dict):
+        for k in a:
+            assert_types_equal(a[k], b[k])
