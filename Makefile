@@ -8,7 +8,11 @@ ifneq ($(CARGO_TARGET_DIR),)
 BIN := $(CARGO_TARGET_DIR)/release/remotemedia-runtime
 endif
 
-.PHONY: help setup build demo test test-rust test-examples lint fmt schema bench clean
+VENV ?= .venv
+VENV_PURE ?= .venv-pure
+PY := $(VENV)/bin/python
+
+.PHONY: help setup build demo test test-rust test-examples test-python test-python-pure extension venv lint fmt schema bench bench-python clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,7 +26,7 @@ build: ## build the release binary
 demo: build ## the main job: run the example pipeline on the example data shipped in manifests/
 	$(BIN) run manifests/passthrough_calculator.json --input manifests/passthrough_calculator.input.json
 
-test: setup test-rust test-examples ## every test (what CI runs)
+test: setup test-rust test-examples test-python test-python-pure ## every test (what CI runs)
 
 test-rust: ## Rust unit, integration, CLI and doc tests
 	$(CARGO) nextest run --workspace --no-fail-fast
@@ -32,12 +36,37 @@ test-examples: ## run every crate example (each asserts its result)
 	@for ex in batch streaming custom_node; do \
 		echo "example $$ex"; $(CARGO) run -q -p remotemedia-runtime --example $$ex || exit 1; done
 
-lint: ## rustfmt check and clippy with warnings as errors
+venv: $(VENV)/.ready ## a virtualenv with the Python package (editable) and the test tools
+
+$(VENV)/.ready: python/pyproject.toml crates/remotemedia-python/pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest pyyaml numpy ruff
+	$(VENV)/bin/pip install -q -e python
+	touch $@
+
+extension: venv ## build the Rust extension `remotemedia_runtime` into the virtualenv
+	cd crates/remotemedia-python && VIRTUAL_ENV=$(abspath $(VENV)) $(abspath $(VENV))/bin/maturin develop --release -q
+
+test-python: extension ## pytest with the Rust extension installed (both runtimes compared)
+	$(PY) -m pytest tests/python -q
+
+test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
+	python3 -m venv $(VENV_PURE)
+	$(VENV_PURE)/bin/pip install -q pytest pyyaml numpy
+	$(VENV_PURE)/bin/pip install -q ./python
+	cd tests/python && ../../$(VENV_PURE)/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('remotemedia_runtime') is not None)"
+	cd tests/python && ../../$(VENV_PURE)/bin/python -m pytest . -q -p no:cacheprovider
+
+lint: venv ## rustfmt check, clippy with warnings as errors, ruff
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests/python benches
+	$(VENV)/bin/ruff format --check python tests/python benches
 
-fmt: ## format the code
+fmt: venv ## format the code
 	$(CARGO) fmt --all
+	$(VENV)/bin/ruff format python tests/python benches
 
 schema: ## regenerate manifests/schema.json from the code
 	$(CARGO) run -q -p remotemedia-runtime -- schema > manifests/schema.json
@@ -45,5 +74,9 @@ schema: ## regenerate manifests/schema.json from the code
 bench: ## executor benchmarks (figures go to benches/RESULTS.md)
 	$(CARGO) bench -p remotemedia-runtime --bench executor
 
-clean: ## remove build output
+bench-python: extension ## Pipeline.run() on Rust vs the Python executor (figures go to benches/RESULTS.md)
+	$(PY) benches/python_run.py
+
+clean: ## remove build output and virtualenvs
 	$(CARGO) clean
+	rm -rf $(VENV) $(VENV_PURE)

@@ -58,7 +58,7 @@ def annotate(exc: BaseException, node_id: str, node_type: str) -> BaseException:
         return fresh.with_traceback(exc.__traceback__)
     prefix = f"node `{node_id}` (`{node_type}`) failed"
     if exc.args and isinstance(exc.args[0], str):
-        exc.args = (f"{prefix}: {exc.args[0]}",) + tuple(exc.args[1:])
+        exc.args = (f"{prefix}: {exc.args[0]}", *exc.args[1:])
     elif not exc.args:
         exc.args = (prefix,)
     try:
@@ -210,6 +210,6 @@ class PythonExecutor:
                 yield event
             await watcher  # re-raises the first node error
         finally:
-            for t in tasks + [watcher]:
+            for t in [*tasks, watcher]:
                 t.cancel()
             await asyncio.gather(*tasks, watcher, return_exceptions=True)

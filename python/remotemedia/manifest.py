@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,9 @@ def validate_manifest(doc: Any, origin: str = "(inline)", allow_python_hint: boo
                 issues.append(f"{path}.params: expected an object, found {_json_type(params)}")
             hint = _string(raw, "runtime_hint", path, False, issues)
             if hint is not None and hint not in RUNTIME_HINTS:
-                issues.append(f'{path}.runtime_hint: unknown runtime hint "{hint}"; expected one of {", ".join(RUNTIME_HINTS)}')
+                issues.append(
+                    f'{path}.runtime_hint: unknown runtime hint "{hint}"; expected one of {", ".join(RUNTIME_HINTS)}'
+                )
             if len(issues) == before:
                 decls.append(NodeDecl(node_id or "", node_type or "", dict(params), hint))
 
@@ -205,8 +208,11 @@ def validate_manifest(doc: Any, origin: str = "(inline)", allow_python_hint: boo
     return _check_semantics(name, decls, edges_by_id, origin, allow_python_hint)
 
 
+_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _valid_id(node_id: str) -> bool:
-    return bool(node_id) and all(c.isascii() and (c.isalnum() or c in "_-") for c in node_id)
+    return _ID.fullmatch(node_id) is not None
 
 
 def _check_semantics(
@@ -225,7 +231,10 @@ def _check_semantics(
                 issues.append(f'{path}.id: invalid node id "{d.id}": use only letters, digits, `_` and `-`')
         cls = NODE_TYPES.get(d.node_type)
         if cls is None:
-            issues.append(f'{path}.node_type: unknown node type "{d.node_type}"' + _did_you_mean(d.node_type, names, "known node types"))
+            issues.append(
+                f'{path}.node_type: unknown node type "{d.node_type}"'
+                + _did_you_mean(d.node_type, names, "known node types")
+            )
             continue
         if d.runtime_hint == "python" and not allow_python_hint:
             issues.append(
@@ -242,10 +251,14 @@ def _check_semantics(
         ends = []
         for fld, node_id in (("from", src), ("to", dst)):
             if node_id not in first_use:
-                issues.append(f'connections[{k}].{fld}: unknown node "{node_id}"' + _did_you_mean(node_id, ids, "known nodes"))
+                issues.append(
+                    f'connections[{k}].{fld}: unknown node "{node_id}"' + _did_you_mean(node_id, ids, "known nodes")
+                )
             ends.append(first_use.get(node_id))
         if (src, dst) in seen:
-            issues.append(f"connections[{k}]: duplicate connection {src} -> {dst} (already at connections[{seen[(src, dst)]}])")
+            issues.append(
+                f"connections[{k}]: duplicate connection {src} -> {dst} (already at connections[{seen[(src, dst)]}])"
+            )
             continue
         seen[(src, dst)] = k
         if ends[0] is not None and ends[1] is not None:
@@ -324,7 +337,7 @@ def _cycle_through(start: int, members: list[int], down: list[list[int]]) -> lis
                 while path[-1] != start:
                     path.append(prev[path[-1]])
                 path.reverse()
-                return path + [start]
+                return [*path, start]
             if nxt in members and nxt not in prev and nxt != start:
                 prev[nxt] = node
                 queue.append(nxt)

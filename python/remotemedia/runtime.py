@@ -41,9 +41,7 @@ def runtime_mode() -> str:
     """The value of ``REMOTEMEDIA_RUNTIME`` (``auto`` when unset); raises on anything else."""
     mode = os.environ.get("REMOTEMEDIA_RUNTIME", "auto").strip().lower() or "auto"
     if mode not in _MODES:
-        raise RuntimeSelectionError(
-            f"REMOTEMEDIA_RUNTIME={mode!r} is not valid; expected one of {', '.join(_MODES)}"
-        )
+        raise RuntimeSelectionError(f"REMOTEMEDIA_RUNTIME={mode!r} is not valid; expected one of {', '.join(_MODES)}")
     return mode
 
 
@@ -56,6 +54,13 @@ def try_load_rust_runtime() -> tuple[bool, ModuleType | None, str | None]:
     except Exception as e:  # a broken build raises other errors at import time
         return (False, None, f"Failed to load: {type(e).__name__}: {e}")
     return (True, remotemedia_runtime, None)
+
+
+def rust_runtime_available(mode: str) -> bool:
+    """:func:`is_rust_runtime_available` for an already-read ``REMOTEMEDIA_RUNTIME`` mode."""
+    if _checked and mode != "python":
+        return _available
+    return is_rust_runtime_available()
 
 
 def is_rust_runtime_available() -> bool:
@@ -73,8 +78,7 @@ def is_rust_runtime_available() -> bool:
         _available, _runtime, _error = try_load_rust_runtime()
         if not _available:
             warnings.warn(
-                "Rust runtime unavailable, falling back to Python execution. "
-                f"{INSTALL_HINT}. Reason: {_error}",
+                f"Rust runtime unavailable, falling back to Python execution. {INSTALL_HINT}. Reason: {_error}",
                 UserWarning,
                 stacklevel=2,
             )

@@ -1,4 +1,4 @@
-""""Did you mean" suggestions, matching the engine's (case-insensitive, a trailing ``Node`` ignored)."""
+""" "Did you mean" suggestions, matching the engine's (case-insensitive, a trailing ``Node`` ignored)."""
 
 from __future__ import annotations
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import HAVE_EXTENSION, MANIFESTS, run, run_both
 
+from conftest import HAVE_EXTENSION, MANIFESTS, run, run_both
 from remotemedia import ManifestError, Pipeline
 from remotemedia.nodes import BufferNode, CalculatorNode, PassThroughNode
 
 INVALID = sorted(p for p in (MANIFESTS / "invalid").iterdir() if p.suffix in (".json", ".yaml"))
-VALID = sorted(p for p in (MANIFESTS / "valid").iterdir() if p.suffix in (".json", ".yaml")) + [
-    MANIFESTS / "passthrough_calculator.json"
+VALID = [
+    *sorted(p for p in (MANIFESTS / "valid").iterdir() if p.suffix in (".json", ".yaml")),
+    MANIFESTS / "passthrough_calculator.json",
 ]
 
 

@@ -6,8 +6,8 @@ import asyncio
 import logging
 
 import pytest
-from conftest import HAVE_EXTENSION, run, run_both
 
+from conftest import HAVE_EXTENSION, run, run_both
 from remotemedia import ManifestError, Node, NodeError, Pipeline, RuntimeSelectionError
 from remotemedia.nodes import AddNode, BufferNode, CalculatorNode, MultiplyNode, PassThroughNode
 
@@ -58,9 +58,13 @@ def test_defaults_lists_and_buffer_flush():
 def test_fan_out_groups_outputs_by_sink():
     def make() -> Pipeline:
         a, b = MultiplyNode(factor=2, name="a"), AddNode(addend=100, name="b")
-        return Pipeline("fan", [a, b]).connect("a", "a_out").connect("b", "b_out").add_node(
-            PassThroughNode(name="a_out")
-        ).add_node(PassThroughNode(name="b_out"))
+        return (
+            Pipeline("fan", [a, b])
+            .connect("a", "a_out")
+            .connect("b", "b_out")
+            .add_node(PassThroughNode(name="a_out"))
+            .add_node(PassThroughNode(name="b_out"))
+        )
 
     assert run_both(make, [10]) == [20, 110]
     assert run_both(make, [10, 1]) == [20, 2, 110, 101]
@@ -90,7 +94,10 @@ def test_native_node_errors_match(use_rust):
 
 
 def test_wrong_input_type_errors_match(use_rust):
-    with pytest.raises(NodeError, match=r'^node `m` \(`MultiplyNode`\) failed: expected a number or a list of numbers, found string "x"$'):
+    with pytest.raises(
+        NodeError,
+        match=r'^node `m` \(`MultiplyNode`\) failed: expected a number or a list of numbers, found string "x"$',
+    ):
         run(chain(MultiplyNode(name="m")), ["x"], use_rust=use_rust)
 
 
@@ -98,7 +105,8 @@ def test_invalid_params_fail_at_construction():
     with pytest.raises(ManifestError) as info:
         CalculatorNode(operation="divde", operand=2)
     assert info.value.issues == [
-        'params.operation: expected one of `add`, `subtract`, `multiply`, `divide`, `power`, `modulo`, found "divde"; did you mean `divide`?'
+        "params.operation: expected one of `add`, `subtract`, `multiply`, `divide`, `power`, `modulo`, "
+        'found "divde"; did you mean `divide`?'
     ]
     with pytest.raises(ManifestError, match='missing required param "operand"'):
         CalculatorNode(operation="add")
@@ -242,7 +250,7 @@ def test_process_propagates_errors(use_rust):
 
 
 def test_duplicate_names_and_cycles_are_manifest_errors(use_rust):
-    with pytest.raises(ManifestError, match='nodes\\[1\\].id: duplicate node id "x"'):
+    with pytest.raises(ManifestError, match=r'nodes\[1\]\.id: duplicate node id "x"'):
         run(chain(PassThroughNode(name="x"), AddNode(name="x")), [1], use_rust=use_rust)
     p = Pipeline("loop", [PassThroughNode(name="a"), PassThroughNode(name="b")]).connect("a", "b").connect("b", "a")
     with pytest.raises(ManifestError, match="the graph has a cycle: a -> b -> a"):

@@ -7,9 +7,9 @@ import sys
 import warnings
 
 import pytest
-from conftest import HAVE_EXTENSION, run
 
 import remotemedia
+from conftest import HAVE_EXTENSION, run
 from remotemedia import Pipeline, RuntimeSelectionError
 from remotemedia import runtime as rm_runtime
 from remotemedia.nodes import CalculatorNode, PassThroughNode

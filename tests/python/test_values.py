@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HAVE_EXTENSION, run, run_both
 
+from conftest import HAVE_EXTENSION, run, run_both
 from remotemedia import Pipeline
 from remotemedia.nodes import PassThroughNode
 

@@ -45,9 +45,7 @@ class Node:
 
     def __init__(self, name: str | None = None, runtime_hint: str = "auto", **kwargs: Any) -> None:
         if runtime_hint not in RUNTIME_HINTS:
-            raise ValueError(
-                f"runtime_hint={runtime_hint!r} is not valid; expected one of {', '.join(RUNTIME_HINTS)}"
-            )
+            raise ValueError(f"runtime_hint={runtime_hint!r} is not valid; expected one of {', '.join(RUNTIME_HINTS)}")
         self.name = name
         self.runtime_hint = runtime_hint
         self.config = kwargs

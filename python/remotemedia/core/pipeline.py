@@ -18,6 +18,10 @@ __all__ = ["Pipeline", "RunInfo"]
 
 logger = logging.getLogger("remotemedia")
 
+#: Largest batch (inputs x nodes) that a single-stage Rust plan runs on the calling thread: about a
+#: millisecond of work at most, less than the cost of a thread hop for smaller runs.
+_BLOCKING_WORK = 20_000
+
 
 @dataclass
 class RunInfo:
@@ -44,6 +48,10 @@ class Pipeline:
         self._connections: list[tuple[str, str]] | None = None
         #: What ran the last run (set by :meth:`run` and :meth:`process`).
         self.last_run: RunInfo | None = None
+        self._plan_cache: tuple[str, Any, Any] | None = None
+        # Bumped by every structural change; keys the cached validation and engine plan.
+        self._version = 0
+        self._checked: tuple[Any, list[str], list[tuple[int, int]]] | None = None
         for node in nodes or ():
             self.add_node(node)
 
@@ -54,6 +62,7 @@ class Pipeline:
         if not isinstance(node, Node):
             raise TypeError(f"add_node() takes a remotemedia Node, got {type(node).__name__}")
         self._nodes.append(node)
+        self._version += 1
         return self
 
     def connect(self, source: Node | str, target: Node | str) -> Pipeline:
@@ -61,6 +70,7 @@ class Pipeline:
         if self._connections is None:
             self._connections = []
         self._connections.append((self._id_of(source), self._id_of(target)))
+        self._version += 1
         return self
 
     @property
@@ -131,8 +141,20 @@ class Pipeline:
         pipeline._connections = [(ids[a], ids[b]) for a, b in plan.edges]
         return pipeline
 
+    def _structure_key(self) -> tuple[Any, ...]:
+        return (self._version, *(n.runtime_hint for n in self._nodes), *(n.name for n in self._nodes))
+
     def _validated(self) -> tuple[list[str], list[tuple[int, int]]]:
-        """Checks ids and the graph with the engine's rules (custom nodes included)."""
+        """Checks ids and the graph with the engine's rules (custom nodes included); cached until
+        the pipeline changes."""
+        key = self._structure_key()
+        if self._checked is not None and self._checked[0] == key:
+            return self._checked[1], self._checked[2]
+        ids, edges = self._check_structure()
+        self._checked = (key, ids, edges)
+        return ids, edges
+
+    def _check_structure(self) -> tuple[list[str], list[tuple[int, int]]]:
         from ..errors import ManifestError
         from ..manifest import _valid_id, find_cycles
 
@@ -156,19 +178,21 @@ class Pipeline:
             if a in seen and b in seen:
                 edges.append((seen[a], seen[b]))
         for path, _ in find_cycles(len(ids), edges):
-            issues.append("connections: the graph has a cycle: " + " -> ".join(ids[i] for i in path) + "; pipelines must be acyclic")
+            issues.append(
+                "connections: the graph has a cycle: "
+                + " -> ".join(ids[i] for i in path)
+                + "; pipelines must be acyclic"
+            )
         if issues:
             raise ManifestError(issues, origin=f"pipeline {self.name!r}")
         return ids, edges
 
     # -- running ----------------------------------------------------------------------------
 
-    def _select(self, use_rust: bool) -> tuple[Any, str | None, bool]:
+    def _select(self, use_rust: bool, mode: str, ids: list[str]) -> tuple[Any, str | None, bool]:
         """Chooses the runtime: ``(rust module or None, reason for Python, whether unexpected)``."""
-        mode = _runtime.runtime_mode()
         from ..nodes import NativeNode
 
-        ids = self.node_ids()
         wants_rust = [(i, n) for i, n in zip(ids, self._nodes) if n.runtime_hint == "rust"]
         for node_id, node in wants_rust:
             if not isinstance(node, NativeNode):
@@ -183,63 +207,76 @@ class Pipeline:
                     f"node `{wants_rust[0][0]}` has runtime_hint='rust' but the Rust runtime is disabled ({why})"
                 )
             return None, why, False
-        if not _runtime.is_rust_runtime_available():
+        if not _runtime.rust_runtime_available(mode):
             reason = f"the Rust runtime is not installed ({_runtime.unavailable_reason()})"
             if mode == "rust" or wants_rust:
                 raise RuntimeSelectionError(f"{reason}; {_runtime.INSTALL_HINT}")
             return None, reason, False
-        module = _runtime.get_rust_runtime()
+        module = _runtime._runtime
         python_only = [
-            f"node `{i}` (`{n.node_type}`)" + (" asks for runtime_hint='python'" if n.runtime_hint == "python" else " has no native implementation")
+            f"node `{i}` (`{n.node_type}`)"
+            + (" asks for runtime_hint='python'" if n.runtime_hint == "python" else " has no native implementation")
             for i, n in zip(ids, self._nodes)
             if n.runtime_hint == "python" or not isinstance(n, NativeNode)
         ]
         if python_only:
             reason = "; ".join(python_only)
             if mode == "rust":
-                raise RuntimeSelectionError(f"REMOTEMEDIA_RUNTIME=rust, but the Rust engine cannot run this pipeline: {reason}")
+                raise RuntimeSelectionError(
+                    f"REMOTEMEDIA_RUNTIME=rust, but the Rust engine cannot run this pipeline: {reason}"
+                )
             return None, reason, False
         return module, None, False
 
     def _plan_rust(self, module: Any) -> Any:
-        """Asks the engine to plan the whole pipeline before any input is consumed."""
-        return module.plan(self.serialize())
+        """Asks the engine to plan the whole pipeline before any input is consumed (cached while
+        the pipeline's description does not change)."""
+        key = self._structure_key()
+        cached = self._plan_cache
+        if cached is not None and cached[0] == key and cached[1] is module:
+            return cached[2]
+        doc = self.to_manifest()
+        del doc["metadata"]["created_at"]
+        plan = module.plan(json.dumps(doc))
+        self._plan_cache = (key, module, plan)
+        return plan
 
-    def _python_executor(self) -> Any:
+    def _python_executor(self, ids: list[str], edges: list[tuple[int, int]]) -> Any:
         from ..executor import PythonExecutor
 
-        ids, edges = self._validated()
         return PythonExecutor(self._nodes, ids, edges)
 
     def _fallback(self, reason: str, unexpected: bool) -> None:
         if unexpected:
-            logger.warning("Rust runtime cannot run pipeline %r: %s; falling back to the Python executor", self.name, reason)
+            logger.warning(
+                "Rust runtime cannot run pipeline %r: %s; falling back to the Python executor", self.name, reason
+            )
         else:
             logger.info("running pipeline %r with the Python executor: %s", self.name, reason)
 
     def _prepare(self, use_rust: bool) -> tuple[Any, Any]:
         """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`."""
-        self._validated()
-        module, reason, _ = self._select(use_rust)
-        ids = self.node_ids()
+        ids, edges = self._validated()
+        mode = _runtime.runtime_mode()
+        module, reason, _ = self._select(use_rust, mode, ids)
         if module is not None:
             from ..errors import ManifestError
 
             try:
                 plan = self._plan_rust(module)
             except ManifestError as e:
-                if _runtime.runtime_mode() == "rust":
+                if mode == "rust":
                     raise
                 self._fallback(str(e), unexpected=True)
                 self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e))
-                return None, self._python_executor()
-            logger.info("running pipeline %r with the Rust runtime", self.name)
+                return None, self._python_executor(ids, edges)
+            logger.debug("running pipeline %r with the Rust runtime", self.name)
             self.last_run = RunInfo("rust", dict.fromkeys(ids, "rust"))
             return plan, None
         if reason is not None and reason not in ("use_rust=False", "REMOTEMEDIA_RUNTIME=python"):
             self._fallback(reason, unexpected=False)
         self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=reason)
-        return None, self._python_executor()
+        return None, self._python_executor(ids, edges)
 
     async def run(self, input_data: Any = None, use_rust: bool = True) -> list[Any]:
         """Runs the pipeline over ``input_data`` and returns every output, in order.
@@ -261,7 +298,11 @@ class Pipeline:
             items = [input_data]
         plan, executor = self._prepare(use_rust)
         if plan is not None:
-            return list(await plan.run(items))
+            if plan.single_stage and len(items) * len(self._nodes) <= _BLOCKING_WORK:
+                # A small fused batch takes microseconds: run it on this thread (GIL released)
+                # rather than paying a hop to the engine's threads and back to the event loop.
+                return plan.run_blocking(items)
+            return await plan.run(items)
         return await executor.run(items)
 
     async def process(self, stream: AsyncIterable[Any], use_rust: bool = True) -> AsyncIterator[Any]:

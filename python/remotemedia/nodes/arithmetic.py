@@ -90,8 +90,7 @@ def _float_op(op: str, x: float, y: float) -> float:
         raise NodeError(f"zero cannot be raised to a negative power ({rust_float(x)} ** {rust_float(y)})")
     if x < 0.0 and math.isfinite(y) and not float(y).is_integer():
         raise NodeError(
-            "a negative number to a fractional power is not a real number "
-            f"({rust_float(x)} ** {rust_float(y)})"
+            f"a negative number to a fractional power is not a real number ({rust_float(x)} ** {rust_float(y)})"
         )
     try:
         return math.pow(x, y)

@@ -69,11 +69,21 @@ class CalculatorNode(NativeNode):
         runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, operation=operation, operand=operand)
-        self.operation: str = self.values["operation"]
-        self.operand: int | float = self.values["operand"]
+        self._operation: str = self.values["operation"]
+        self._operand: int | float = self.values["operand"]
+
+    @property
+    def operation(self) -> str:
+        """The operation (read-only: params are fixed at construction, as in a manifest)."""
+        return self._operation
+
+    @property
+    def operand(self) -> int | float:
+        """The operand (read-only)."""
+        return self._operand
 
     def process(self, data: Any) -> Any:
-        return apply(self.operation, data, self.operand)
+        return apply(self._operation, data, self._operand)
 
 
 class _Elementwise(NativeNode):
@@ -101,7 +111,11 @@ class MultiplyNode(_Elementwise):
 
     def __init__(self, factor: int | float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, factor=factor)
-        self.factor = self.values["factor"]
+
+    @property
+    def factor(self) -> int | float:
+        """The multiplier (read-only)."""
+        return self.values["factor"]
 
 
 class AddNode(_Elementwise):
@@ -114,7 +128,11 @@ class AddNode(_Elementwise):
 
     def __init__(self, addend: int | float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, addend=addend)
-        self.addend = self.values["addend"]
+
+    @property
+    def addend(self) -> int | float:
+        """The value added (read-only)."""
+        return self.values["addend"]
 
 
 class BufferNode(NativeNode):
@@ -125,15 +143,19 @@ class BufferNode(NativeNode):
 
     def __init__(self, buffer_size: int = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, buffer_size=buffer_size)
-        self.buffer_size: int = self.values["buffer_size"]
         self._items: list[Any] = []
+
+    @property
+    def buffer_size(self) -> int:
+        """Items per emitted list (read-only)."""
+        return self.values["buffer_size"]
 
     def initialize(self) -> None:
         self._items = []
 
     def process(self, data: Any) -> Any:
         self._items.append(data)
-        if len(self._items) >= self.buffer_size:
+        if len(self._items) >= self.values["buffer_size"]:
             full, self._items = self._items, []
             return full
         return None

@@ -154,8 +154,8 @@ def check_params(
                 hint = f"; `{node_type}` takes no params"
             else:
                 close = closest(name, names)
-                hint = f"; did you mean `{close}`?" if close else "; known params: " + ", ".join(
-                    f"`{n}`" for n in names
+                hint = (
+                    f"; did you mean `{close}`?" if close else "; known params: " + ", ".join(f"`{n}`" for n in names)
                 )
             issues.append(f'{path}.{name}: unknown param "{name}" for `{node_type}`{hint}')
             continue
