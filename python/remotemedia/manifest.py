@@ -223,12 +223,7 @@ def _check_semantics(
     names = [n for n in NODE_TYPES if n != "PassThrough"] + ["PassThrough"]
     for i, d in enumerate(decls):
         path = f"nodes[{i}]"
-        if d.id in first_use:
-            issues.append(f'{path}.id: duplicate node id "{d.id}" (already used by nodes[{first_use[d.id]}])')
-        else:
-            first_use[d.id] = i
-            if not _valid_id(d.id):
-                issues.append(f'{path}.id: invalid node id "{d.id}": use only letters, digits, `_` and `-`')
+        issues.extend(check_id(i, d.id, first_use))
         cls = NODE_TYPES.get(d.node_type)
         if cls is None:
             issues.append(
@@ -245,15 +240,36 @@ def _check_semantics(
         issues.extend(param_issues)
 
     ids = [d.id for d in decls]
+    edges, graph_issues = check_graph(ids, first_use, edges_by_id)
+    issues.extend(graph_issues)
+    if issues:
+        raise ManifestError(issues, origin)
+    return Plan(name, decls, edges)
+
+
+def check_id(i: int, node_id: str, first_use: dict[str, int]) -> list[str]:
+    """Problems with the id of node ``i`` (records its first use in ``first_use``)."""
+    if node_id in first_use:
+        return [f'nodes[{i}].id: duplicate node id "{node_id}" (already used by nodes[{first_use[node_id]}])']
+    first_use[node_id] = i
+    if not _valid_id(node_id):
+        return [f'nodes[{i}].id: invalid node id "{node_id}": use only letters, digits, `_` and `-`']
+    return []
+
+
+def check_graph(
+    ids: list[str], first_use: dict[str, int], edges_by_id: list[tuple[str, str]]
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """Resolves connections to node indices and checks them (unknown ends, duplicates, cycles)."""
+    issues: list[str] = []
     edges: list[tuple[int, int]] = []
     seen: dict[tuple[str, str], int] = {}
     for k, (src, dst) in enumerate(edges_by_id):
         ends = []
         for fld, node_id in (("from", src), ("to", dst)):
             if node_id not in first_use:
-                issues.append(
-                    f'connections[{k}].{fld}: unknown node "{node_id}"' + _did_you_mean(node_id, ids, "known nodes")
-                )
+                hint = _did_you_mean(node_id, ids, "known nodes")
+                issues.append(f'connections[{k}].{fld}: unknown node "{node_id}"{hint}')
             ends.append(first_use.get(node_id))
         if (src, dst) in seen:
             issues.append(
@@ -263,15 +279,12 @@ def _check_semantics(
         seen[(src, dst)] = k
         if ends[0] is not None and ends[1] is not None:
             edges.append((ends[0], ends[1]))
-
-    for path_ids, members in find_cycles(len(decls), edges):
+    for path_ids, members in find_cycles(len(ids), edges):
         message = "the graph has a cycle: " + " -> ".join(ids[i] for i in path_ids)
         if len(members) + 1 > len(path_ids):
             message += " (nodes on cycles: " + ", ".join(ids[i] for i in members) + ")"
         issues.append(f"connections: {message}; pipelines must be acyclic")
-    if issues:
-        raise ManifestError(issues, origin)
-    return Plan(name, decls, edges)
+    return edges, issues
 
 
 def find_cycles(n: int, edges: list[tuple[int, int]]) -> list[tuple[list[int], list[int]]]:

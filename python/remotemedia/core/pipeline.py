@@ -156,33 +156,15 @@ class Pipeline:
 
     def _check_structure(self) -> tuple[list[str], list[tuple[int, int]]]:
         from ..errors import ManifestError
-        from ..manifest import _valid_id, find_cycles
+        from ..manifest import check_graph, check_id
 
         ids = self.node_ids()
-        issues = []
-        if not self._nodes:
-            issues.append("nodes: a pipeline needs at least one node, found none")
-        seen: dict[str, int] = {}
+        issues = [] if self._nodes else ["nodes: a pipeline needs at least one node, found none"]
+        first_use: dict[str, int] = {}
         for i, node_id in enumerate(ids):
-            if node_id in seen:
-                issues.append(f'nodes[{i}].id: duplicate node id "{node_id}" (already used by nodes[{seen[node_id]}])')
-            else:
-                seen[node_id] = i
-                if not _valid_id(node_id):
-                    issues.append(f'nodes[{i}].id: invalid node id "{node_id}": use only letters, digits, `_` and `-`')
-        edges = []
-        for k, (a, b) in enumerate(self._edges()):
-            for fld, node_id in (("from", a), ("to", b)):
-                if node_id not in seen:
-                    issues.append(f'connections[{k}].{fld}: unknown node "{node_id}"')
-            if a in seen and b in seen:
-                edges.append((seen[a], seen[b]))
-        for path, _ in find_cycles(len(ids), edges):
-            issues.append(
-                "connections: the graph has a cycle: "
-                + " -> ".join(ids[i] for i in path)
-                + "; pipelines must be acyclic"
-            )
+            issues.extend(check_id(i, node_id, first_use))
+        edges, graph_issues = check_graph(ids, first_use, self._edges())
+        issues.extend(graph_issues)
         if issues:
             raise ManifestError(issues, origin=f"pipeline {self.name!r}")
         return ids, edges

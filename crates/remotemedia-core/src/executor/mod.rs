@@ -298,13 +298,7 @@ impl Pipeline {
             .map(|&i| Arc::clone(&self.plan.nodes[i].id))
             .collect();
         let (out_tx, out_rx) = mpsc::channel(capacity);
-        let names = self
-            .plan
-            .nodes
-            .iter()
-            .map(|n| (Arc::clone(&n.id), Arc::clone(&n.node_type)))
-            .collect();
-        let shared = Arc::new(Shared::new(names, self.options.metrics));
+        let shared = self.shared();
 
         let roots: Vec<mpsc::Sender<Value>> = graph
             .roots()
