@@ -94,7 +94,8 @@ fn schema_file_matches_the_code() {
 #[test]
 fn schema_lists_every_node_type_and_its_params() {
     let schema = manifest_schema(&builtin_registry());
-    let types = &schema["properties"]["nodes"]["items"]["properties"]["node_type"]["enum"];
+    let native = &schema["properties"]["nodes"]["items"]["allOf"][0]["then"];
+    let types = &native["properties"]["node_type"]["enum"];
     for name in [
         "PassThroughNode",
         "PassThrough",
@@ -108,9 +109,7 @@ fn schema_lists_every_node_type_and_its_params() {
             "{name} missing from {types}"
         );
     }
-    let rules = schema["properties"]["nodes"]["items"]["allOf"]
-        .as_array()
-        .unwrap();
+    let rules = native["allOf"].as_array().unwrap();
     let calc = rules
         .iter()
         .find(|r| r["if"]["properties"]["node_type"]["enum"][0] == "CalculatorNode")

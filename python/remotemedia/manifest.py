@@ -19,7 +19,7 @@ from .suggest import closest_many
 __all__ = ["NodeDecl", "Plan", "load_manifest", "validate_manifest", "MANIFEST_VERSION"]
 
 MANIFEST_VERSION = "v1"
-NODE_FIELDS = ("id", "node_type", "params", "runtime_hint")
+NODE_FIELDS = ("id", "node_type", "params", "runtime_hint", "module", "file", "source", "class", "timeout_ms")
 CONNECTION_FIELDS = ("from", "to")
 
 
@@ -29,6 +29,10 @@ class NodeDecl:
     node_type: str
     params: dict[str, Any] = field(default_factory=dict)
     runtime_hint: str | None = None
+    #: Python node fields (module | file | source, and class).
+    python: dict[str, Any] = field(default_factory=dict)
+    #: For Python nodes: the instance loaded in this interpreter.
+    instance: Any = None
 
 
 @dataclass
@@ -131,7 +135,9 @@ def _unknown_fields(obj: dict[str, Any], known: tuple[str, ...], base: str, issu
         issues.append(f"{base}.{key}: unknown field `{key}`{hint}")
 
 
-def validate_manifest(doc: Any, origin: str = "(inline)", allow_python_hint: bool = True) -> Plan:
+def validate_manifest(
+    doc: Any, origin: str = "(inline)", allow_python_hint: bool = True, base_dir: Path | None = None
+) -> Plan:
     """Checks structure, node types, params and the graph; raises :class:`ManifestError` listing
     every problem (the engine's messages)."""
     if not isinstance(doc, dict):
@@ -180,8 +186,12 @@ def validate_manifest(doc: Any, origin: str = "(inline)", allow_python_hint: boo
                 issues.append(
                     f'{path}.runtime_hint: unknown runtime hint "{hint}"; expected one of {", ".join(RUNTIME_HINTS)}'
                 )
+            python = {k: raw[k] for k in ("module", "file", "source", "class", "timeout_ms") if raw.get(k) is not None}
+            for key in ("module", "file", "source", "class"):
+                if key in python and not isinstance(python[key], str):
+                    issues.append(f"{path}.{key}: expected a string, found {_found(python[key])}")
             if len(issues) == before:
-                decls.append(NodeDecl(node_id or "", node_type or "", dict(params), hint))
+                decls.append(NodeDecl(node_id or "", node_type or "", dict(params), hint, python))
 
     raw_edges = doc.get("connections")
     edges_by_id: list[tuple[str, str]] = []
@@ -205,7 +215,7 @@ def validate_manifest(doc: Any, origin: str = "(inline)", allow_python_hint: boo
             edges_by_id.append((src, dst))
     if issues:
         raise ManifestError(issues, origin)
-    return _check_semantics(name, decls, edges_by_id, origin, allow_python_hint)
+    return _check_semantics(name, decls, edges_by_id, origin, allow_python_hint, base_dir)
 
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -216,7 +226,12 @@ def _valid_id(node_id: str) -> bool:
 
 
 def _check_semantics(
-    name: str, decls: list[NodeDecl], edges_by_id: list[tuple[str, str]], origin: str, allow_python_hint: bool
+    name: str,
+    decls: list[NodeDecl],
+    edges_by_id: list[tuple[str, str]],
+    origin: str,
+    allow_python_hint: bool,
+    base_dir: Path | None,
 ) -> Plan:
     issues: list[str] = []
     first_use: dict[str, int] = {}
@@ -224,6 +239,9 @@ def _check_semantics(
     for i, d in enumerate(decls):
         path = f"nodes[{i}]"
         issues.extend(check_id(i, d.id, first_use))
+        if d.python:
+            issues.extend(_load_python_node(i, d, base_dir))
+            continue
         cls = NODE_TYPES.get(d.node_type)
         if cls is None:
             issues.append(
@@ -245,6 +263,63 @@ def _check_semantics(
     if issues:
         raise ManifestError(issues, origin)
     return Plan(name, decls, edges)
+
+
+def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
+    """Loads a Python node described by ``module``/``file``/``source`` + ``class`` into this
+    interpreter (the engine's checks and messages); sets ``d.instance``."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    path = f"nodes[{i}]"
+    cls_name = d.python.get("class")
+    if cls_name is None:
+        return [f"{path}.class: missing required field for a Python node (the class to instantiate)"]
+    if not cls_name.isidentifier():
+        return [f'{path}.class: "{cls_name}" is not a Python class name']
+    given = [k for k in ("module", "file", "source") if k in d.python]
+    if len(given) != 1:
+        found = " and ".join(given) if given else "none"
+        return [
+            f"{path}: a Python node needs exactly one of `module`, `file` or `source` to find class `{cls_name}`, "
+            f"found {found}"
+        ]
+    if d.runtime_hint == "rust":
+        return [
+            f'{path}.runtime_hint: "rust" runs native nodes; a Python node runs on "rustpython" or "cpython" '
+            '(or "auto")'
+        ]
+    try:
+        if "module" in d.python:
+            where = f"module `{d.python['module']}`"
+            if base_dir is not None and str(base_dir) not in sys.path:
+                sys.path.insert(0, str(base_dir))
+            module = importlib.import_module(d.python["module"])
+        elif "file" in d.python:
+            file = Path(d.python["file"])
+            file = base_dir / file if base_dir is not None and not file.is_absolute() else file
+            where = f"file `{file}`"
+            if not file.is_file():
+                return [f"{path}.file: cannot read `{file}`: no such file"]
+            spec = importlib.util.spec_from_file_location(file.stem, file)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[file.stem] = module
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            where = "inline source"
+            name = "remotemedia_node_" + "".join(c if c.isalnum() else "_" for c in d.id)
+            module = types.ModuleType(name)
+            sys.modules[name] = module
+            exec(compile(d.python["source"], f"<{name}>", "exec"), module.__dict__)
+        d.instance = getattr(module, cls_name)(**d.params)
+    except Exception as e:
+        return [f"{path}: cannot load class `{cls_name}` from {where}: python: {type(e).__name__}: {e}"]
+    if d.runtime_hint is not None:
+        d.instance.runtime_hint = d.runtime_hint
+    d.instance.name = d.id
+    return []
 
 
 def check_id(i: int, node_id: str, first_use: dict[str, int]) -> list[str]:

@@ -117,6 +117,19 @@ pub enum NodeError {
     /// The node's parameters were accepted by validation but the node refused them.
     #[error("{0}")]
     InvalidParams(String),
+    /// A Python node raised an exception.
+    #[error("{exc_type}: {message}")]
+    Python {
+        /// The exception's class name (`ValueError`).
+        exc_type: String,
+        /// `str(exception)`.
+        message: String,
+        /// The formatted Python traceback.
+        traceback: String,
+    },
+    /// A call took longer than the node's `timeout_ms`.
+    #[error("timed out after {0} ms")]
+    Timeout(u64),
     /// The node panicked; the panic was caught and the run stopped.
     #[error("the node panicked: {0}")]
     Panicked(String),

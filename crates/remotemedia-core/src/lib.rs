@@ -39,6 +39,7 @@ mod graph;
 pub mod manifest;
 pub mod node;
 pub mod params;
+pub mod python;
 pub mod registry;
 pub mod suggest;
 pub mod value;
@@ -50,5 +51,6 @@ pub use executor::{
 pub use manifest::{Connection, Manifest, Metadata, NodeSpec, RuntimeHint, manifest_schema};
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};
 pub use params::{ParamKind, ParamSpec, Params};
+pub use python::{PythonHost, PythonNodeSpec, PythonSource};
 pub use registry::{NodeDescriptor, NodeFactory, RegisteredNode, Registry};
 pub use value::{AudioBuffer, Buffer, DType, Map, NdArray, SampleFormat, Value};

@@ -157,20 +157,20 @@ impl ParamSpec {
                 describe_value(value)
             ));
         }
-        if let (ParamKind::Choice(choices), Value::Text(t)) = (&self.kind, value) {
-            if !choices.iter().any(|c| c == &**t) {
-                let hint = crate::suggest::closest(t, choices.iter().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "expected one of {}, found \"{t}\"{hint}",
-                    choices
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
+        if let (ParamKind::Choice(choices), Value::Text(t)) = (&self.kind, value)
+            && !choices.iter().any(|c| c == &**t)
+        {
+            let hint = crate::suggest::closest(t, choices.iter().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "expected one of {}, found \"{t}\"{hint}",
+                choices
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         if let Some(x) = value.as_f64() {
             let below = self.min.is_some_and(|m| x < m);

@@ -147,6 +147,7 @@ pub struct RegisteredNode {
 pub struct Registry {
     nodes: IndexMap<String, RegisteredNode>,
     aliases: HashMap<String, String>,
+    python_hosts: Vec<Arc<dyn crate::python::PythonHost>>,
 }
 
 impl Registry {
@@ -193,6 +194,18 @@ impl Registry {
     /// Every registered node type, in registration order.
     pub fn descriptors(&self) -> impl Iterator<Item = &NodeDescriptor> {
         self.nodes.values().map(|n| &*n.descriptor)
+    }
+
+    /// Adds an interpreter for Python nodes. With `runtime_hint: auto`, hosts are tried in the
+    /// order they were registered.
+    pub fn register_python_host(&mut self, host: Arc<dyn crate::python::PythonHost>) -> &mut Self {
+        self.python_hosts.push(host);
+        self
+    }
+
+    /// The registered Python hosts, in order.
+    pub fn python_hosts(&self) -> &[Arc<dyn crate::python::PythonHost>] {
+        &self.python_hosts
     }
 
     /// Every accepted name: canonical names and aliases.

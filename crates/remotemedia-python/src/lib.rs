@@ -203,10 +203,10 @@ impl PySession {
 
     /// Stops the run now; outputs not yet received are dropped.
     fn cancel(&self) {
-        if let Ok(guard) = self.input.try_lock() {
-            if let Some(input) = guard.as_ref() {
-                input.cancel();
-            }
+        if let Ok(guard) = self.input.try_lock()
+            && let Some(input) = guard.as_ref()
+        {
+            input.cancel();
         }
         let (input, output) = (Arc::clone(&self.input), Arc::clone(&self.output));
         runtime().spawn(async move {

@@ -26,9 +26,14 @@
 pub use remotemedia_core::*;
 pub use remotemedia_nodes as nodes;
 
-/// A registry with every native node.
+/// A registry with every native node, and the Python interpreters this build has (RustPython
+/// with the default `rustpython` feature).
 pub fn builtin_registry() -> Registry {
-    remotemedia_nodes::builtin_registry()
+    #[allow(unused_mut)]
+    let mut registry = remotemedia_nodes::builtin_registry();
+    #[cfg(feature = "rustpython")]
+    registry.register_python_host(std::sync::Arc::new(remotemedia_rustpython::RustPythonHost));
+    registry
 }
 
 /// Reads, parses and validates a manifest file against the native nodes.

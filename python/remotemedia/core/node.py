@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 __all__ = ["Node", "RUNTIME_HINTS"]
 
 #: Accepted values of ``runtime_hint``.
-RUNTIME_HINTS = ("auto", "rust", "python")
+RUNTIME_HINTS = ("auto", "rust", "python", "rustpython", "cpython")
 
 
 class Node:

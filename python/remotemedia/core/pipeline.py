@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import json
 import logging
 import os
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import runtime as _runtime
@@ -34,6 +37,47 @@ class RunInfo:
     #: Why the Python executor ran instead of the Rust engine (``None`` when Rust ran, or when
     #: Python was asked for).
     fallback_reason: str | None = None
+
+
+def python_location(node: Node) -> dict[str, str]:
+    """Where a custom node's class lives, as manifest fields: ``module`` + ``class`` when its module
+    can be imported by name, else the module's ``source`` + ``class`` (classes defined in
+    ``__main__``, a notebook or a test file). Built-in nodes need none."""
+    from ..nodes import NativeNode
+
+    cls = type(node)
+    if isinstance(node, NativeNode):
+        return {}
+    module_name = cls.__module__
+    module = sys.modules.get(module_name)
+    if module_name != "__main__" and module is not None and getattr(module, "__spec__", None) is not None:
+        spec = module.__spec__
+        if spec.name == module_name and spec.origin not in (None, "built-in"):
+            return {"module": module_name, "class": cls.__qualname__}
+    try:
+        source = definitions_only(inspect.getsource(module)) if module is not None else inspect.getsource(cls)
+    except (OSError, TypeError):
+        source = inspect.getsource(cls)
+    return {"source": source, "class": cls.__qualname__}
+
+
+def definitions_only(source: str) -> str:
+    """The imports, functions, classes and call-free assignments of a module's source: what a class
+    defined in a script needs, without re-running the script's own work when it is loaded."""
+    import ast
+
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    kept = []
+    for node in tree.body:
+        keep = isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            keep = not any(isinstance(n, ast.Call) for n in ast.walk(node.value))
+        if keep:
+            decorators = getattr(node, "decorator_list", [])
+            start = min([node.lineno, *(d.lineno for d in decorators)])
+            kept.append("\n".join(lines[start - 1 : node.end_lineno]))
+    return "\n\n".join(kept) + "\n"
 
 
 class Pipeline:
@@ -103,6 +147,7 @@ class Pipeline:
         nodes = []
         for node_id, node in zip(self.node_ids(), self._nodes):
             entry: dict[str, Any] = {"id": node_id, "node_type": node.node_type}
+            entry.update(python_location(node))
             if node.params:
                 entry["params"] = dict(node.params)
             if node.runtime_hint != "auto":
@@ -132,9 +177,15 @@ class Pipeline:
         from ..nodes import NODE_TYPES
 
         doc, origin = load_manifest(source)
-        plan = validate_manifest(doc, origin)
+        base_dir = None
+        if isinstance(source, os.PathLike) or (isinstance(source, str) and origin != "(inline)"):
+            base_dir = Path(source).resolve().parent
+        plan = validate_manifest(doc, origin, base_dir=base_dir)
         pipeline = cls(plan.name)
         for decl in plan.nodes:
+            if decl.instance is not None:
+                pipeline.add_node(decl.instance)
+                continue
             node_cls = NODE_TYPES[decl.node_type]
             pipeline.add_node(node_cls(name=decl.id, runtime_hint=decl.runtime_hint or "auto", **decl.params))
         ids = [d.id for d in plan.nodes]

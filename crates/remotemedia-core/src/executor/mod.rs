@@ -113,11 +113,21 @@ impl Pipeline {
     /// Validates `manifest` against `registry`. Every problem is reported at once, in
     /// [`Error::InvalidManifest`].
     pub fn new(manifest: &Manifest, registry: &Registry) -> Result<Self> {
-        Self::with_origin(manifest, registry, "(inline)")
+        Self::with_origin(manifest, registry, "(inline)", None)
     }
 
-    fn with_origin(manifest: &Manifest, registry: &Registry, origin: &str) -> Result<Self> {
-        let plan = plan(manifest, registry, origin)?;
+    /// Like [`Pipeline::new`]; relative Python `file` paths resolve against `base_dir`.
+    pub fn with_base_dir(manifest: &Manifest, registry: &Registry, base_dir: &Path) -> Result<Self> {
+        Self::with_origin(manifest, registry, "(inline)", Some(base_dir))
+    }
+
+    fn with_origin(
+        manifest: &Manifest,
+        registry: &Registry,
+        origin: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Self> {
+        let plan = plan(manifest, registry, origin, base_dir)?;
         Ok(Self {
             name: manifest
                 .metadata
@@ -133,7 +143,16 @@ impl Pipeline {
     pub fn from_path(path: impl AsRef<Path>, registry: &Registry) -> Result<Self> {
         let path = path.as_ref();
         let manifest = Manifest::from_path(path)?;
-        Self::with_origin(&manifest, registry, &format!("`{}`", path.display()))
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Self::with_origin(
+            &manifest,
+            registry,
+            &format!("`{}`", path.display()),
+            Some(base_dir),
+        )
     }
 
     /// Sets the run options.
@@ -155,6 +174,11 @@ impl Pipeline {
     /// Node ids in manifest order.
     pub fn node_ids(&self) -> impl Iterator<Item = &str> {
         self.plan.nodes.iter().map(|n| &*n.id)
+    }
+
+    /// What runs each node, in manifest order: `native`, `rustpython` or `cpython`.
+    pub fn node_runtimes(&self) -> Vec<(&str, &'static str)> {
+        self.plan.nodes.iter().map(|n| (&*n.id, n.runtime)).collect()
     }
 
     /// Ids of the sink nodes (whose outputs are the pipeline's outputs), in manifest order.

@@ -221,10 +221,10 @@ impl Stage {
                     return false;
                 }
             }
-            if let Some((index, tx)) = sink {
-                if tx.send((*index, value)).await.is_err() {
-                    return false;
-                }
+            if let Some((index, tx)) = sink
+                && tx.send((*index, value)).await.is_err()
+            {
+                return false;
             }
         }
         true

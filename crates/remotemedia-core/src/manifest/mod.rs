@@ -79,6 +79,28 @@ pub struct NodeSpec {
     /// Which implementation to prefer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_hint: Option<RuntimeHint>,
+    /// Python node: an importable module defining `class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// Python node: a `.py` file (relative to the manifest's folder) defining `class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Python node: inline source defining `class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Python node: the class to instantiate with `params` as keyword arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "class")]
+    pub class: Option<String>,
+    /// Longest a single call of the node may take, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+impl NodeSpec {
+    /// Whether the manifest describes this node as a Python class.
+    pub fn is_python(&self) -> bool {
+        self.class.is_some() || self.module.is_some() || self.file.is_some() || self.source.is_some()
+    }
 }
 
 /// Which implementation of a node to prefer.
@@ -92,11 +114,17 @@ pub enum RuntimeHint {
     Rust,
     /// The Python implementation.
     Python,
+    /// A Python node on the embedded RustPython interpreter.
+    #[serde(rename = "rustpython")]
+    RustPython,
+    /// A Python node on CPython.
+    #[serde(rename = "cpython")]
+    CPython,
 }
 
 impl RuntimeHint {
     /// Every hint, as written in manifests.
-    pub const NAMES: [&'static str; 3] = ["auto", "rust", "python"];
+    pub const NAMES: [&'static str; 5] = ["auto", "rust", "python", "rustpython", "cpython"];
 
     /// Parses a manifest value.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -104,8 +132,15 @@ impl RuntimeHint {
             "auto" => Some(RuntimeHint::Auto),
             "rust" => Some(RuntimeHint::Rust),
             "python" => Some(RuntimeHint::Python),
+            "rustpython" => Some(RuntimeHint::RustPython),
+            "cpython" => Some(RuntimeHint::CPython),
             _ => None,
         }
+    }
+
+    /// The name as written in manifests.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
     }
 }
 

@@ -50,9 +50,14 @@ pub fn manifest_schema(registry: &Registry) -> Json {
         .map(|&field| {
             let schema = match field {
                 "id" => json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]+$" }),
-                "node_type" => json!({ "type": "string", "enum": node_types }),
+                "node_type" => json!({ "type": "string" }),
                 "params" => json!({ "type": "object" }),
                 "runtime_hint" => json!({ "type": "string", "enum": RuntimeHint::NAMES }),
+                "module" => json!({ "type": "string", "description": "Python node: an importable module defining `class`" }),
+                "file" => json!({ "type": "string", "description": "Python node: a .py file (relative to the manifest) defining `class`" }),
+                "source" => json!({ "type": "string", "description": "Python node: inline source defining `class`" }),
+                "class" => json!({ "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Python node: the class to instantiate with `params` as keyword arguments" }),
+                "timeout_ms" => json!({ "type": "integer", "minimum": 1, "description": "longest a single call may take" }),
                 other => json!({ "description": other }),
             };
             (field.to_string(), schema)
@@ -82,7 +87,27 @@ pub fn manifest_schema(registry: &Registry) -> Json {
                     "required": ["id", "node_type"],
                     "properties": node_properties,
                     "additionalProperties": false,
-                    "allOf": per_type,
+                    "allOf": [
+                        {
+                            "description": "a native node: `node_type` names a registered type and `params` follow its schema",
+                            "if": { "not": { "required": ["class"] } },
+                            "then": {
+                                "properties": { "node_type": { "enum": node_types } },
+                                "allOf": per_type,
+                            },
+                        },
+                        {
+                            "description": "a Python node: `class` and exactly one of `module`, `file`, `source`",
+                            "if": { "required": ["class"] },
+                            "then": {
+                                "oneOf": [
+                                    { "required": ["module"] },
+                                    { "required": ["file"] },
+                                    { "required": ["source"] },
+                                ],
+                            },
+                        },
+                    ],
                 }
             },
             "connections": {

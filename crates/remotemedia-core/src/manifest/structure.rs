@@ -7,7 +7,17 @@ use crate::error::ManifestIssue;
 use crate::suggest;
 
 /// The fields a node may have.
-pub(crate) const NODE_FIELDS: [&str; 4] = ["id", "node_type", "params", "runtime_hint"];
+pub(crate) const NODE_FIELDS: [&str; 9] = [
+    "id",
+    "node_type",
+    "params",
+    "runtime_hint",
+    "module",
+    "file",
+    "source",
+    "class",
+    "timeout_ms",
+];
 const CONNECTION_FIELDS: [&str; 2] = ["from", "to"];
 
 /// JSON type name of a value, for messages.
@@ -217,11 +227,34 @@ fn parse_node(c: &mut Checker, node: &Json, path: &str) -> Option<NodeSpec> {
         }
         parsed
     });
+    let module = c.string(obj, "module", path, false);
+    let file = c.string(obj, "file", path, false);
+    let source = c.string(obj, "source", path, false);
+    let class = c.string(obj, "class", path, false);
+    let timeout_ms = match obj.get("timeout_ms") {
+        None | Some(Json::Null) => None,
+        Some(Json::Number(n)) if n.as_u64().is_some_and(|ms| ms > 0) => n.as_u64(),
+        Some(other) => {
+            c.push(
+                join(path, "timeout_ms"),
+                format!(
+                    "expected a positive integer (milliseconds), found {}",
+                    found(other)
+                ),
+            );
+            None
+        }
+    };
     (c.issues.len() == before).then(|| NodeSpec {
         id: id.unwrap_or_default(),
         node_type: node_type.unwrap_or_default(),
         params,
         runtime_hint,
+        module,
+        file,
+        source,
+        class,
+        timeout_ms,
     })
 }
 

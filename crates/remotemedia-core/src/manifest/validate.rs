@@ -1,12 +1,15 @@
 //! Semantic checks of a manifest against a registry, producing the execution plan.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
-use super::{Manifest, RuntimeHint};
+use super::{Manifest, NodeSpec, RuntimeHint};
 use crate::error::{Error, ManifestIssue, Result};
 use crate::graph::Graph;
 use crate::params::Params;
+use crate::python::{PythonNodeSpec, PythonSource};
+use crate::registry::NodeDescriptor;
 use crate::registry::{RegisteredNode, Registry};
 use crate::suggest;
 use crate::value::{Map, Value};
@@ -18,6 +21,8 @@ pub(crate) struct PlannedNode {
     pub node_type: Arc<str>,
     pub registered: RegisteredNode,
     pub params: Params,
+    /// What runs it: `native`, or the Python interpreter chosen for it.
+    pub runtime: &'static str,
 }
 
 /// A validated pipeline: its nodes and graph.
@@ -59,7 +64,12 @@ fn did_you_mean(query: &str, candidates: &[&str], known: &str) -> String {
 }
 
 /// Checks node ids, node types, params and the graph; collects every problem.
-pub(crate) fn plan(manifest: &Manifest, registry: &Registry, origin: &str) -> Result<Plan> {
+pub(crate) fn plan(
+    manifest: &Manifest,
+    registry: &Registry,
+    origin: &str,
+    base_dir: Option<&Path>,
+) -> Result<Plan> {
     let mut issues = Vec::new();
     let mut first_use: HashMap<&str, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(manifest.nodes.len());
@@ -82,6 +92,14 @@ pub(crate) fn plan(manifest: &Manifest, registry: &Registry, origin: &str) -> Re
                     ),
                 ));
             }
+        }
+
+        if spec.is_python() {
+            match python_node(spec, i, registry, base_dir) {
+                Ok(planned) => nodes.push(planned),
+                Err(found) => issues.extend(found),
+            }
+            continue;
         }
 
         let Some(registered) = registry.get(&spec.node_type) else {
@@ -166,6 +184,7 @@ pub(crate) fn plan(manifest: &Manifest, registry: &Registry, origin: &str) -> Re
             node_type: Arc::from(descriptor.node_type.as_str()),
             registered: registered.clone(),
             params: Params::new(values),
+            runtime: "native",
         });
     }
 
@@ -228,4 +247,157 @@ fn describe_kind(param: &crate::params::ParamSpec) -> String {
         crate::params::ParamKind::Choice(c) => format!("one of {}", backticked(c.iter().map(String::as_str))),
         kind => format!("a {}", kind.type_name()),
     }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Checks a Python node and loads it on the interpreter its hint allows (trying them in order for
+/// `auto`), before any data flows.
+fn python_node(
+    spec: &NodeSpec,
+    i: usize,
+    registry: &Registry,
+    base_dir: Option<&Path>,
+) -> std::result::Result<PlannedNode, Vec<ManifestIssue>> {
+    let path = format!("nodes[{i}]");
+    let issue = |field: &str, message: String| {
+        let at = if field.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}.{field}")
+        };
+        vec![ManifestIssue::new(at, message)]
+    };
+    let class = match &spec.class {
+        None => {
+            return Err(issue(
+                "class",
+                "missing required field for a Python node (the class to instantiate)".into(),
+            ));
+        }
+        Some(c) if !is_identifier(c) => {
+            return Err(issue("class", format!("\"{c}\" is not a Python class name")));
+        }
+        Some(c) => c.clone(),
+    };
+    let given: Vec<&str> = [
+        ("module", &spec.module),
+        ("file", &spec.file),
+        ("source", &spec.source),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| v.as_ref().map(|_| name))
+    .collect();
+    let source = match (&spec.module, &spec.file, &spec.source, given.len()) {
+        (Some(m), None, None, 1) => PythonSource::Module(m.clone()),
+        (None, Some(f), None, 1) => {
+            let file = base_dir.map_or_else(|| Path::new(f).to_path_buf(), |dir| dir.join(f));
+            if !file.is_file() {
+                return Err(issue(
+                    "file",
+                    format!("cannot read `{}`: no such file", file.display()),
+                ));
+            }
+            PythonSource::File(file)
+        }
+        (None, None, Some(s), 1) => PythonSource::Inline(s.clone()),
+        _ => {
+            let found = if given.is_empty() {
+                "none".to_string()
+            } else {
+                given.join(" and ")
+            };
+            return Err(issue(
+                "",
+                format!(
+                    "a Python node needs exactly one of `module`, `file` or `source` to find class `{class}`, found {found}"
+                ),
+            ));
+        }
+    };
+    let mut params = crate::value::Map::new();
+    for (name, raw) in &spec.params {
+        match crate::value::Value::from_json(raw.clone()) {
+            Ok(v) => {
+                params.insert(name.clone(), v);
+            }
+            Err(e) => return Err(issue(&format!("params.{name}"), e.to_string())),
+        }
+    }
+    let hosts = registry.python_hosts();
+    if hosts.is_empty() {
+        return Err(issue(
+            "",
+            "Python nodes are not supported by this build (it has no Python interpreter)".into(),
+        ));
+    }
+    let wanted: Vec<_> = match spec.runtime_hint.unwrap_or_default() {
+        RuntimeHint::Auto | RuntimeHint::Python => hosts.iter().collect(),
+        RuntimeHint::Rust => {
+            return Err(issue(
+                "runtime_hint",
+                "\"rust\" runs native nodes; a Python node runs on \"rustpython\" or \"cpython\" (or \"auto\")".into(),
+            ));
+        }
+        hint @ (RuntimeHint::RustPython | RuntimeHint::CPython) => {
+            let found: Vec<_> = hosts.iter().filter(|h| h.name() == hint.name()).collect();
+            if found.is_empty() {
+                let available: Vec<&str> = hosts.iter().map(|h| h.name()).collect();
+                return Err(issue(
+                    "runtime_hint",
+                    format!(
+                        "\"{}\" is not available in this build; available: {}",
+                        hint.name(),
+                        available.join(", ")
+                    ),
+                ));
+            }
+            found
+        }
+    };
+    let spec = PythonNodeSpec {
+        node_id: spec.id.clone(),
+        source,
+        class: class.clone(),
+        params,
+        search_path: base_dir.map(Path::to_path_buf).into_iter().collect(),
+        timeout_ms: spec.timeout_ms,
+    };
+    let mut reasons = Vec::new();
+    for host in wanted {
+        match host.load(&spec) {
+            Ok(factory) => {
+                tracing::info!(node = %spec.node_id, interpreter = host.name(), "loaded Python node `{class}` from {}", spec.source);
+                if !reasons.is_empty() {
+                    tracing::info!(node = %spec.node_id, "not run on the interpreters tried first: {}", reasons.join("; "));
+                }
+                return Ok(PlannedNode {
+                    id: Arc::from(spec.node_id.as_str()),
+                    node_type: Arc::from(class.as_str()),
+                    registered: RegisteredNode {
+                        descriptor: Arc::new(NodeDescriptor::new(&class).describe("Python node")),
+                        factory,
+                    },
+                    params: Params::default(),
+                    runtime: host.name(),
+                });
+            }
+            Err(e) => {
+                tracing::info!(node = %spec.node_id, interpreter = host.name(), "cannot load: {e}");
+                reasons.push(format!("{}: {e}", host.name()));
+            }
+        }
+    }
+    Err(issue(
+        "",
+        format!(
+            "cannot load class `{class}` from {}: {}",
+            spec.source,
+            reasons.join("; ")
+        ),
+    ))
 }

@@ -72,7 +72,7 @@ impl AudioBuffer {
             ));
         }
         let frame_bytes = format.size() * channels as usize;
-        if data.len() % frame_bytes != 0 {
+        if !data.len().is_multiple_of(frame_bytes) {
             return Err(Error::invalid_value(format!(
                 "audio data of {} bytes is not a whole number of {}-channel `{}` frames",
                 data.len(),

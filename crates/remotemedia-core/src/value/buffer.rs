@@ -67,7 +67,7 @@ impl Buffer {
     /// A typed copy; works for any alignment. `None` when the length does not fit `T`.
     pub fn to_vec<T: Pod>(&self) -> Option<Vec<T>> {
         let size = std::mem::size_of::<T>();
-        if size == 0 || self.bytes.len() % size != 0 {
+        if size == 0 || !self.bytes.len().is_multiple_of(size) {
             return None;
         }
         Some(

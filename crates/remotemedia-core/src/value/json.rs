@@ -43,12 +43,11 @@ impl Value {
                 items.into_iter().map(Value::from_json).collect::<Result<_>>()?,
             )),
             Json::Object(obj) => {
-                if obj.len() == 1 {
-                    if let Some((key, body)) = obj.iter().next() {
-                        if JSON_TAGS.contains(&key.as_str()) {
-                            return tagged(key, body);
-                        }
-                    }
+                if obj.len() == 1
+                    && let Some((key, body)) = obj.iter().next()
+                    && JSON_TAGS.contains(&key.as_str())
+                {
+                    return tagged(key, body);
                 }
                 let mut map = Map::with_capacity(obj.len());
                 for (k, v) in obj {

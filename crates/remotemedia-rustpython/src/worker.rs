@@ -1,0 +1,259 @@
+//! One RustPython interpreter per node instance, owned by a dedicated OS thread (the VM is not
+//! `Send`). The async executor talks to it over channels and never blocks a tokio worker.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use remotemedia_core::{NodeError, PythonNodeSpec, PythonSource, Value};
+use rustpython::InterpreterBuilderExt;
+use rustpython::vm::builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator};
+use rustpython::vm::function::{FuncArgs, KwArgs};
+use rustpython::vm::protocol::PyIterReturn;
+use rustpython::vm::scope::Scope;
+use rustpython::vm::{AsObject, Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine};
+use tokio::sync::oneshot;
+
+use crate::convert::{from_py, to_py};
+
+const PRELUDE: &str = include_str!("prelude.py");
+const THREAD_STACK: usize = 16 << 20;
+
+type CallResult = Result<Vec<Value>, NodeError>;
+
+enum Request {
+    Process(Value, oneshot::Sender<CallResult>),
+    Flush(oneshot::Sender<CallResult>),
+}
+
+/// A loaded node: its interpreter thread and the way to reach it.
+pub(crate) struct Worker {
+    tx: mpsc::Sender<Request>,
+    timeout: Option<Duration>,
+}
+
+impl Worker {
+    /// Starts the interpreter, loads the class and instantiates it; waits until that is done.
+    pub fn spawn(spec: &PythonNodeSpec) -> Result<Self, NodeError> {
+        let (tx, rx) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let thread_spec = spec.clone();
+        std::thread::Builder::new()
+            .name(format!("rustpython-{}", spec.node_id))
+            .stack_size(THREAD_STACK)
+            .spawn(move || serve(&thread_spec, &rx, &ready_tx))
+            .map_err(|e| NodeError::failed(format!("cannot start the interpreter thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Self {
+                tx,
+                timeout: spec.timeout_ms.map(Duration::from_millis),
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(NodeError::failed(
+                "the interpreter thread stopped while loading the node",
+            )),
+        }
+    }
+
+    async fn call(&self, make: impl FnOnce(oneshot::Sender<CallResult>) -> Request) -> CallResult {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .map_err(|_| NodeError::failed("the node's interpreter thread has stopped"))?;
+        let answer = match self.timeout {
+            Some(limit) => tokio::time::timeout(limit, answer)
+                .await
+                .map_err(|_| NodeError::Timeout(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)))?,
+            None => answer.await,
+        };
+        answer.map_err(|_| NodeError::failed("the node's interpreter thread stopped during a call"))?
+    }
+
+    pub async fn process(&self, value: Value) -> CallResult {
+        self.call(|reply| Request::Process(value, reply)).await
+    }
+
+    pub async fn flush(&self) -> CallResult {
+        self.call(Request::Flush).await
+    }
+}
+
+/// A Python exception as a node error, with its type, message and formatted traceback.
+pub(crate) fn python_error(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> NodeError {
+    let exc_type = exc.class().name().to_string();
+    let message = exc
+        .as_object()
+        .str(vm)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut traceback = String::new();
+    let _ = vm.write_exception(&mut traceback, &exc);
+    NodeError::Python {
+        exc_type,
+        message,
+        traceback,
+    }
+}
+
+fn interpreter(spec: &PythonNodeSpec) -> Interpreter {
+    let mut settings = Settings::default();
+    settings.install_signal_handlers = false;
+    settings.path_list = spec
+        .search_path
+        .iter()
+        .map(|p| p.display().to_string())
+        .chain(std::iter::once(".".to_string()))
+        .collect();
+    Interpreter::builder(settings).init_stdlib().build()
+}
+
+/// Runs `source` as the body of a new module registered in `sys.modules` as `name`.
+fn run_module(vm: &VirtualMachine, name: &str, source: &str, path: &str) -> PyResult {
+    let dict = vm.ctx.new_dict();
+    dict.set_item("__name__", vm.ctx.new_str(name).into(), vm)?;
+    dict.set_item("__file__", vm.ctx.new_str(path).into(), vm)?;
+    let module: PyObjectRef = vm.new_module(name, dict.clone(), None).into();
+    vm.sys_module
+        .get_attr("modules", vm)?
+        .set_item(name, module.clone(), vm)?;
+    vm.run_string(Scope::with_builtins(None, dict, vm), source, path.to_string())?;
+    Ok(module)
+}
+
+fn install_prelude(vm: &VirtualMachine) -> PyResult<()> {
+    let module = run_module(vm, "remotemedia", PRELUDE, "<remotemedia>")?;
+    // `from remotemedia.core.node import Node` works too.
+    let modules = vm.sys_module.get_attr("modules", vm)?;
+    for alias in ["remotemedia.core", "remotemedia.core.node"] {
+        modules.set_item(alias, module.clone(), vm)?;
+    }
+    module.set_attr("core", module.clone(), vm)?;
+    module.set_attr("node", module.clone(), vm)?;
+    Ok(())
+}
+
+fn module_name_for(node_id: &str) -> String {
+    let clean: String = node_id
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("remotemedia_node_{clean}")
+}
+
+/// Imports the node's module, instantiates its class with the params, calls `initialize`.
+fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
+    let err = |e| python_error(vm, e);
+    install_prelude(vm).map_err(err)?;
+    let module = match &spec.source {
+        PythonSource::Module(name) => vm.import(&vm.ctx.new_str(name.as_str()), 0).map_err(err)?,
+        PythonSource::File(path) => {
+            let source = std::fs::read_to_string(path)
+                .map_err(|e| NodeError::failed(format!("cannot read `{}`: {e}", path.display())))?;
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("node");
+            run_module(vm, stem, &source, &path.display().to_string()).map_err(err)?
+        }
+        PythonSource::Inline(source) => {
+            let name = module_name_for(&spec.node_id);
+            run_module(vm, &name, source, &format!("<{name}>")).map_err(err)?
+        }
+    };
+    let class = module
+        .get_attr(&vm.ctx.new_str(spec.class.as_str()), vm)
+        .map_err(err)?;
+    let kwargs: KwArgs = spec
+        .params
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), to_py(vm, value)?)))
+        .collect::<PyResult<Vec<_>>>()
+        .map_err(err)?
+        .into_iter()
+        .collect();
+    let node = class
+        .call(FuncArgs::new(Vec::<PyObjectRef>::new(), kwargs), vm)
+        .map_err(err)?;
+    if node.has_attr("initialize", vm).unwrap_or(false) {
+        let result = vm.call_method(&node, "initialize", ()).map_err(err)?;
+        drive(vm, result).map_err(err)?;
+    }
+    Ok(node)
+}
+
+/// Runs a coroutine (an `async def` method) to completion; other values pass through.
+fn drive(vm: &VirtualMachine, value: PyObjectRef) -> PyResult {
+    if value.downcast_ref::<PyCoroutine>().is_none() {
+        return Ok(value);
+    }
+    loop {
+        match vm.call_method(&value, "send", (vm.ctx.none(),)) {
+            Ok(_) => continue, // awaited something that yielded; keep going
+            Err(e) if e.class().is(vm.ctx.exceptions.stop_iteration) => {
+                return Ok(e.get_arg(0).unwrap_or_else(|| vm.ctx.none()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What a `process`/`flush` call returned, as outputs: `None` → none, a generator → every item,
+/// anything else → one output.
+fn outputs(vm: &VirtualMachine, result: PyObjectRef) -> CallResult {
+    let result = drive(vm, result).map_err(|e| python_error(vm, e))?;
+    if vm.is_none(&result) {
+        return Ok(Vec::new());
+    }
+    if result.downcast_ref::<PyGenerator>().is_some() {
+        let iter = result.get_iter(vm).map_err(|e| python_error(vm, e))?;
+        let mut out = Vec::new();
+        loop {
+            match iter.next(vm).map_err(|e| python_error(vm, e))? {
+                PyIterReturn::Return(item) => out.push(from_py(vm, &item)?),
+                PyIterReturn::StopIteration(_) => return Ok(out),
+            }
+        }
+    }
+    Ok(vec![from_py(vm, &result)?])
+}
+
+fn serve(
+    spec: &PythonNodeSpec,
+    rx: &mpsc::Receiver<Request>,
+    ready: &mpsc::SyncSender<Result<(), NodeError>>,
+) {
+    let interp = interpreter(spec);
+    interp.enter(|vm| {
+        let node = match load(vm, spec) {
+            Ok(node) => node,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        for request in rx.iter() {
+            match request {
+                Request::Process(value, reply) => {
+                    let result = to_py(vm, &value)
+                        .and_then(|arg| vm.call_method(&node, "process", (arg,)))
+                        .map_err(|e| python_error(vm, e))
+                        .and_then(|r| outputs(vm, r));
+                    let _ = reply.send(result);
+                }
+                Request::Flush(reply) => {
+                    let result = if node.has_attr("flush", vm).unwrap_or(false) {
+                        vm.call_method(&node, "flush", ())
+                            .map_err(|e| python_error(vm, e))
+                            .and_then(|r| outputs(vm, r))
+                    } else {
+                        Ok(Vec::new())
+                    };
+                    let _ = reply.send(result);
+                }
+            }
+        }
+        // The node was dropped (end of run, failure or cancellation): clean up.
+        if node.has_attr("cleanup", vm).unwrap_or(false)
+            && let Err(e) = vm.call_method(&node, "cleanup", ()).and_then(|r| drive(vm, r))
+        {
+            tracing::warn!(node = %spec.node_id, "cleanup() raised: {}", python_error(vm, e));
+        }
+    });
+}
