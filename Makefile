@@ -3,16 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO ?= cargo
-BIN := target/release/remotemedia-runtime
-ifneq ($(CARGO_TARGET_DIR),)
-BIN := $(CARGO_TARGET_DIR)/release/remotemedia-runtime
-endif
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/release/remotemedia-runtime
 
 VENV ?= .venv
 VENV_PURE ?= .venv-pure
 PY := $(VENV)/bin/python
 
-.PHONY: help setup build demo test test-rust test-examples test-python test-python-pure extension venv lint fmt schema bench bench-python clean
+.PHONY: compat-table help setup build demo test test-rust test-examples test-python test-python-pure extension venv lint fmt schema bench bench-python clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,8 +31,8 @@ test-rust: ## Rust unit, integration, CLI and doc tests
 	$(CARGO) test --workspace --doc
 
 test-examples: ## run every crate example (each asserts its result)
-	@for ex in batch streaming custom_node; do \
-		echo "example $$ex"; $(CARGO) run -q -p remotemedia-runtime --example $$ex || exit 1; done
+	$(CARGO) build -q --workspace --examples
+	@for ex in batch streaming custom_node; do echo "example $$ex"; $(TARGET_DIR)/debug/examples/$$ex || exit 1; done
 
 venv: $(VENV)/.ready ## a virtualenv with the Python package (editable) and the test tools
 
@@ -67,6 +65,9 @@ lint: venv ## rustfmt check, clippy with warnings as errors, ruff
 fmt: venv ## format the code
 	$(CARGO) fmt --all
 	$(VENV)/bin/ruff format python tests/python benches
+
+compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython on tests/python_compat)
+	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-runtime --test python_compat
 
 schema: ## regenerate manifests/schema.json from the code
 	$(CARGO) run -q -p remotemedia-runtime -- schema > manifests/schema.json

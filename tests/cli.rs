@@ -249,7 +249,8 @@ fn nodes_json_lists_every_node_with_params() {
 fn nodes_text_lists_params() {
     bin().arg("nodes").assert().success().stdout(
         predicate::str::contains("CalculatorNode")
-            .and(predicate::str::contains("buffer_size: integer (default 10")),
+            .and(predicate::str::contains("buffer_size: integer (default 10"))
+            .and(predicate::str::contains("interpreters in this build: rustpython")),
     );
 }
 

@@ -268,3 +268,46 @@ fn the_binary_runs_python_nodes_without_python_on_path() {
         "[{\"item\":\"a\",\"count\":1},{\"item\":\"b\",\"count\":2},{\"item\":\"c\",\"count\":3},{\"total\":3}]\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_past_timeout_ms_stops_the_run() {
+    let manifest = serde_json::json!({
+        "version": "v1",
+        "nodes": [{
+            "id": "slow", "node_type": "Slow", "class": "Slow", "timeout_ms": 100,
+            "source": "import time\nfrom remotemedia import Node\nclass Slow(Node):\n    def process(self, x):\n        if x:\n            time.sleep(2)\n        return x\n",
+        }],
+    });
+    let p = Pipeline::new(
+        &Manifest::from_json_value(manifest, "(test)").unwrap(),
+        &builtin_registry(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = p.run(ints(&[0, 1, 2])).await.expect_err("timeout");
+    assert_eq!(
+        err.to_string(),
+        "node `slow` (`Slow`) failed: timed out after 100 ms"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "waited for the slow call"
+    );
+    assert_eq!(p.run(ints(&[0])).await.unwrap(), ints(&[0]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_the_engine_cannot_carry_is_a_clear_error() {
+    let p = inline(
+        "Odd",
+        "from remotemedia import Node\nclass Odd(Node):\n    def process(self, x):\n        return {1, 2}\n",
+        "{}",
+    );
+    let err = p.run(ints(&[1])).await.expect_err("a set");
+    assert!(
+        err.to_string().starts_with(
+            "node `py` (`Odd`) failed: a Python node produced a `set`, which a pipeline cannot carry"
+        ),
+        "{err}"
+    );
+}

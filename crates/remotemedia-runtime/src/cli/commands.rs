@@ -144,6 +144,15 @@ fn nodes_text(registry: &remotemedia_core::Registry) -> String {
             ));
         }
     }
+    let hosts: Vec<&str> = registry.python_hosts().iter().map(|h| h.name()).collect();
+    text.push_str(
+        "Python nodes (any class: `class` plus one of `module`, `file` or `source`; params are keyword arguments)\n",
+    );
+    if hosts.is_empty() {
+        text.push_str("    not supported by this build\n");
+    } else {
+        text.push_str(&format!("    interpreters in this build: {}\n", hosts.join(", ")));
+    }
     text
 }
 
