@@ -3,6 +3,7 @@ serialized so the engine can load them."""
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import pytest
@@ -47,19 +48,7 @@ def test_custom_nodes_serialize_with_their_source_and_params():
     assert run(p, [10, 20, 30, 40]) == [10, 30, 60, 90]
 
 
-SOURCE = """
-from remotemedia import Node
-
-class Accumulator(Node):
-    def __init__(self, window=3, **kwargs):
-        super().__init__(**kwargs)
-        self.window = window
-        self.recent = []
-
-    def process(self, data):
-        self.recent = [*self.recent, data][-self.window:]
-        return sum(self.recent)
-"""
+SOURCE = "from remotemedia import Node\n\n" + inspect.getsource(Accumulator)
 
 
 def test_classes_defined_in_main_serialize_as_inline_source(tmp_path):
