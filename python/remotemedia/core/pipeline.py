@@ -222,8 +222,8 @@ class Pipeline:
 
     # -- running ----------------------------------------------------------------------------
 
-    def _select(self, use_rust: bool, mode: str, ids: list[str]) -> tuple[Any, str | None, bool]:
-        """Chooses the runtime: ``(rust module or None, reason for Python, whether unexpected)``."""
+    def _select(self, use_rust: bool, mode: str, ids: list[str]) -> tuple[Any, str | None]:
+        """Chooses the runtime: ``(rust module or None, why Python runs instead)``."""
         from ..nodes import NativeNode
 
         wants_rust = [(i, n) for i, n in zip(ids, self._nodes) if n.runtime_hint == "rust"]
@@ -239,12 +239,12 @@ class Pipeline:
                 raise RuntimeSelectionError(
                     f"node `{wants_rust[0][0]}` has runtime_hint='rust' but the Rust runtime is disabled ({why})"
                 )
-            return None, why, False
+            return None, why
         if not _runtime.rust_runtime_available(mode):
             reason = f"the Rust runtime is not installed ({_runtime.unavailable_reason()})"
             if mode == "rust" or wants_rust:
                 raise RuntimeSelectionError(f"{reason}; {_runtime.INSTALL_HINT}")
-            return None, reason, False
+            return None, reason
         module = _runtime._runtime
         python_only = [
             f"node `{i}` (`{n.node_type}`)"
@@ -258,8 +258,8 @@ class Pipeline:
                 raise RuntimeSelectionError(
                     f"REMOTEMEDIA_RUNTIME=rust, but the Rust engine cannot run this pipeline: {reason}"
                 )
-            return None, reason, False
-        return module, None, False
+            return None, reason
+        return module, None
 
     def _plan_rust(self, module: Any) -> Any:
         """Asks the engine to plan the whole pipeline before any input is consumed (cached while
@@ -291,7 +291,7 @@ class Pipeline:
         """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`."""
         ids, edges = self._validated()
         mode = _runtime.runtime_mode()
-        module, reason, _ = self._select(use_rust, mode, ids)
+        module, reason = self._select(use_rust, mode, ids)
         if module is not None:
             from ..errors import ManifestError
 

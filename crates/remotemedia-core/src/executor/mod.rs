@@ -217,7 +217,8 @@ impl Pipeline {
     pub async fn run_with_report(&self, inputs: Vec<Value>) -> Result<RunReport> {
         let nodes = self.create_nodes()?;
         let fusable: Vec<bool> = nodes.iter().map(|n| n.instance.is_sync()).collect();
-        if self.plan.graph.stages(&fusable, self.options.fuse).len() == 1 {
+        let stages = self.plan.graph.stages(&fusable, self.options.fuse);
+        if stages.len() == 1 {
             // One stage (a fused chain, or a single node): run it in this task. Same outputs, in
             // the same order, without a task hop or a channel.
             let shared = self.shared();
@@ -229,7 +230,7 @@ impl Pipeline {
             });
         }
         let sinks = self.plan.graph.sinks().len();
-        let (mut input, mut output) = self.launch(nodes)?.into_split();
+        let (mut input, mut output) = self.launch(nodes, &stages)?.into_split();
         let feed = async move {
             for value in inputs {
                 if input.send(value).await.is_err() {
@@ -292,17 +293,16 @@ impl Pipeline {
     /// Fails before any data flows if a node cannot be created. Must be called inside a tokio
     /// runtime.
     pub fn start(&self) -> Result<Session> {
-        self.launch(self.create_nodes()?)
+        let nodes = self.create_nodes()?;
+        let fusable: Vec<bool> = nodes.iter().map(|n| n.instance.is_sync()).collect();
+        let stages = self.plan.graph.stages(&fusable, self.options.fuse);
+        self.launch(nodes, &stages)
     }
 
-    fn launch(&self, nodes: Vec<StageNode>) -> Result<Session> {
+    /// Spawns one task per stage (`stages` as computed by `Graph::stages` for these nodes).
+    fn launch(&self, nodes: Vec<StageNode>, stages: &[Vec<usize>]) -> Result<Session> {
         let graph = &self.plan.graph;
         let mut nodes: Vec<Option<StageNode>> = nodes.into_iter().map(Some).collect();
-        let fusable: Vec<bool> = nodes
-            .iter()
-            .map(|n| n.as_ref().is_some_and(|n| n.instance.is_sync()))
-            .collect();
-        let stages = graph.stages(&fusable, self.options.fuse);
         let capacity = self.options.channel_capacity.max(1);
 
         // One input channel per stage; a node that starts a stage is reached through it.
