@@ -100,6 +100,7 @@ async fn a_python_exception_names_the_node_with_type_message_and_traceback() {
                     exc_type,
                     message,
                     traceback,
+                    ..
                 },
             ..
         } => {

@@ -126,6 +126,9 @@ pub enum NodeError {
         message: String,
         /// The formatted Python traceback.
         traceback: String,
+        /// The exception object itself, when the node ran in an interpreter the caller shares
+        /// (CPython inside the Python extension), so it can be re-raised with its own class.
+        exception: Option<PythonException>,
     },
     /// A call took longer than the node's `timeout_ms`.
     #[error("timed out after {0} ms")]
@@ -136,6 +139,28 @@ pub enum NodeError {
     /// Any other error from a node implementation.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A Python exception object, carried opaquely through the engine (see [`NodeError::Python`]).
+#[derive(Clone)]
+pub struct PythonException(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl PythonException {
+    /// Wraps an interpreter's exception object.
+    pub fn new(exception: impl std::any::Any + Send + Sync) -> Self {
+        Self(std::sync::Arc::new(exception))
+    }
+
+    /// The exception object, if it is a `T`.
+    pub fn downcast_ref<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Debug for PythonException {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PythonException(..)")
+    }
 }
 
 impl NodeError {

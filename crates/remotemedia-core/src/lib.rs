@@ -44,13 +44,15 @@ pub mod registry;
 pub mod suggest;
 pub mod value;
 
-pub use error::{Error, ManifestIssue, NodeError, Result};
+pub use error::{Error, ManifestIssue, NodeError, PythonException, Result};
 pub use executor::{
     NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput, SessionOutput,
 };
 pub use manifest::{Connection, Manifest, Metadata, NodeSpec, RuntimeHint, manifest_schema};
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};
 pub use params::{ParamKind, ParamSpec, Params};
-pub use python::{PythonHost, PythonNodeSpec, PythonSource};
+pub use python::{
+    INTERPRETER_ENV, InterpreterChoice, PythonHost, PythonNodeSpec, PythonSource, interpreter_override,
+};
 pub use registry::{NodeDescriptor, NodeFactory, RegisteredNode, Registry};
 pub use value::{AudioBuffer, Buffer, DType, Map, NdArray, SampleFormat, Value};

@@ -74,6 +74,23 @@ pub trait AsyncNode: Send + 'static {
     /// Handles one input, emitting zero or more outputs.
     fn process<'a>(&'a mut self, input: Value, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>>;
 
+    /// Handles inputs that were already queued, in order, emitting their outputs in order. The
+    /// executor calls it whenever more than one input is waiting. The default calls
+    /// [`AsyncNode::process`] for each; a node that pays a fixed cost per call (a hand-off to
+    /// another thread or interpreter) overrides it to pay that cost once per batch.
+    fn process_batch<'a>(
+        &'a mut self,
+        inputs: Vec<Value>,
+        out: &'a mut Outputs,
+    ) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(async move {
+            for input in inputs {
+                self.process(input, out).await?;
+            }
+            Ok(())
+        })
+    }
+
     /// Called once when the input stream ends.
     fn flush<'a>(&'a mut self, _out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(async { Ok(()) })

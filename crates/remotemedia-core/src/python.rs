@@ -8,6 +8,7 @@
 //! pipeline is planned, before any data flows, so a node that cannot load is a manifest error.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::NodeError;
@@ -57,7 +58,51 @@ pub trait PythonHost: Send + Sync {
     /// The interpreter's name, as written in `runtime_hint` (`rustpython`, `cpython`).
     fn name(&self) -> &'static str;
 
+    /// Whether this host can take the node at all (a host of live objects takes only its own);
+    /// hosts that cannot are skipped without a message.
+    fn handles(&self, _spec: &PythonNodeSpec) -> bool {
+        true
+    }
+
     /// Loads the node's class (and checks it can be instantiated with its params); returns a
     /// factory for instances. Fails with the reason the class cannot run on this interpreter.
     fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError>;
+}
+
+/// The environment variable that overrides every Python node's `runtime_hint`, process-wide:
+/// `auto`, `rustpython` or `cpython`. Unset (or empty) leaves each node's own hint in force.
+pub const INTERPRETER_ENV: &str = "REMOTEMEDIA_PYTHON_INTERPRETER";
+
+/// Which interpreter a Python node may run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterpreterChoice {
+    /// RustPython first, CPython when the node cannot load there.
+    Auto,
+    /// Only the embedded RustPython interpreter.
+    RustPython,
+    /// Only CPython.
+    CPython,
+}
+
+impl FromStr for InterpreterChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "rustpython" => Ok(Self::RustPython),
+            "cpython" => Ok(Self::CPython),
+            other => Err(format!(
+                "{INTERPRETER_ENV}=\"{other}\" is not valid; expected \"auto\", \"rustpython\" or \"cpython\""
+            )),
+        }
+    }
+}
+
+/// The process-wide override from [`INTERPRETER_ENV`], if set.
+pub fn interpreter_override() -> Result<Option<InterpreterChoice>, String> {
+    match std::env::var(INTERPRETER_ENV) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some),
+        _ => Ok(None),
+    }
 }

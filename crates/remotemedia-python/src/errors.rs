@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use remotemedia_core::Error;
+use remotemedia_core::{Error, NodeError};
 
 /// Builds `remotemedia.errors.<class>(*args)`, or `fallback(message)` when the `remotemedia`
 /// package is not importable (the extension used on its own).
@@ -33,6 +33,23 @@ pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
         Error::Node {
             node_id,
             node_type,
+            cause:
+                NodeError::Python {
+                    exception: Some(exception),
+                    ..
+                },
+        } if exception.downcast_ref::<PyErr>().is_some() => {
+            // Raised in this interpreter: re-raise the exception itself, naming the node, as the
+            // pure-Python executor does.
+            let original = exception
+                .downcast_ref::<PyErr>()
+                .map(|e| e.clone_ref(py))
+                .unwrap_or_else(|| PyRuntimeError::new_err(message.clone()));
+            annotate(py, original, &node_id, &node_type).unwrap_or_else(|e| e)
+        }
+        Error::Node {
+            node_id,
+            node_type,
             cause,
         } => package_error(py, "NodeError", (cause.to_string(), node_id, node_type), || {
             PyRuntimeError::new_err(message)
@@ -42,5 +59,18 @@ pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
         _ => package_error(py, "RemoteMediaError", (message.clone(),), || {
             PyRuntimeError::new_err(message)
         }),
+    }
+}
+
+/// `remotemedia.executor.annotate(exc, node_id, node_type)`: the message names the node; the
+/// exception keeps its class. Without the package, the exception as it is.
+fn annotate(py: Python<'_>, err: PyErr, node_id: &str, node_type: &str) -> PyResult<PyErr> {
+    let value = err.value(py).clone();
+    match py.import("remotemedia.executor") {
+        Ok(module) => {
+            let annotated = module.getattr("annotate")?.call1((value, node_id, node_type))?;
+            Ok(PyErr::from_value(annotated))
+        }
+        Err(_) => Ok(err),
     }
 }

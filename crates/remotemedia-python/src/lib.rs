@@ -7,8 +7,12 @@
 //! Python API:
 //!
 //! - `__version__`
-//! - `plan(manifest_json) -> Plan`: validates and plans a pipeline before any input is consumed;
-//!   raises `remotemedia.errors.ManifestError` listing every problem.
+//! - `plan(manifest_json, live=None) -> Plan`: validates and plans a pipeline before any input is
+//!   consumed; raises `remotemedia.errors.ManifestError` listing every problem. Python nodes the
+//!   manifest describes (module, file or source) load in RustPython, or CPython when RustPython
+//!   cannot run them; `live` maps node ids to node objects of this interpreter, which the engine
+//!   drives where they are (`runtime_hint` `auto`/`cpython`) or rebuilds in RustPython
+//!   (`rustpython`). `Plan.node_runtimes` tells which interpreter runs each node.
 //! - `Plan.run(inputs) -> Awaitable[list]`: runs a batch on the engine's threads, without the GIL.
 //! - `Plan.run_blocking(inputs) -> list`: the same on the calling thread (GIL released); used by
 //!   `Pipeline.run()` for small single-stage batches, where a thread hop costs more than the work.
@@ -17,25 +21,35 @@
 //!   awaitable one-shot runs, the names the seeds use.
 //!
 //! Node failures raise `remotemedia.errors.NodeError` (with `node_id` and `node_type`), the same
-//! class and message as the pure-Python executor.
+//! class and message as the pure-Python executor; an exception raised by a node running in this
+//! interpreter propagates with its own class.
 
-mod buffers;
-mod convert;
 mod errors;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use remotemedia_core::{Manifest, Pipeline, Registry, SessionInput, SessionOutput, manifest::Format};
 use tokio::sync::Mutex;
 
-use convert::{to_list, to_python, to_values};
+use remotemedia_cpython::convert::{self, to_list, to_python, to_values};
+use remotemedia_cpython::{CPythonHost, LiveObjects};
+use remotemedia_rustpython::RustPythonHost;
+
 use errors::to_py_err;
 
-fn registry() -> &'static Registry {
-    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(remotemedia_nodes::builtin_registry)
+/// The native nodes, then the Python hosts in `auto` order: live objects of this interpreter (if
+/// any), RustPython, CPython.
+fn registry(live: Option<LiveObjects>) -> Registry {
+    let mut registry = remotemedia_nodes::builtin_registry();
+    if let Some(live) = live {
+        registry.register_python_host(Arc::new(live));
+    }
+    registry.register_python_host(Arc::new(RustPythonHost));
+    registry.register_python_host(Arc::new(CPythonHost::in_process()));
+    registry
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -67,6 +81,16 @@ impl PyPlan {
     #[getter]
     fn sink_ids(&self) -> Vec<String> {
         self.pipeline.sink_ids().into_iter().map(str::to_string).collect()
+    }
+
+    /// The interpreter or runtime that runs each node, by id: `native`, `rustpython` or `cpython`.
+    #[getter]
+    fn node_runtimes(&self) -> Vec<(String, String)> {
+        self.pipeline
+            .node_runtimes()
+            .into_iter()
+            .map(|(id, runtime)| (id.to_string(), runtime.to_string()))
+            .collect()
     }
 
     /// Whether the whole pipeline runs as one fused stage (no task hop at all).
@@ -218,10 +242,23 @@ impl PySession {
     }
 }
 
-fn plan_manifest(py: Python<'_>, manifest_json: &str) -> PyResult<PyPlan> {
+fn plan_manifest(py: Python<'_>, manifest_json: &str, live: Option<&Bound<'_, PyDict>>) -> PyResult<PyPlan> {
     let manifest =
         Manifest::parse_as(manifest_json, Format::Json, "(inline)").map_err(|e| to_py_err(py, e))?;
-    let pipeline = Pipeline::new(&manifest, registry()).map_err(|e| to_py_err(py, e))?;
+    let live = live
+        .map(|objects| {
+            objects
+                .iter()
+                .map(|(id, object)| Ok((id.extract::<String>()?, object.unbind())))
+                .collect::<PyResult<HashMap<_, _>>>()
+                .map(LiveObjects::new)
+        })
+        .transpose()?;
+    let registry = registry(live);
+    // Loading Python nodes may start interpreters: do it without holding the GIL.
+    let pipeline = py
+        .detach(|| Pipeline::new(&manifest, &registry))
+        .map_err(|e| to_py_err(py, e))?;
     let single_stage = pipeline.stages().map(|s| s.len() == 1).unwrap_or(false);
     Ok(PyPlan {
         pipeline,
@@ -229,16 +266,18 @@ fn plan_manifest(py: Python<'_>, manifest_json: &str) -> PyResult<PyPlan> {
     })
 }
 
-/// Validates and plans a pipeline from manifest v1 JSON text.
+/// Validates and plans a pipeline from manifest v1 JSON text; `live` maps node ids to node objects
+/// of this interpreter.
 #[pyfunction]
-fn plan(py: Python<'_>, manifest_json: &str) -> PyResult<PyPlan> {
-    plan_manifest(py, manifest_json)
+#[pyo3(signature = (manifest_json, live=None))]
+fn plan(py: Python<'_>, manifest_json: &str, live: Option<&Bound<'_, PyDict>>) -> PyResult<PyPlan> {
+    plan_manifest(py, manifest_json, live)
 }
 
 /// Runs a pipeline with no input (awaitable of the output list).
 #[pyfunction]
 fn execute_pipeline<'py>(py: Python<'py>, manifest_json: &str) -> PyResult<Bound<'py, PyAny>> {
-    plan_manifest(py, manifest_json)?.run(py, &PyList::empty(py).into_any())
+    plan_manifest(py, manifest_json, None)?.run(py, &PyList::empty(py).into_any())
 }
 
 /// Runs a pipeline over `inputs` (awaitable of the output list).
@@ -248,7 +287,7 @@ fn execute_pipeline_with_input<'py>(
     manifest_json: &str,
     inputs: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    plan_manifest(py, manifest_json)?.run(py, inputs)
+    plan_manifest(py, manifest_json, None)?.run(py, inputs)
 }
 
 /// The extension module.
@@ -258,7 +297,7 @@ fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyPlan>()?;
     m.add_class::<PySession>()?;
-    m.add_class::<buffers::BufferKeeper>()?;
+    m.add_class::<remotemedia_cpython::BufferKeeper>()?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline_with_input, m)?)?;

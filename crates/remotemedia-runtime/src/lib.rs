@@ -26,13 +26,16 @@
 pub use remotemedia_core::*;
 pub use remotemedia_nodes as nodes;
 
-/// A registry with every native node, and the Python interpreters this build has (RustPython
-/// with the default `rustpython` feature).
+/// A registry with every native node, and the Python interpreters this build has, in the order
+/// `runtime_hint: auto` tries them: RustPython (the default `rustpython` feature), then an embedded
+/// CPython (the default `cpython` feature).
 pub fn builtin_registry() -> Registry {
     #[allow(unused_mut)]
     let mut registry = remotemedia_nodes::builtin_registry();
     #[cfg(feature = "rustpython")]
     registry.register_python_host(std::sync::Arc::new(remotemedia_rustpython::RustPythonHost));
+    #[cfg(feature = "cpython")]
+    registry.register_python_host(std::sync::Arc::new(remotemedia_cpython::CPythonHost::embedded()));
     registry
 }
 

@@ -76,11 +76,18 @@ struct RustPythonNode {
 
 impl AsyncNode for RustPythonNode {
     fn process<'a>(&'a mut self, input: Value, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        self.process_batch(vec![input], out)
+    }
+
+    fn process_batch<'a>(
+        &'a mut self,
+        inputs: Vec<Value>,
+        out: &'a mut Outputs,
+    ) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(async move {
-            for value in self.worker.process(input).await? {
-                out.emit(value);
-            }
-            Ok(())
+            self.worker
+                .process(inputs, |values| values.into_iter().for_each(|v| out.emit(v)))
+                .await
         })
     }
 

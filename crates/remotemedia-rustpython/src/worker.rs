@@ -11,6 +11,7 @@ use rustpython::vm::function::{FuncArgs, KwArgs};
 use rustpython::vm::protocol::PyIterReturn;
 use rustpython::vm::scope::Scope;
 use rustpython::vm::{AsObject, Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine};
+use tokio::sync::mpsc as tokio_mpsc;
 use tokio::sync::oneshot;
 
 use crate::convert::{from_py, to_py};
@@ -21,7 +22,8 @@ const THREAD_STACK: usize = 16 << 20;
 type CallResult = Result<Vec<Value>, NodeError>;
 
 enum Request {
-    Process(Value, oneshot::Sender<CallResult>),
+    /// Inputs in order; one reply per input, stopping after the first error.
+    Process(Vec<Value>, tokio_mpsc::UnboundedSender<CallResult>),
     Flush(oneshot::Sender<CallResult>),
 }
 
@@ -54,26 +56,43 @@ impl Worker {
         }
     }
 
-    async fn call(&self, make: impl FnOnce(oneshot::Sender<CallResult>) -> Request) -> CallResult {
-        let (reply, answer) = oneshot::channel();
+    fn send(&self, request: Request) -> Result<(), NodeError> {
         self.tx
-            .send(make(reply))
-            .map_err(|_| NodeError::failed("the node's interpreter thread has stopped"))?;
+            .send(request)
+            .map_err(|_| NodeError::failed("the node's interpreter thread has stopped"))
+    }
+
+    /// Waits for one reply, within the node's `timeout_ms` if it has one.
+    async fn reply<T>(&self, answer: impl Future<Output = Option<T>>) -> Result<T, NodeError> {
         let answer = match self.timeout {
             Some(limit) => tokio::time::timeout(limit, answer)
                 .await
                 .map_err(|_| NodeError::Timeout(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)))?,
             None => answer.await,
         };
-        answer.map_err(|_| NodeError::failed("the node's interpreter thread stopped during a call"))?
+        answer.ok_or_else(|| NodeError::failed("the node's interpreter thread stopped during a call"))
     }
 
-    pub async fn process(&self, value: Value) -> CallResult {
-        self.call(|reply| Request::Process(value, reply)).await
+    /// Processes queued inputs with one hand-off to the interpreter thread; `each` receives every
+    /// input's outputs in order. Each input's `process` call gets the full `timeout_ms`.
+    pub async fn process(
+        &self,
+        inputs: Vec<Value>,
+        mut each: impl FnMut(Vec<Value>),
+    ) -> Result<(), NodeError> {
+        let count = inputs.len();
+        let (reply, mut answers) = tokio_mpsc::unbounded_channel();
+        self.send(Request::Process(inputs, reply))?;
+        for _ in 0..count {
+            each(self.reply(answers.recv()).await??);
+        }
+        Ok(())
     }
 
     pub async fn flush(&self) -> CallResult {
-        self.call(Request::Flush).await
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Flush(reply))?;
+        self.reply(async { answer.await.ok() }).await?
     }
 }
 
@@ -91,6 +110,7 @@ pub(crate) fn python_error(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> Node
         exc_type,
         message,
         traceback,
+        exception: None,
     }
 }
 
@@ -230,12 +250,17 @@ fn serve(
         let _ = ready.send(Ok(()));
         for request in rx.iter() {
             match request {
-                Request::Process(value, reply) => {
-                    let result = to_py(vm, &value)
-                        .and_then(|arg| vm.call_method(&node, "process", (arg,)))
-                        .map_err(|e| python_error(vm, e))
-                        .and_then(|r| outputs(vm, r));
-                    let _ = reply.send(result);
+                Request::Process(values, reply) => {
+                    for value in values {
+                        let result = to_py(vm, &value)
+                            .and_then(|arg| vm.call_method(&node, "process", (arg,)))
+                            .map_err(|e| python_error(vm, e))
+                            .and_then(|r| outputs(vm, r));
+                        let failed = result.is_err();
+                        if reply.send(result).is_err() || failed {
+                            break;
+                        }
+                    }
                 }
                 Request::Flush(reply) => {
                     let result = if node.has_attr("flush", vm).unwrap_or(false) {

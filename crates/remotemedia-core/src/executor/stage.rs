@@ -29,6 +29,13 @@ pub(crate) struct StageOutputs {
     pub sink: Option<(usize, mpsc::Sender<(usize, Value)>)>,
 }
 
+/// What a node is asked to do.
+enum Call {
+    One(Value),
+    Batch(Vec<Value>),
+    Flush,
+}
+
 /// Most inputs a stage takes from its channel per wake-up.
 const BATCH: usize = 32;
 
@@ -58,18 +65,28 @@ impl StageNode {
 
     /// Calls `process` (or `flush` when `input` is `None`), catching panics and recording metrics.
     async fn call(&mut self, input: Option<Value>, shared: &Shared) -> Result<(), Error> {
+        self.call_with(input.map_or(Call::Flush, Call::One), shared).await
+    }
+
+    async fn call_with(&mut self, call: Call, shared: &Shared) -> Result<(), Error> {
         let start = shared.metrics_enabled().then(Instant::now);
-        let consumed = u64::from(input.is_some());
+        let consumed = match &call {
+            Call::One(_) => 1,
+            Call::Batch(items) => items.len() as u64,
+            Call::Flush => 0,
+        };
         let buf = &mut self.buf;
         let result = match &mut self.instance {
-            NodeInstance::Sync(node) => std::panic::catch_unwind(AssertUnwindSafe(|| match input {
-                Some(v) => node.process(v, buf),
-                None => node.flush(buf),
+            NodeInstance::Sync(node) => std::panic::catch_unwind(AssertUnwindSafe(|| match call {
+                Call::One(v) => node.process(v, buf),
+                Call::Batch(items) => items.into_iter().try_for_each(|v| node.process(v, buf)),
+                Call::Flush => node.flush(buf),
             })),
             NodeInstance::Async(node) => {
-                let fut = match input {
-                    Some(v) => node.process(v, buf),
-                    None => node.flush(buf),
+                let fut = match call {
+                    Call::One(v) => node.process(v, buf),
+                    Call::Batch(items) => node.process_batch(items, buf),
+                    Call::Flush => node.flush(buf),
                 };
                 AssertUnwindSafe(fut).catch_unwind().await
             }
@@ -160,8 +177,19 @@ impl Chain {
     /// `Pipeline::run` (no task, no channel; same order and flush semantics as a stage task).
     pub async fn run_batch(&mut self, inputs: Vec<Value>, shared: &Shared) -> Result<Vec<Value>, Error> {
         let mut produced = Vec::with_capacity(inputs.len());
-        for value in inputs {
-            self.push(value, &mut produced, shared).await?;
+        if let [node] = self.nodes.as_mut_slice()
+            && !node.instance.is_sync()
+        {
+            let mut inputs = inputs.into_iter().peekable();
+            while inputs.peek().is_some() {
+                let items: Vec<Value> = inputs.by_ref().take(BATCH).collect();
+                node.call_with(Call::Batch(items), shared).await?;
+                produced.extend(node.buf.drain());
+            }
+        } else {
+            for value in inputs {
+                self.push(value, &mut produced, shared).await?;
+            }
         }
         for k in 0..self.nodes.len() {
             self.flush(k, &mut produced, shared).await?;
@@ -185,6 +213,19 @@ impl Stage {
         // extra latency when inputs arrive one at a time.
         let mut batch = Vec::with_capacity(BATCH);
         while self.input.recv_many(&mut batch, BATCH).await > 0 {
+            if batch.len() > 1
+                && let [node] = self.chain.nodes.as_mut_slice()
+                && !node.instance.is_sync()
+            {
+                // One call for everything queued: an async node hands it off once.
+                let items = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                node.call_with(Call::Batch(items), &shared).await?;
+                produced.extend(node.buf.drain());
+                if !self.deliver(&mut produced).await {
+                    return Ok(());
+                }
+                continue;
+            }
             for value in batch.drain(..) {
                 self.chain.push(value, &mut produced, &shared).await?;
                 if !self.deliver(&mut produced).await {

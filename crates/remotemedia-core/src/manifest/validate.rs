@@ -8,7 +8,7 @@ use super::{Manifest, NodeSpec, RuntimeHint};
 use crate::error::{Error, ManifestIssue, Result};
 use crate::graph::Graph;
 use crate::params::Params;
-use crate::python::{PythonNodeSpec, PythonSource};
+use crate::python::{InterpreterChoice, PythonNodeSpec, PythonSource};
 use crate::registry::NodeDescriptor;
 use crate::registry::{RegisteredNode, Registry};
 use crate::suggest;
@@ -328,44 +328,71 @@ fn python_node(
             Err(e) => return Err(issue(&format!("params.{name}"), e.to_string())),
         }
     }
-    let hosts = registry.python_hosts();
+    let spec_node = spec;
+    let spec = PythonNodeSpec {
+        node_id: spec_node.id.clone(),
+        source,
+        class: class.clone(),
+        params,
+        search_path: base_dir.map(Path::to_path_buf).into_iter().collect(),
+        timeout_ms: spec_node.timeout_ms,
+    };
+    let hosts: Vec<_> = registry
+        .python_hosts()
+        .iter()
+        .filter(|h| h.handles(&spec))
+        .collect();
     if hosts.is_empty() {
         return Err(issue(
             "",
             "Python nodes are not supported by this build (it has no Python interpreter)".into(),
         ));
     }
-    let wanted: Vec<_> = match spec.runtime_hint.unwrap_or_default() {
-        RuntimeHint::Auto | RuntimeHint::Python => hosts.iter().collect(),
-        RuntimeHint::Rust => {
-            return Err(issue(
-                "runtime_hint",
-                "\"rust\" runs native nodes; a Python node runs on \"rustpython\" or \"cpython\" (or \"auto\")".into(),
-            ));
+    let (choice, field) = match crate::python::interpreter_override() {
+        Err(message) => return Err(issue("runtime_hint", message)),
+        Ok(Some(choice)) => {
+            tracing::info!(node = %spec.node_id, "{}={choice:?} overrides the node's runtime hint", crate::python::INTERPRETER_ENV);
+            (choice, crate::python::INTERPRETER_ENV)
         }
-        hint @ (RuntimeHint::RustPython | RuntimeHint::CPython) => {
-            let found: Vec<_> = hosts.iter().filter(|h| h.name() == hint.name()).collect();
+        Ok(None) => match spec_node.runtime_hint.unwrap_or_default() {
+            RuntimeHint::Auto | RuntimeHint::Python => (InterpreterChoice::Auto, "runtime_hint"),
+            RuntimeHint::RustPython => (InterpreterChoice::RustPython, "runtime_hint"),
+            RuntimeHint::CPython => (InterpreterChoice::CPython, "runtime_hint"),
+            RuntimeHint::Rust => {
+                return Err(issue(
+                    "runtime_hint",
+                    "\"rust\" runs native nodes; a Python node runs on \"rustpython\" or \"cpython\" (or \"auto\")".into(),
+                ));
+            }
+        },
+    };
+    let wanted: Vec<_> = match choice {
+        InterpreterChoice::Auto => hosts,
+        InterpreterChoice::RustPython | InterpreterChoice::CPython => {
+            let name = if choice == InterpreterChoice::RustPython {
+                "rustpython"
+            } else {
+                "cpython"
+            };
+            let found: Vec<_> = hosts.iter().copied().filter(|h| h.name() == name).collect();
             if found.is_empty() {
-                let available: Vec<&str> = hosts.iter().map(|h| h.name()).collect();
+                let mut available: Vec<&str> = hosts.iter().map(|h| h.name()).collect();
+                available.dedup();
+                let asked = if field == "runtime_hint" {
+                    format!("\"{name}\"")
+                } else {
+                    format!("{field}={name}")
+                };
                 return Err(issue(
                     "runtime_hint",
                     format!(
-                        "\"{}\" is not available in this build; available: {}",
-                        hint.name(),
+                        "{asked} is not available in this build; available: {}",
                         available.join(", ")
                     ),
                 ));
             }
             found
         }
-    };
-    let spec = PythonNodeSpec {
-        node_id: spec.id.clone(),
-        source,
-        class: class.clone(),
-        params,
-        search_path: base_dir.map(Path::to_path_buf).into_iter().collect(),
-        timeout_ms: spec.timeout_ms,
     };
     let mut reasons = Vec::new();
     for host in wanted {

@@ -42,6 +42,11 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 if nodes == 1 { "" } else { "s" },
                 pipeline.sink_ids().join(", ")
             );
+            for (id, runtime) in pipeline.node_runtimes() {
+                if runtime != "native" {
+                    println!("  node `{id}` runs on {runtime}");
+                }
+            }
             Ok(())
         }
         Command::Nodes { json } => {

@@ -2,13 +2,15 @@
 
 use std::process::ExitCode;
 
-use remotemedia_core::Error;
+use remotemedia_core::{Error, NodeError};
 
 /// A failure with the exit code it maps to and the lines to print on stderr.
 #[derive(Debug)]
 pub struct CliError {
     code: u8,
     lines: Vec<String>,
+    /// Printed after the error lines as is (a Python node's traceback).
+    detail: Option<String>,
 }
 
 impl CliError {
@@ -17,6 +19,7 @@ impl CliError {
         Self {
             code: 2,
             lines: vec![message.into()],
+            detail: None,
         }
     }
 
@@ -25,6 +28,7 @@ impl CliError {
         Self {
             code: 1,
             lines: vec![message.into()],
+            detail: None,
         }
     }
 
@@ -32,6 +36,10 @@ impl CliError {
     pub fn report(&self) -> ExitCode {
         for line in &self.lines {
             eprintln!("error: {line}");
+        }
+        if let Some(detail) = &self.detail {
+            eprint!("{}", detail.trim_end());
+            eprintln!();
         }
         ExitCode::from(self.code)
     }
@@ -43,6 +51,14 @@ impl From<Error> for CliError {
             Error::InvalidManifest { origin, issues } => Self {
                 code: 2,
                 lines: issues.iter().map(|issue| format!("{origin}: {issue}")).collect(),
+                detail: None,
+            },
+            Error::Node {
+                cause: NodeError::Python { traceback, .. },
+                ..
+            } if !traceback.is_empty() => Self {
+                detail: Some(traceback.clone()),
+                ..Self::runtime(err.to_string())
             },
             Error::Node { .. } | Error::SessionClosed => Self::runtime(err.to_string()),
             _ => Self::usage(err.to_string()),

@@ -56,7 +56,7 @@ pub fn wrap_numpy(array: &Bound<'_, PyUntypedArray>, itemsize: usize) -> Option<
 }
 
 /// Keeps engine memory alive for as long as numpy arrays view it.
-#[pyclass(frozen, name = "_BufferKeeper", module = "remotemedia_runtime")]
+#[pyclass(frozen, name = "_BufferKeeper", module = "remotemedia_engine")]
 pub struct BufferKeeper {
     _buffer: Buffer,
 }

@@ -1,0 +1,127 @@
+//! A Python node object driven by the engine: `process`/`flush` calls attached to the
+//! interpreter only for the call, `cleanup` when the node is dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use remotemedia_core::{AsyncNode, BoxFuture, Node, NodeError, NodeInstance, Outputs, Value};
+
+use crate::convert::{to_python, to_value};
+use crate::interp::{driver_call, node_error};
+
+/// A Python node instance (a live object in this process's CPython).
+pub(crate) struct NodeObject {
+    object: Py<PyAny>,
+}
+
+impl NodeObject {
+    /// Wraps an instance; `initialize` runs now.
+    pub fn start(py: Python<'_>, object: Py<PyAny>) -> Result<Self, NodeError> {
+        driver_call(py, "hook", (object.bind(py), "initialize")).map_err(|e| node_error(py, e))?;
+        Ok(Self { object })
+    }
+
+    /// Calls `process(input)` (or `flush()` when `input` is `None`); returns its outputs.
+    fn call(&self, input: Option<&Value>) -> Result<Vec<Value>, NodeError> {
+        Python::attach(|py| {
+            let node = self.object.bind(py);
+            let outputs = match input {
+                Some(value) => {
+                    to_python(py, value).and_then(|arg| driver_call(py, "call", (node, "process", arg)))
+                }
+                None => driver_call(py, "call", (node, "flush")),
+            }
+            .map_err(|e| node_error(py, e))?;
+            let outputs = outputs.cast::<PyList>().map_err(|e| node_error(py, e.into()))?;
+            outputs
+                .iter()
+                .map(|item| to_value(&item).map_err(|e| node_error(py, e)))
+                .collect()
+        })
+    }
+
+    /// Wraps the object as a node: run inline (fused with its neighbours) when it has no time
+    /// limit; with `timeout_ms`, each call runs on a blocking thread the executor stops waiting
+    /// for once the limit passes.
+    pub fn into_instance(self, timeout_ms: Option<u64>) -> NodeInstance {
+        match timeout_ms {
+            None => NodeInstance::sync(CPythonNode { object: self }),
+            Some(ms) => NodeInstance::new_async(TimedCPythonNode {
+                object: Arc::new(self),
+                limit: Duration::from_millis(ms),
+            }),
+        }
+    }
+}
+
+impl Drop for NodeObject {
+    fn drop(&mut self) {
+        Python::attach(|py| {
+            if let Err(e) = driver_call(py, "hook", (self.object.bind(py), "cleanup")) {
+                tracing::warn!("cleanup() raised: {}", node_error(py, e));
+            }
+        });
+    }
+}
+
+fn emit_all(values: Vec<Value>, out: &mut Outputs) {
+    for value in values {
+        out.emit(value);
+    }
+}
+
+/// Runs in the executor's task, attached to the interpreter only during each call.
+struct CPythonNode {
+    object: NodeObject,
+}
+
+impl Node for CPythonNode {
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        emit_all(self.object.call(Some(&input))?, out);
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
+        emit_all(self.object.call(None)?, out);
+        Ok(())
+    }
+}
+
+/// A node with `timeout_ms`: each call on a blocking thread, abandoned (not interrupted: CPython
+/// cannot stop a running call from outside) once the limit passes, which fails the run.
+struct TimedCPythonNode {
+    object: Arc<NodeObject>,
+    limit: Duration,
+}
+
+impl TimedCPythonNode {
+    async fn call(&self, input: Option<Value>) -> Result<Vec<Value>, NodeError> {
+        let object = Arc::clone(&self.object);
+        let task = tokio::task::spawn_blocking(move || object.call(input.as_ref()));
+        match tokio::time::timeout(self.limit, task).await {
+            Err(_) => Err(NodeError::Timeout(
+                u64::try_from(self.limit.as_millis()).unwrap_or(u64::MAX),
+            )),
+            Ok(Err(join)) => Err(NodeError::Panicked(join.to_string())),
+            Ok(Ok(result)) => result,
+        }
+    }
+}
+
+impl AsyncNode for TimedCPythonNode {
+    fn process<'a>(&'a mut self, input: Value, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(async move {
+            emit_all(self.call(Some(input)).await?, out);
+            Ok(())
+        })
+    }
+
+    fn flush<'a>(&'a mut self, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(async move {
+            emit_all(self.call(None).await?, out);
+            Ok(())
+        })
+    }
+}
