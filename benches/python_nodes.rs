@@ -1,10 +1,14 @@
-//! Python nodes on the embedded RustPython interpreter.
+//! Python nodes inside the engine, on the embedded RustPython interpreter and on the binary's
+//! embedded CPython.
 //!
-//! - `rustpython/load_trivial_node`: start an interpreter (frozen stdlib), run a module defining a
-//!   trivial `Node` subclass, instantiate it: what each Python node instance costs to create.
-//! - `rustpython/process_call`: one trivial `process` call through the engine (a streaming session
-//!   over 1 000 items; criterion reports time per item).
-//! - `rustpython/chain3_10k`: a 3-node Python chain (add 1, double, keep evens) over 10 000 items.
+//! - `<interp>/load_trivial_node`: load a module defining a trivial `Node` subclass and instantiate
+//!   it (for RustPython this includes starting the interpreter with its frozen stdlib).
+//! - `<interp>/process_call`: one trivial `process` call through the engine (a batch of 1 000
+//!   items through one node; criterion reports time per item).
+//! - `<interp>/chain3_10k`: a 3-node Python chain (add 1, double, keep evens) over 10 000 items.
+//! - `parallel/<interp>`: two CPU-bound pure-Python nodes on parallel branches (fan-out from one
+//!   pass-through), 4 items each; RustPython runs them on both cores, CPython serializes them on
+//!   its GIL.
 //!
 //! `cargo bench -p remotemedia-runtime --bench python_nodes`
 
@@ -30,62 +34,97 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-fn pipeline(nodes: &[(&str, &str)]) -> Pipeline {
+const BUSY: &str = "from remotemedia import Node\n\
+class Busy(Node):\n    def process(self, n):\n        total = 0\n        for i in range(n):\n            total += i * i % 7\n        return total\n";
+
+fn pipeline(interp: &str, nodes: &[(&str, &str)]) -> Pipeline {
     let nodes: Vec<serde_json::Value> = nodes
         .iter()
-        .map(|(id, class)| serde_json::json!({"id": id, "node_type": class, "class": class, "source": CHAIN.to_string() + TRIVIAL}))
+        .map(|(id, class)| serde_json::json!({"id": id, "node_type": class, "class": class, "runtime_hint": interp, "source": CHAIN.to_string() + TRIVIAL}))
         .collect();
     let manifest = Manifest::from_json_value(serde_json::json!({"version": "v1", "nodes": nodes}), "(bench)")
         .expect("valid manifest");
     Pipeline::new(&manifest, &builtin_registry()).expect("loads")
 }
 
+/// A pass-through feeding two CPU-bound Python nodes on parallel branches.
+fn parallel(interp: &str) -> Pipeline {
+    let busy = |id: &str| serde_json::json!({"id": id, "node_type": "Busy", "class": "Busy", "runtime_hint": interp, "source": BUSY});
+    let manifest = serde_json::json!({
+        "version": "v1",
+        "nodes": [{"id": "src", "node_type": "PassThroughNode"}, busy("left"), busy("right")],
+        "connections": [{"from": "src", "to": "left"}, {"from": "src", "to": "right"}],
+    });
+    let manifest = Manifest::from_json_value(manifest, "(bench)").expect("valid manifest");
+    Pipeline::new(&manifest, &builtin_registry()).expect("loads")
+}
+
 fn benches(c: &mut Criterion) {
     let rt = runtime();
-    let mut group = c.benchmark_group("rustpython");
-    group.sample_size(20);
+    for (index, interp) in ["rustpython", "cpython"].into_iter().enumerate() {
+        let mut group = c.benchmark_group(interp);
+        group.sample_size(20);
 
-    let host = remotemedia_rustpython_host();
-    let spec = PythonNodeSpec {
-        node_id: "echo".into(),
-        source: PythonSource::Inline(TRIVIAL.into()),
-        class: "Echo".into(),
-        params: Map::new(),
-        search_path: Vec::new(),
-        timeout_ms: None,
-    };
-    group.bench_function("load_trivial_node", |b| {
-        b.iter(|| host.load(&spec).expect("loads"))
-    });
-
-    let echo = pipeline(&[("echo", "Echo")]);
-    let items: Vec<Value> = (0..1000).map(Value::Int).collect();
-    group.throughput(Throughput::Elements(items.len() as u64));
-    group.bench_function("process_call", |b| {
-        b.to_async(&rt).iter(|| async {
-            let out = echo.run(items.clone()).await.expect("run");
-            assert_eq!(out.len(), 1000);
+        let host = python_host(index);
+        let spec = PythonNodeSpec {
+            node_id: "echo".into(),
+            source: PythonSource::Inline(TRIVIAL.into()),
+            class: "Echo".into(),
+            params: Map::new(),
+            search_path: Vec::new(),
+            timeout_ms: None,
+        };
+        group.bench_function("load_trivial_node", |b| {
+            b.iter(|| host.load(&spec).expect("loads"))
         });
-    });
 
-    let chain = pipeline(&[("inc", "Inc"), ("double", "Double"), ("evens", "Evens")]);
-    let inputs: Vec<Value> = (0..10_000).map(Value::Int).collect();
-    group.throughput(Throughput::Elements(inputs.len() as u64));
-    group.bench_function("chain3_10k", |b| {
-        b.to_async(&rt).iter(|| async {
-            let out = chain.run(inputs.clone()).await.expect("run");
-            assert_eq!(out.len(), 5_000);
+        let echo = pipeline(interp, &[("echo", "Echo")]);
+        let items: Vec<Value> = (0..1000).map(Value::Int).collect();
+        group.throughput(Throughput::Elements(items.len() as u64));
+        group.bench_function("process_call", |b| {
+            b.to_async(&rt).iter(|| async {
+                let out = echo.run(items.clone()).await.expect("run");
+                assert_eq!(out.len(), 1000);
+            });
         });
-    });
+
+        let chain = pipeline(
+            interp,
+            &[("inc", "Inc"), ("double", "Double"), ("evens", "Evens")],
+        );
+        let inputs: Vec<Value> = (0..10_000).map(Value::Int).collect();
+        group.throughput(Throughput::Elements(inputs.len() as u64));
+        group.bench_function("chain3_10k", |b| {
+            b.to_async(&rt).iter(|| async {
+                let out = chain.run(inputs.clone()).await.expect("run");
+                assert_eq!(out.len(), 5_000);
+            });
+        });
+        group.finish();
+    }
+
+    let mut group = c.benchmark_group("parallel");
+    group.sample_size(10);
+    let work: Vec<Value> = vec![Value::Int(200_000); 4];
+    for interp in ["rustpython", "cpython"] {
+        let p = parallel(interp);
+        group.bench_function(interp, |b| {
+            b.to_async(&rt).iter(|| async {
+                let out = p.run(work.clone()).await.expect("run");
+                assert_eq!(out.len(), 8);
+            });
+        });
+    }
     group.finish();
 }
 
-fn remotemedia_rustpython_host() -> Arc<dyn PythonHost> {
+/// The registry's Python hosts: 0 = RustPython, 1 = CPython.
+fn python_host(index: usize) -> Arc<dyn PythonHost> {
     builtin_registry()
         .python_hosts()
-        .first()
+        .get(index)
         .cloned()
-        .expect("this build has RustPython")
+        .expect("this build has RustPython and CPython")
 }
 
 criterion_group!(python_nodes, benches);

@@ -319,6 +319,12 @@ def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
     if d.runtime_hint is not None:
         d.instance.runtime_hint = d.runtime_hint
     d.instance.name = d.id
+    # Described by a manifest: the engine loads it from there (RustPython first under "auto"),
+    # and serializing the pipeline writes the same description back.
+    location = dict(d.python)
+    if "file" in location:
+        location["file"] = str(file.resolve())
+    d.instance._manifest_location = location
     return []
 
 

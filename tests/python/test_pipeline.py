@@ -185,16 +185,17 @@ def test_async_process_and_async_generators():
     assert run_both(lambda: chain(AsyncDouble(), AsyncExpand()), [1, 2]) == [0, 1, 0, 1, 2, 3]
 
 
-def test_custom_nodes_fall_back_with_an_info_log(caplog):
+def test_custom_nodes_run_inside_the_engine_on_the_calling_interpreter(caplog):
     caplog.set_level(logging.INFO, logger="remotemedia")
     p = chain(PassThroughNode(), AsyncDouble(name="dbl"))
     assert run(p, [1]) == [2]
-    assert p.last_run.runtime == "python"
-    assert p.last_run.nodes == {"PassThroughNode_0": "python", "dbl": "python"}
     if HAVE_EXTENSION:
-        assert "node `dbl` (`AsyncDouble`) has no native implementation" in p.last_run.fallback_reason
-        assert any(r.levelno == logging.INFO and "Python executor" in r.getMessage() for r in caplog.records)
-        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert p.last_run.runtime == "rust"
+        assert p.last_run.nodes == {"PassThroughNode_0": "rust", "dbl": "cpython"}
+        assert p.last_run.fallback_reason is None
+    else:
+        assert p.last_run.nodes == {"PassThroughNode_0": "python", "dbl": "python"}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_runtime_hints():

@@ -101,6 +101,13 @@ impl NodeDescriptor {
 pub trait NodeFactory: Send + Sync {
     /// Creates one fresh instance (each run gets its own, so state never leaks between runs).
     fn create(&self, params: &Params) -> Result<NodeInstance, NodeError>;
+
+    /// Whether instances are synchronous ([`NodeInstance::Sync`]), when known without creating
+    /// one. Factories whose instances are costly to create (an interpreter, a live object's
+    /// `initialize`) say so, so planning never creates an instance just to look at it.
+    fn sync_instances(&self) -> Option<bool> {
+        None
+    }
 }
 
 impl<F> NodeFactory for F

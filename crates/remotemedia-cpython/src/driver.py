@@ -15,8 +15,19 @@ import types
 _local = threading.local()
 
 
+_helper = None
+
+
 def _run(awaitable):
-    """Runs an awaitable to completion on this thread's private event loop."""
+    """Runs an awaitable to completion on this thread's private event loop; from inside a running
+    event loop (the caller's), on a helper thread's loop instead."""
+    if asyncio._get_running_loop() is not None:
+        global _helper
+        if _helper is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remotemedia-async")
+        return _helper.submit(_run, awaitable).result()
     loop = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = _local.loop = asyncio.new_event_loop()

@@ -170,6 +170,10 @@ impl NodeFactory for ClassFactory {
         };
         Ok(object.into_instance(self.timeout_ms))
     }
+
+    fn sync_instances(&self) -> Option<bool> {
+        Some(self.timeout_ms.is_none())
+    }
 }
 
 /// Live node objects of the calling interpreter, by node id: the nodes a `Pipeline.run()` hands
@@ -218,5 +222,9 @@ impl NodeFactory for LiveFactory {
     fn create(&self, _: &Params) -> Result<NodeInstance, NodeError> {
         let object = Python::attach(|py| NodeObject::start(py, self.object.clone_ref(py)))?;
         Ok(object.into_instance(self.timeout_ms))
+    }
+
+    fn sync_instances(&self) -> Option<bool> {
+        Some(self.timeout_ms.is_none())
     }
 }

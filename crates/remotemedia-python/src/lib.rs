@@ -124,9 +124,14 @@ impl PyPlan {
     }
 
     /// Starts a streaming session.
-    fn start(&self) -> PyResult<PySession> {
-        let _guard = runtime().enter();
-        let session = Python::attach(|py| self.pipeline.start().map_err(|e| to_py_err(py, e)))?;
+    fn start(&self, py: Python<'_>) -> PyResult<PySession> {
+        // Creating nodes may start interpreters: without the GIL.
+        let session = py
+            .detach(|| {
+                let _guard = runtime().enter();
+                self.pipeline.start()
+            })
+            .map_err(|e| to_py_err(py, e))?;
         let (input, output) = session.into_split();
         Ok(PySession {
             input: Arc::new(Mutex::new(Some(input))),

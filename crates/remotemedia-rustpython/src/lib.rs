@@ -68,6 +68,10 @@ impl NodeFactory for Factory {
         };
         Ok(NodeInstance::new_async(RustPythonNode { worker }))
     }
+
+    fn sync_instances(&self) -> Option<bool> {
+        Some(false)
+    }
 }
 
 struct RustPythonNode {

@@ -30,24 +30,45 @@ _BLOCKING_WORK = 20_000
 class RunInfo:
     """Which runtime ran the last ``run()``/``process()`` (see :attr:`Pipeline.last_run`)."""
 
-    #: ``"rust"`` or ``"python"``.
+    #: ``"rust"`` (the engine) or ``"python"`` (the pure-Python executor).
     runtime: str
-    #: Node id → runtime that ran it.
+    #: Node id → what ran it: ``"rust"`` (a native node), ``"rustpython"`` or ``"cpython"`` (a
+    #: Python node inside the engine), or ``"python"`` (the pure-Python executor).
     nodes: dict[str, str] = field(default_factory=dict)
     #: Why the Python executor ran instead of the Rust engine (``None`` when Rust ran, or when
     #: Python was asked for).
     fallback_reason: str | None = None
 
 
-def python_location(node: Node) -> dict[str, str]:
-    """Where a custom node's class lives, as manifest fields: ``module`` + ``class`` when its module
-    can be imported by name, else the module's ``source`` + ``class`` (classes defined in
-    ``__main__``, a notebook or a test file). Built-in nodes need none."""
+#: Overrides every Python node's ``runtime_hint`` in this process (``auto``, ``rustpython`` or
+#: ``cpython``); read by the engine too.
+INTERPRETER_ENV = "REMOTEMEDIA_PYTHON_INTERPRETER"
+
+
+def interpreter_hint(node: Node) -> str:
+    """The hint that decides where a custom node runs: :data:`INTERPRETER_ENV` when set, else the
+    node's own ``runtime_hint``."""
+    forced = os.environ.get(INTERPRETER_ENV, "").strip()
+    if forced and forced not in ("auto", "rustpython", "cpython"):
+        raise RuntimeSelectionError(
+            f'{INTERPRETER_ENV}="{forced}" is not valid; expected "auto", "rustpython" or "cpython"'
+        )
+    return forced or node.runtime_hint
+
+
+def python_location(node: Node) -> dict[str, Any]:
+    """Where a custom node's class lives, as manifest fields: the manifest description it was
+    loaded from, if any; else ``module`` + ``class`` when its module can be imported by name, else
+    the module's ``source`` + ``class`` (classes defined in ``__main__``, a notebook or a test
+    file). Built-in nodes need none."""
     from ..nodes import NativeNode
 
     cls = type(node)
     if isinstance(node, NativeNode):
         return {}
+    described = getattr(node, "_manifest_location", None)
+    if described is not None:
+        return dict(described)
     module_name = cls.__module__
     module = sys.modules.get(module_name)
     if module_name != "__main__" and module is not None and getattr(module, "__spec__", None) is not None:
@@ -55,29 +76,94 @@ def python_location(node: Node) -> dict[str, str]:
         if spec.name == module_name and spec.origin not in (None, "built-in"):
             return {"module": module_name, "class": cls.__qualname__}
     try:
-        source = definitions_only(inspect.getsource(module)) if module is not None else inspect.getsource(cls)
-    except (OSError, TypeError):
-        source = inspect.getsource(cls)
-    return {"source": source, "class": cls.__qualname__}
+        source = class_source(inspect.getsource(module), cls.__name__) if module is not None else None
+    except (OSError, TypeError, ValueError):
+        source = None
+    return {"source": source or inspect.getsource(cls), "class": cls.__qualname__}
 
 
-def definitions_only(source: str) -> str:
-    """The imports, functions, classes and call-free assignments of a module's source: what a class
-    defined in a script needs, without re-running the script's own work when it is loaded."""
+def class_source(module_source: str, class_name: str) -> str:
+    """The part of a module's source that class ``class_name`` needs: its definition and, in source
+    order, every top-level import, function, class and assignment it uses (transitively), plus
+    ``from __future__`` imports. A script's other work (and imports only it uses, such as a test
+    framework) is left out, so loading the result elsewhere runs nothing else."""
     import ast
 
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    kept = []
-    for node in tree.body:
-        keep = isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            keep = not any(isinstance(n, ast.Call) for n in ast.walk(node.value))
-        if keep:
-            decorators = getattr(node, "decorator_list", [])
-            start = min([node.lineno, *(d.lineno for d in decorators)])
-            kept.append("\n".join(lines[start - 1 : node.end_lineno]))
-    return "\n\n".join(kept) + "\n"
+    tree = ast.parse(module_source)
+    defines: dict[str, list[int]] = {}
+    for k, stmt in enumerate(tree.body):
+        for name in _bound_names(stmt):
+            defines.setdefault(name, []).append(k)
+    if class_name not in defines:
+        raise ValueError(f"class `{class_name}` is not defined at the top level of its module")
+    keep = {k for k, stmt in enumerate(tree.body) if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"}
+    # For top-level imports, only the names actually used are kept.
+    imported: dict[int, set[str]] = {}
+    todo = [(k, class_name) for k in defines[class_name]]
+    while todo:
+        k, name = todo.pop()
+        stmt = tree.body[k]
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            imported.setdefault(k, set()).add(name)
+        if k in keep:
+            continue
+        keep.add(k)
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        todo.extend((j, name) for name in used for j in defines.get(name, []))
+    lines = module_source.splitlines()
+    parts = []
+    for k in sorted(keep):
+        stmt = tree.body[k]
+        if k in imported:
+            names = imported[k]
+            stmt.names = [a for a in stmt.names if (a.asname or a.name.split(".")[0]) in names]  # type: ignore[union-attr]
+            parts.append(ast.unparse(stmt))
+            continue
+        start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        parts.append("\n".join(lines[start - 1 : stmt.end_lineno]))
+    return "\n\n".join(parts) + "\n"
+
+
+def _bound_names(stmt: Any) -> set[str]:
+    """Names a top-level statement binds (imports, definitions, assignment targets)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            if node is not stmt:
+                continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    return names
+
+
+def rebuild_location(node: Node) -> dict[str, Any]:
+    """Manifest fields that rebuild a live node elsewhere (its own RustPython VM): the manifest
+    description it came from, else its class's source (see :func:`class_source`)."""
+    described = getattr(node, "_manifest_location", None)
+    if described is not None:
+        return dict(described)
+    cls = type(node)
+    if "<locals>" in cls.__qualname__:
+        raise RuntimeSelectionError(
+            f"class `{cls.__qualname__}` is defined inside a function, so it cannot be rebuilt in its own "
+            "interpreter; define it at module level"
+        )
+    module = sys.modules.get(cls.__module__)
+    try:
+        return {"source": class_source(inspect.getsource(module), cls.__name__), "class": cls.__name__}
+    except (OSError, TypeError, ValueError) as e:
+        raise RuntimeSelectionError(f"cannot find the source of class `{cls.__qualname__}` to rebuild it: {e}") from e
 
 
 class Pipeline:
@@ -144,11 +230,36 @@ class Pipeline:
 
     def to_manifest(self) -> dict[str, Any]:
         """The pipeline as a manifest v1 dict."""
+        return self._manifest()
+
+    def _live_nodes(self) -> dict[str, Node]:
+        """The custom nodes the engine drives as they are, in this interpreter: every Python node
+        not described by a manifest, unless its hint sends it to its own RustPython VM."""
+        from ..nodes import NativeNode
+
+        return {
+            node_id: node
+            for node_id, node in zip(self.node_ids(), self._nodes)
+            if not isinstance(node, NativeNode)
+            and getattr(node, "_manifest_location", None) is None
+            and interpreter_hint(node) in ("auto", "cpython")
+        }
+
+    def _manifest(self, live: set[str] | None = None) -> dict[str, Any]:
+        """The manifest; for the engine (``live`` given), live nodes are named only (the engine
+        uses the objects) and other custom nodes carry what rebuilds them."""
+        from ..nodes import NativeNode
+
         nodes = []
         for node_id, node in zip(self.node_ids(), self._nodes):
             entry: dict[str, Any] = {"id": node_id, "node_type": node.node_type}
-            entry.update(python_location(node))
-            if node.params:
+            if live is None:
+                entry.update(python_location(node))
+            elif node_id in live:
+                entry.update({"module": type(node).__module__, "class": type(node).__name__})
+            elif not isinstance(node, NativeNode):
+                entry.update(rebuild_location(node))
+            if node.params and node_id not in (live or ()):
                 entry["params"] = dict(node.params)
             if node.runtime_hint != "auto":
                 entry["runtime_hint"] = node.runtime_hint
@@ -226,18 +337,25 @@ class Pipeline:
         """Chooses the runtime: ``(rust module or None, why Python runs instead)``."""
         from ..nodes import NativeNode
 
-        wants_rust = [(i, n) for i, n in zip(ids, self._nodes) if n.runtime_hint == "rust"]
-        for node_id, node in wants_rust:
-            if not isinstance(node, NativeNode):
+        for node_id, node in zip(ids, self._nodes):
+            if node.runtime_hint == "rust" and not isinstance(node, NativeNode):
                 raise RuntimeSelectionError(
                     f"node `{node_id}` (`{node.node_type}`) has runtime_hint='rust' but no native implementation; "
                     "use runtime_hint='auto' or 'python'"
                 )
+        # Hints only the engine can honour: native code, or a Python node in a given interpreter.
+        wants_rust = [
+            (i, hint)
+            for i, n in zip(ids, self._nodes)
+            for hint in [n.runtime_hint if isinstance(n, NativeNode) else interpreter_hint(n)]
+            if hint in ("rust", "rustpython", "cpython")
+        ]
         if not use_rust or mode == "python":
             why = "use_rust=False" if not use_rust else "REMOTEMEDIA_RUNTIME=python"
             if wants_rust:
+                node_id, hint = wants_rust[0]
                 raise RuntimeSelectionError(
-                    f"node `{wants_rust[0][0]}` has runtime_hint='rust' but the Rust runtime is disabled ({why})"
+                    f"node `{node_id}` has runtime_hint={hint!r} but the Rust runtime is disabled ({why})"
                 )
             return None, why
         if not _runtime.rust_runtime_available(mode):
@@ -247,10 +365,9 @@ class Pipeline:
             return None, reason
         module = _runtime._runtime
         python_only = [
-            f"node `{i}` (`{n.node_type}`)"
-            + (" asks for runtime_hint='python'" if n.runtime_hint == "python" else " has no native implementation")
+            f"node `{i}` (`{n.node_type}`) asks for runtime_hint='python'"
             for i, n in zip(ids, self._nodes)
-            if n.runtime_hint == "python" or not isinstance(n, NativeNode)
+            if n.runtime_hint == "python"
         ]
         if python_only:
             reason = "; ".join(python_only)
@@ -264,13 +381,14 @@ class Pipeline:
     def _plan_rust(self, module: Any) -> Any:
         """Asks the engine to plan the whole pipeline before any input is consumed (cached while
         the pipeline's description does not change)."""
-        key = self._structure_key()
+        key = (*self._structure_key(), os.environ.get(INTERPRETER_ENV, ""))
         cached = self._plan_cache
         if cached is not None and cached[0] == key and cached[1] is module:
             return cached[2]
-        doc = self.to_manifest()
+        live = self._live_nodes()
+        doc = self._manifest(live=set(live))
         del doc["metadata"]["created_at"]
-        plan = module.plan(json.dumps(doc))
+        plan = module.plan(json.dumps(doc), live) if live else module.plan(json.dumps(doc))
         self._plan_cache = (key, module, plan)
         return plan
 
@@ -298,13 +416,26 @@ class Pipeline:
             try:
                 plan = self._plan_rust(module)
             except ManifestError as e:
+                from ..nodes import NativeNode
+
+                pinned = [
+                    (i, interpreter_hint(n))
+                    for i, n in zip(ids, self._nodes)
+                    if not isinstance(n, NativeNode) and interpreter_hint(n) in ("rustpython", "cpython")
+                ]
+                if pinned:
+                    node_id, hint = pinned[0]
+                    raise RuntimeSelectionError(
+                        f"node `{node_id}` asks for {hint!r}, but the engine cannot plan pipeline {self.name!r}: {e}"
+                    ) from e
                 if mode == "rust":
                     raise
                 self._fallback(str(e), unexpected=True)
                 self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e))
                 return None, self._python_executor(ids, edges)
             logger.debug("running pipeline %r with the Rust runtime", self.name)
-            self.last_run = RunInfo("rust", dict.fromkeys(ids, "rust"))
+            runtimes = {i: ("rust" if r == "native" else r) for i, r in plan.node_runtimes}
+            self.last_run = RunInfo("rust", runtimes)
             return plan, None
         if reason is not None and reason not in ("use_rust=False", "REMOTEMEDIA_RUNTIME=python"):
             self._fallback(reason, unexpected=False)
@@ -331,7 +462,8 @@ class Pipeline:
             items = [input_data]
         plan, executor = self._prepare(use_rust)
         if plan is not None:
-            if plan.single_stage and len(items) * len(self._nodes) <= _BLOCKING_WORK:
+            native_only = all(r == "rust" for r in self.last_run.nodes.values()) if self.last_run else False
+            if native_only and plan.single_stage and len(items) * len(self._nodes) <= _BLOCKING_WORK:
                 # A small fused batch takes microseconds: run it on this thread (GIL released)
                 # rather than paying a hop to the engine's threads and back to the event loop.
                 return plan.run_blocking(items)

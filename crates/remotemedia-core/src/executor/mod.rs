@@ -194,10 +194,23 @@ impl Pipeline {
     /// How nodes are grouped into tasks under the current options (ids per stage, upstream first).
     pub fn stages(&self) -> Result<Vec<Vec<String>>> {
         let fusable = self
-            .create_nodes()?
+            .plan
+            .nodes
             .iter()
-            .map(|n| n.instance.is_sync())
-            .collect::<Vec<_>>();
+            .map(|n| match n.registered.factory.sync_instances() {
+                Some(sync) => Ok(sync),
+                None => n
+                    .registered
+                    .factory
+                    .create(&n.params)
+                    .map(|instance| instance.is_sync())
+                    .map_err(|cause| Error::Node {
+                        node_id: n.id.to_string(),
+                        node_type: n.node_type.to_string(),
+                        cause,
+                    }),
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(self
             .plan
             .graph
