@@ -10,7 +10,7 @@ VENV ?= .venv
 VENV_PURE ?= .venv-pure
 PY := $(VENV)/bin/python
 
-.PHONY: compat-table help setup build demo test test-rust test-examples test-python test-python-pure extension venv lint fmt schema bench bench-python clean
+.PHONY: compat-table help setup build demo test test-rust test-examples test-python test-python-pure test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ build: ## build the release binary
 demo: build ## the main job: run the example pipeline on the example data shipped in manifests/
 	$(BIN) run manifests/passthrough_calculator.json --input manifests/passthrough_calculator.input.json
 
-test: setup test-rust test-examples test-python test-python-pure ## every test (what CI runs)
+test: setup test-rust test-examples test-rustpython-only test-python test-python-pure ## every test (what CI runs)
 
 test-rust: ## Rust unit, integration, CLI and doc tests
 	$(CARGO) nextest run --workspace --no-fail-fast
@@ -33,6 +33,9 @@ test-rust: ## Rust unit, integration, CLI and doc tests
 test-examples: ## run every crate example (each asserts its result)
 	$(CARGO) build -q --workspace --examples
 	@for ex in batch streaming custom_node; do echo "example $$ex"; $(TARGET_DIR)/debug/examples/$$ex || exit 1; done
+
+test-rustpython-only: ## the binary built without CPython: no libpython, Python nodes with no Python installed
+	tests/rustpython_only.sh
 
 venv: $(VENV)/.ready ## a virtualenv with the Python package (editable) and the test tools
 
@@ -75,8 +78,12 @@ schema: ## regenerate manifests/schema.json from the code
 bench: ## executor benchmarks (figures go to benches/RESULTS.md)
 	$(CARGO) bench -p remotemedia-runtime --bench executor
 
-bench-python: extension ## Pipeline.run() on Rust vs the Python executor (figures go to benches/RESULTS.md)
+bench-python: extension ## Pipeline.run(): Rust vs the Python executor, RustPython vs CPython (figures go to benches/RESULTS.md)
 	$(PY) benches/python_run.py
+	$(PY) benches/python_interpreters.py
+
+bench-python-nodes: ## Python nodes in the engine: start-up, per-call, chain, parallel branches
+	$(CARGO) bench -p remotemedia-runtime --bench python_nodes
 
 clean: ## remove build output and virtualenvs
 	$(CARGO) clean

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use remotemedia_runtime::{Error, Manifest, NodeError, Pipeline, Value, builtin_registry};
+use remotemedia_runtime::{Error, Manifest, NodeError, Pipeline, PythonError, Value, builtin_registry};
 
 /// Loads only on CPython: RustPython raises ImportError while importing it.
 const CPYTHON_ONLY: &str = "import sys\n\
@@ -77,13 +77,13 @@ async fn auto_falls_back_to_cpython_when_rustpython_cannot_load_the_node() {
 
 #[test]
 fn a_rustpython_hint_that_cannot_load_is_a_manifest_error() {
-    let err = pipeline(
+    let Err(err) = pipeline(
         "Where",
         CPYTHON_ONLY,
         serde_json::json!({"runtime_hint": "rustpython"}),
-    )
-    .err()
-    .expect("cannot load");
+    ) else {
+        panic!("expected a manifest error");
+    };
     assert_eq!(
         err.manifest_issues()
             .iter()
@@ -107,18 +107,18 @@ def check(x):\n    if x < 0:\n        raise ValueError(f'negative input {x}')\n 
         "node `py` (`Picky`) failed: ValueError: negative input -2"
     );
     let Error::Node {
-        cause:
-            NodeError::Python {
-                exc_type,
-                message,
-                traceback,
-                exception,
-            },
+        cause: NodeError::Python(python),
         ..
     } = err
     else {
         panic!("not a Python error: {err:?}");
     };
+    let PythonError {
+        exc_type,
+        message,
+        traceback,
+        exception,
+    } = *python;
     assert_eq!(
         (exc_type.as_str(), message.as_str()),
         ("ValueError", "negative input -2")

@@ -95,15 +95,10 @@ async fn a_python_exception_names_the_node_with_type_message_and_traceback() {
     );
     match err {
         Error::Node {
-            cause:
-                NodeError::Python {
-                    exc_type,
-                    message,
-                    traceback,
-                    ..
-                },
+            cause: NodeError::Python(python),
             ..
         } => {
+            let (exc_type, message, traceback) = (python.exc_type, python.message, python.traceback);
             assert_eq!(
                 (exc_type.as_str(), message.as_str()),
                 ("ValueError", "negative input -2")

@@ -79,7 +79,9 @@ def test_auto_keeps_the_live_object_and_rustpython_isolates_it():
 
 @needs_engine
 def test_the_interpreter_is_reported_per_node():
-    p = Pipeline("p", [AddNode(addend=1, name="add"), WhoRuns(name="live"), WhoRuns(name="vm", runtime_hint="rustpython")])
+    p = Pipeline(
+        "p", [AddNode(addend=1, name="add"), WhoRuns(name="live"), WhoRuns(name="vm", runtime_hint="rustpython")]
+    )
     p.connect("add", "live").connect("add", "vm")
     assert run(p, [1]) == [["cpython", 2], ["rustpython", 2]]
     assert p.last_run.runtime == "rust"
@@ -104,7 +106,10 @@ def test_a_numpy_node_from_a_manifest_falls_back_to_cpython_and_says_so(caplog):
 @needs_engine
 def test_a_numpy_node_pinned_to_rustpython_fails_clearly():
     p = Pipeline("p", [UsesNumpy(name="np", runtime_hint="rustpython")])
-    with pytest.raises(RuntimeSelectionError, match=r"(?s)node `np` asks for 'rustpython'.*ModuleNotFoundError: No module named 'numpy'"):
+    with pytest.raises(
+        RuntimeSelectionError,
+        match=r"(?s)node `np` asks for 'rustpython'.*ModuleNotFoundError: No module named 'numpy'",
+    ):
         run(p, [[1, 2]])
 
 

@@ -118,18 +118,8 @@ pub enum NodeError {
     #[error("{0}")]
     InvalidParams(String),
     /// A Python node raised an exception.
-    #[error("{exc_type}: {message}")]
-    Python {
-        /// The exception's class name (`ValueError`).
-        exc_type: String,
-        /// `str(exception)`.
-        message: String,
-        /// The formatted Python traceback.
-        traceback: String,
-        /// The exception object itself, when the node ran in an interpreter the caller shares
-        /// (CPython inside the Python extension), so it can be re-raised with its own class.
-        exception: Option<PythonException>,
-    },
+    #[error("{}: {}", .0.exc_type, .0.message)]
+    Python(Box<PythonError>),
     /// A call took longer than the node's `timeout_ms`.
     #[error("timed out after {0} ms")]
     Timeout(u64),
@@ -139,6 +129,26 @@ pub enum NodeError {
     /// Any other error from a node implementation.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A Python exception raised by a node (see [`NodeError::Python`]).
+#[derive(Debug, Clone)]
+pub struct PythonError {
+    /// The exception's class name (`ValueError`).
+    pub exc_type: String,
+    /// `str(exception)`.
+    pub message: String,
+    /// The formatted Python traceback.
+    pub traceback: String,
+    /// The exception object itself, when the node ran in an interpreter the caller shares
+    /// (CPython inside the Python extension), so it can be re-raised with its own class.
+    pub exception: Option<PythonException>,
+}
+
+impl From<PythonError> for NodeError {
+    fn from(e: PythonError) -> Self {
+        NodeError::Python(Box::new(e))
+    }
 }
 
 /// A Python exception object, carried opaquely through the engine (see [`NodeError::Python`]).

@@ -44,7 +44,7 @@ pub mod registry;
 pub mod suggest;
 pub mod value;
 
-pub use error::{Error, ManifestIssue, NodeError, PythonException, Result};
+pub use error::{Error, ManifestIssue, NodeError, PythonError, PythonException, Result};
 pub use executor::{
     NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput, SessionOutput,
 };

@@ -5,7 +5,7 @@ use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyModule};
-use remotemedia_core::{NodeError, PythonException};
+use remotemedia_core::{NodeError, PythonError, PythonException};
 
 const DRIVER: &str = include_str!("driver.py");
 /// The package's own `Node` and `Audio` classes, provided when the `remotemedia` package is not
@@ -83,10 +83,11 @@ pub fn node_error(py: Python<'_>, err: PyErr) -> NodeError {
     let traceback = driver_call(py, "format_exception", (value, err.traceback(py)))
         .and_then(|t| t.extract::<String>())
         .unwrap_or_default();
-    NodeError::Python {
+    PythonError {
         exc_type,
         message,
         traceback,
         exception: Some(PythonException::new(err)),
     }
+    .into()
 }

@@ -33,16 +33,19 @@ pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
         Error::Node {
             node_id,
             node_type,
-            cause:
-                NodeError::Python {
-                    exception: Some(exception),
-                    ..
-                },
-        } if exception.downcast_ref::<PyErr>().is_some() => {
+            cause: NodeError::Python(python),
+        } if python
+            .exception
+            .as_ref()
+            .and_then(|e| e.downcast_ref::<PyErr>())
+            .is_some() =>
+        {
             // Raised in this interpreter: re-raise the exception itself, naming the node, as the
             // pure-Python executor does.
-            let original = exception
-                .downcast_ref::<PyErr>()
+            let original = python
+                .exception
+                .as_ref()
+                .and_then(|e| e.downcast_ref::<PyErr>())
                 .map(|e| e.clone_ref(py))
                 .unwrap_or_else(|| PyRuntimeError::new_err(message.clone()));
             annotate(py, original, &node_id, &node_type).unwrap_or_else(|e| e)

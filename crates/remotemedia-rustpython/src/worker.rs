@@ -4,7 +4,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use remotemedia_core::{NodeError, PythonNodeSpec, PythonSource, Value};
+use remotemedia_core::{NodeError, PythonError, PythonNodeSpec, PythonSource, Value};
 use rustpython::InterpreterBuilderExt;
 use rustpython::vm::builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator};
 use rustpython::vm::function::{FuncArgs, KwArgs};
@@ -106,12 +106,13 @@ pub(crate) fn python_error(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> Node
         .unwrap_or_default();
     let mut traceback = String::new();
     let _ = vm.write_exception(&mut traceback, &exc);
-    NodeError::Python {
+    PythonError {
         exc_type,
         message,
         traceback,
         exception: None,
     }
+    .into()
 }
 
 fn interpreter(spec: &PythonNodeSpec) -> Interpreter {

@@ -54,10 +54,10 @@ impl From<Error> for CliError {
                 detail: None,
             },
             Error::Node {
-                cause: NodeError::Python { traceback, .. },
+                cause: NodeError::Python(python),
                 ..
-            } if !traceback.is_empty() => Self {
-                detail: Some(traceback.clone()),
+            } if !python.traceback.is_empty() => Self {
+                detail: Some(python.traceback.clone()),
                 ..Self::runtime(err.to_string())
             },
             Error::Node { .. } | Error::SessionClosed => Self::runtime(err.to_string()),

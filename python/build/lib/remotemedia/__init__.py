@@ -1,0 +1,28 @@
+"""remotemedia: real-time audio and media pipelines.
+
+``Pipeline.run()`` runs on the Rust engine (the compiled ``remotemedia_runtime`` extension) when it
+is installed and on the pure-Python executor when it is not, with the same results.
+"""
+
+from __future__ import annotations
+
+from .core.node import Node
+from .core.pipeline import Pipeline, RunInfo
+from .errors import ManifestError, NodeError, RemoteMediaError, RuntimeSelectionError
+from .runtime import get_rust_runtime, is_rust_runtime_available, try_load_rust_runtime
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ManifestError",
+    "Node",
+    "NodeError",
+    "Pipeline",
+    "RemoteMediaError",
+    "RunInfo",
+    "RuntimeSelectionError",
+    "__version__",
+    "get_rust_runtime",
+    "is_rust_runtime_available",
+    "try_load_rust_runtime",
+]

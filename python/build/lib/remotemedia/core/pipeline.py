@@ -1,0 +1,519 @@
+"""``Pipeline``: build, serialize, and run a pipeline on the Rust engine or the Python executor."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import runtime as _runtime
+from ..errors import RuntimeSelectionError
+from .node import Node
+
+__all__ = ["Pipeline", "RunInfo"]
+
+logger = logging.getLogger("remotemedia")
+
+#: Largest batch (inputs x nodes) that a single-stage Rust plan runs on the calling thread: about a
+#: millisecond of work at most, less than the cost of a thread hop for smaller runs.
+_BLOCKING_WORK = 20_000
+
+
+@dataclass
+class RunInfo:
+    """Which runtime ran the last ``run()``/``process()`` (see :attr:`Pipeline.last_run`)."""
+
+    #: ``"rust"`` (the engine) or ``"python"`` (the pure-Python executor).
+    runtime: str
+    #: Node id → what ran it: ``"rust"`` (a native node), ``"rustpython"`` or ``"cpython"`` (a
+    #: Python node inside the engine), or ``"python"`` (the pure-Python executor).
+    nodes: dict[str, str] = field(default_factory=dict)
+    #: Why the Python executor ran instead of the Rust engine (``None`` when Rust ran, or when
+    #: Python was asked for).
+    fallback_reason: str | None = None
+
+
+#: Overrides every Python node's ``runtime_hint`` in this process (``auto``, ``rustpython`` or
+#: ``cpython``); read by the engine too.
+INTERPRETER_ENV = "REMOTEMEDIA_PYTHON_INTERPRETER"
+
+
+def interpreter_hint(node: Node) -> str:
+    """The hint that decides where a custom node runs: :data:`INTERPRETER_ENV` when set, else the
+    node's own ``runtime_hint``."""
+    forced = os.environ.get(INTERPRETER_ENV, "").strip()
+    if forced and forced not in ("auto", "rustpython", "cpython"):
+        raise RuntimeSelectionError(
+            f'{INTERPRETER_ENV}="{forced}" is not valid; expected "auto", "rustpython" or "cpython"'
+        )
+    return forced or node.runtime_hint
+
+
+def python_location(node: Node) -> dict[str, Any]:
+    """Where a custom node's class lives, as manifest fields: the manifest description it was
+    loaded from, if any; else ``module`` + ``class`` when its module can be imported by name, else
+    the module's ``source`` + ``class`` (classes defined in ``__main__``, a notebook or a test
+    file). Built-in nodes need none."""
+    from ..nodes import NativeNode
+
+    cls = type(node)
+    if isinstance(node, NativeNode):
+        return {}
+    described = getattr(node, "_manifest_location", None)
+    if described is not None:
+        return dict(described)
+    module_name = cls.__module__
+    module = sys.modules.get(module_name)
+    if module_name != "__main__" and module is not None and getattr(module, "__spec__", None) is not None:
+        spec = module.__spec__
+        if spec.name == module_name and spec.origin not in (None, "built-in"):
+            return {"module": module_name, "class": cls.__qualname__}
+    try:
+        source = class_source(inspect.getsource(module), cls.__name__) if module is not None else None
+    except (OSError, TypeError, ValueError):
+        source = None
+    return {"source": source or inspect.getsource(cls), "class": cls.__qualname__}
+
+
+def class_source(module_source: str, class_name: str) -> str:
+    """The part of a module's source that class ``class_name`` needs: its definition and, in source
+    order, every top-level import, function, class and assignment it uses (transitively), plus
+    ``from __future__`` imports. A script's other work (and imports only it uses, such as a test
+    framework) is left out, so loading the result elsewhere runs nothing else."""
+    import ast
+
+    tree = ast.parse(module_source)
+    defines: dict[str, list[int]] = {}
+    for k, stmt in enumerate(tree.body):
+        for name in _bound_names(stmt):
+            defines.setdefault(name, []).append(k)
+    if class_name not in defines:
+        raise ValueError(f"class `{class_name}` is not defined at the top level of its module")
+    keep = {k for k, stmt in enumerate(tree.body) if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"}
+    # For top-level imports, only the names actually used are kept.
+    imported: dict[int, set[str]] = {}
+    todo = [(k, class_name) for k in defines[class_name]]
+    while todo:
+        k, name = todo.pop()
+        stmt = tree.body[k]
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            imported.setdefault(k, set()).add(name)
+        if k in keep:
+            continue
+        keep.add(k)
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        todo.extend((j, name) for name in used for j in defines.get(name, []))
+    lines = module_source.splitlines()
+    parts = []
+    for k in sorted(keep):
+        stmt = tree.body[k]
+        if k in imported:
+            names = imported[k]
+            stmt.names = [a for a in stmt.names if (a.asname or a.name.split(".")[0]) in names]  # type: ignore[union-attr]
+            parts.append(ast.unparse(stmt))
+            continue
+        start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        parts.append("\n".join(lines[start - 1 : stmt.end_lineno]))
+    return "\n\n".join(parts) + "\n"
+
+
+def _bound_names(stmt: Any) -> set[str]:
+    """Names a top-level statement binds (imports, definitions, assignment targets)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            if node is not stmt:
+                continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    return names
+
+
+def rebuild_location(node: Node) -> dict[str, Any]:
+    """Manifest fields that rebuild a live node elsewhere (its own RustPython VM): the manifest
+    description it came from, else its class's source (see :func:`class_source`)."""
+    described = getattr(node, "_manifest_location", None)
+    if described is not None:
+        return dict(described)
+    cls = type(node)
+    if "<locals>" in cls.__qualname__:
+        raise RuntimeSelectionError(
+            f"class `{cls.__qualname__}` is defined inside a function, so it cannot be rebuilt in its own "
+            "interpreter; define it at module level"
+        )
+    module = sys.modules.get(cls.__module__)
+    try:
+        return {"source": class_source(inspect.getsource(module), cls.__name__), "class": cls.__name__}
+    except (OSError, TypeError, ValueError) as e:
+        raise RuntimeSelectionError(f"cannot find the source of class `{cls.__qualname__}` to rebuild it: {e}") from e
+
+
+class Pipeline:
+    """An ordered set of nodes and the connections between them.
+
+    Without explicit :meth:`connect` calls the nodes form a chain in the order they were added.
+    """
+
+    def __init__(self, name: str | None = None, nodes: Iterable[Node] | None = None) -> None:
+        self.name = name or "pipeline"
+        self._nodes: list[Node] = []
+        self._connections: list[tuple[str, str]] | None = None
+        #: What ran the last run (set by :meth:`run` and :meth:`process`).
+        self.last_run: RunInfo | None = None
+        self._plan_cache: tuple[str, Any, Any] | None = None
+        # Bumped by every structural change; keys the cached validation and engine plan.
+        self._version = 0
+        self._checked: tuple[Any, list[str], list[tuple[int, int]]] | None = None
+        for node in nodes or ():
+            self.add_node(node)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def add_node(self, node: Node) -> Pipeline:
+        """Appends a node; returns the pipeline, so calls can be chained."""
+        if not isinstance(node, Node):
+            raise TypeError(f"add_node() takes a remotemedia Node, got {type(node).__name__}")
+        self._nodes.append(node)
+        self._version += 1
+        return self
+
+    def connect(self, source: Node | str, target: Node | str) -> Pipeline:
+        """Adds an edge (by node or node id). Once any edge is added, only explicit edges exist."""
+        if self._connections is None:
+            self._connections = []
+        self._connections.append((self._id_of(source), self._id_of(target)))
+        self._version += 1
+        return self
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes, in the order they were added."""
+        return list(self._nodes)
+
+    def node_ids(self) -> list[str]:
+        """Each node's manifest id: its ``name``, or ``<node_type>_<position>``."""
+        return [n.name or f"{n.node_type}_{i}" for i, n in enumerate(self._nodes)]
+
+    def _id_of(self, node: Node | str) -> str:
+        if isinstance(node, str):
+            return node
+        for i, n in enumerate(self._nodes):
+            if n is node:
+                return self.node_ids()[i]
+        raise ValueError(f"{node!r} is not part of pipeline {self.name!r}")
+
+    def _edges(self) -> list[tuple[str, str]]:
+        if self._connections is not None:
+            return list(self._connections)
+        ids = self.node_ids()
+        return list(zip(ids, ids[1:]))
+
+    # -- manifests --------------------------------------------------------------------------
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The pipeline as a manifest v1 dict."""
+        return self._manifest()
+
+    def _live_nodes(self) -> dict[str, Node]:
+        """The custom nodes the engine drives as they are, in this interpreter: every Python node
+        not described by a manifest, unless its hint sends it to its own RustPython VM."""
+        from ..nodes import NativeNode
+
+        return {
+            node_id: node
+            for node_id, node in zip(self.node_ids(), self._nodes)
+            if not isinstance(node, NativeNode)
+            and getattr(node, "_manifest_location", None) is None
+            and interpreter_hint(node) in ("auto", "cpython")
+        }
+
+    def _manifest(self, live: set[str] | None = None) -> dict[str, Any]:
+        """The manifest; for the engine (``live`` given), live nodes are named only (the engine
+        uses the objects) and other custom nodes carry what rebuilds them."""
+        from ..nodes import NativeNode
+
+        nodes = []
+        for node_id, node in zip(self.node_ids(), self._nodes):
+            entry: dict[str, Any] = {"id": node_id, "node_type": node.node_type}
+            if live is None:
+                entry.update(python_location(node))
+            elif node_id in live:
+                entry.update({"module": type(node).__module__, "class": type(node).__name__})
+            elif not isinstance(node, NativeNode):
+                entry.update(rebuild_location(node))
+            if node.params and node_id not in (live or ()):
+                entry["params"] = dict(node.params)
+            if node.runtime_hint != "auto":
+                entry["runtime_hint"] = node.runtime_hint
+            nodes.append(entry)
+        return {
+            "version": "v1",
+            "metadata": {
+                "name": self.name,
+                "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            },
+            "nodes": nodes,
+            "connections": [{"from": a, "to": b} for a, b in self._edges()],
+        }
+
+    def serialize(self, indent: int | None = None) -> str:
+        """The pipeline as manifest v1 JSON text."""
+        return json.dumps(self.to_manifest(), indent=indent)
+
+    @classmethod
+    def from_manifest(cls, source: str | os.PathLike[str] | dict[str, Any]) -> Pipeline:
+        """Builds a pipeline from a manifest: a dict, JSON or YAML text, or a file path.
+
+        Raises :class:`~remotemedia.errors.ManifestError` listing every problem.
+        """
+        from ..manifest import load_manifest, validate_manifest
+        from ..nodes import NODE_TYPES
+
+        doc, origin = load_manifest(source)
+        base_dir = None
+        if isinstance(source, os.PathLike) or (isinstance(source, str) and origin != "(inline)"):
+            base_dir = Path(source).resolve().parent
+        plan = validate_manifest(doc, origin, base_dir=base_dir)
+        pipeline = cls(plan.name)
+        for decl in plan.nodes:
+            if decl.instance is not None:
+                pipeline.add_node(decl.instance)
+                continue
+            node_cls = NODE_TYPES[decl.node_type]
+            pipeline.add_node(node_cls(name=decl.id, runtime_hint=decl.runtime_hint or "auto", **decl.params))
+        ids = [d.id for d in plan.nodes]
+        pipeline._connections = [(ids[a], ids[b]) for a, b in plan.edges]
+        return pipeline
+
+    def _structure_key(self) -> tuple[Any, ...]:
+        return (self._version, *(n.runtime_hint for n in self._nodes), *(n.name for n in self._nodes))
+
+    def _validated(self) -> tuple[list[str], list[tuple[int, int]]]:
+        """Checks ids and the graph with the engine's rules (custom nodes included); cached until
+        the pipeline changes."""
+        key = self._structure_key()
+        if self._checked is not None and self._checked[0] == key:
+            return self._checked[1], self._checked[2]
+        ids, edges = self._check_structure()
+        self._checked = (key, ids, edges)
+        return ids, edges
+
+    def _check_structure(self) -> tuple[list[str], list[tuple[int, int]]]:
+        from ..errors import ManifestError
+        from ..manifest import check_graph, check_id
+
+        ids = self.node_ids()
+        issues = [] if self._nodes else ["nodes: a pipeline needs at least one node, found none"]
+        first_use: dict[str, int] = {}
+        for i, node_id in enumerate(ids):
+            issues.extend(check_id(i, node_id, first_use))
+        edges, graph_issues = check_graph(ids, first_use, self._edges())
+        issues.extend(graph_issues)
+        if issues:
+            raise ManifestError(issues, origin=f"pipeline {self.name!r}")
+        return ids, edges
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _select(self, use_rust: bool, mode: str, ids: list[str]) -> tuple[Any, str | None]:
+        """Chooses the runtime: ``(rust module or None, why Python runs instead)``."""
+        from ..nodes import NativeNode
+
+        for node_id, node in zip(ids, self._nodes):
+            if node.runtime_hint == "rust" and not isinstance(node, NativeNode):
+                raise RuntimeSelectionError(
+                    f"node `{node_id}` (`{node.node_type}`) has runtime_hint='rust' but no native implementation; "
+                    "use runtime_hint='auto' or 'python'"
+                )
+        # Hints only the engine can honour: native code, or a Python node in a given interpreter.
+        wants_rust = [
+            (i, hint)
+            for i, n in zip(ids, self._nodes)
+            for hint in [n.runtime_hint if isinstance(n, NativeNode) else interpreter_hint(n)]
+            if hint in ("rust", "rustpython", "cpython")
+        ]
+        if not use_rust or mode == "python":
+            why = "use_rust=False" if not use_rust else "REMOTEMEDIA_RUNTIME=python"
+            if wants_rust:
+                node_id, hint = wants_rust[0]
+                raise RuntimeSelectionError(
+                    f"node `{node_id}` has runtime_hint={hint!r} but the Rust runtime is disabled ({why})"
+                )
+            return None, why
+        if not _runtime.rust_runtime_available(mode):
+            reason = f"the Rust runtime is not installed ({_runtime.unavailable_reason()})"
+            if mode == "rust" or wants_rust:
+                raise RuntimeSelectionError(f"{reason}; {_runtime.INSTALL_HINT}")
+            return None, reason
+        module = _runtime._runtime
+        python_only = [
+            f"node `{i}` (`{n.node_type}`) asks for runtime_hint='python'"
+            for i, n in zip(ids, self._nodes)
+            if n.runtime_hint == "python"
+        ]
+        if python_only:
+            reason = "; ".join(python_only)
+            if mode == "rust":
+                raise RuntimeSelectionError(
+                    f"REMOTEMEDIA_RUNTIME=rust, but the Rust engine cannot run this pipeline: {reason}"
+                )
+            return None, reason
+        return module, None
+
+    def _plan_rust(self, module: Any) -> Any:
+        """Asks the engine to plan the whole pipeline before any input is consumed (cached while
+        the pipeline's description does not change)."""
+        key = (*self._structure_key(), os.environ.get(INTERPRETER_ENV, ""))
+        cached = self._plan_cache
+        if cached is not None and cached[0] == key and cached[1] is module:
+            return cached[2]
+        live = self._live_nodes()
+        doc = self._manifest(live=set(live))
+        del doc["metadata"]["created_at"]
+        plan = module.plan(json.dumps(doc), live) if live else module.plan(json.dumps(doc))
+        self._plan_cache = (key, module, plan)
+        return plan
+
+    def _python_executor(self, ids: list[str], edges: list[tuple[int, int]]) -> Any:
+        from ..executor import PythonExecutor
+
+        return PythonExecutor(self._nodes, ids, edges)
+
+    def _fallback(self, reason: str, unexpected: bool) -> None:
+        if unexpected:
+            logger.warning(
+                "Rust runtime cannot run pipeline %r: %s; falling back to the Python executor", self.name, reason
+            )
+        else:
+            logger.info("running pipeline %r with the Python executor: %s", self.name, reason)
+
+    def _prepare(self, use_rust: bool) -> tuple[Any, Any]:
+        """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`."""
+        ids, edges = self._validated()
+        mode = _runtime.runtime_mode()
+        module, reason = self._select(use_rust, mode, ids)
+        if module is not None:
+            from ..errors import ManifestError
+
+            try:
+                plan = self._plan_rust(module)
+            except ManifestError as e:
+                from ..nodes import NativeNode
+
+                pinned = [
+                    (i, interpreter_hint(n))
+                    for i, n in zip(ids, self._nodes)
+                    if not isinstance(n, NativeNode) and interpreter_hint(n) in ("rustpython", "cpython")
+                ]
+                if pinned:
+                    node_id, hint = pinned[0]
+                    raise RuntimeSelectionError(
+                        f"node `{node_id}` asks for {hint!r}, but the engine cannot plan pipeline {self.name!r}: {e}"
+                    ) from e
+                if mode == "rust":
+                    raise
+                self._fallback(str(e), unexpected=True)
+                self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e))
+                return None, self._python_executor(ids, edges)
+            logger.debug("running pipeline %r with the Rust runtime", self.name)
+            runtimes = {i: ("rust" if r == "native" else r) for i, r in plan.node_runtimes}
+            self.last_run = RunInfo("rust", runtimes)
+            return plan, None
+        if reason is not None and reason not in ("use_rust=False", "REMOTEMEDIA_RUNTIME=python"):
+            self._fallback(reason, unexpected=False)
+        self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=reason)
+        return None, self._python_executor(ids, edges)
+
+    async def run(self, input_data: Any = None, use_rust: bool = True) -> list[Any]:
+        """Runs the pipeline over ``input_data`` and returns every output, in order.
+
+        ``input_data`` is a list of items; any other value is one item; ``None`` is no input.
+        Outputs are grouped by sink node (in the order the nodes were added), each sink's outputs in
+        the order it produced them; zero outputs is ``[]``.
+
+        With ``use_rust=True`` (the default) the Rust engine runs the pipeline when it is installed
+        and can plan it; otherwise the Python executor does (see ``REMOTEMEDIA_RUNTIME``). A node's
+        exception is never retried on the other runtime: it propagates. :attr:`last_run` tells which
+        runtime ran.
+        """
+        if input_data is None:
+            items: list[Any] = []
+        elif isinstance(input_data, list):
+            items = input_data
+        else:
+            items = [input_data]
+        plan, executor = self._prepare(use_rust)
+        if plan is not None:
+            native_only = all(r == "rust" for r in self.last_run.nodes.values()) if self.last_run else False
+            if native_only and plan.single_stage and len(items) * len(self._nodes) <= _BLOCKING_WORK:
+                # A small fused batch takes microseconds: run it on this thread (GIL released)
+                # rather than paying a hop to the engine's threads and back to the event loop.
+                return plan.run_blocking(items)
+            return await plan.run(items)
+        return await executor.run(items)
+
+    async def process(self, stream: AsyncIterable[Any], use_rust: bool = True) -> AsyncIterator[Any]:
+        """Streams ``stream`` through the pipeline, yielding each output as soon as it is produced."""
+        plan, executor = self._prepare(use_rust)
+        if plan is None:
+            async for out in executor.stream(stream):
+                yield out
+            return
+        session = plan.start()
+        import asyncio
+
+        async def feed() -> None:
+            try:
+                async for item in stream:
+                    await session.send(item)
+            finally:
+                session.close()
+
+        feeder = asyncio.ensure_future(feed())
+        try:
+            while True:
+                done, out = await session.recv()
+                if done:
+                    break
+                yield out
+            await feeder
+        finally:
+            if not feeder.done():
+                feeder.cancel()
+                await asyncio.gather(feeder, return_exceptions=True)
+            session.cancel()
+
+    async def initialize(self) -> None:
+        """Calls every node's ``initialize`` (the seeds' streaming API; ``run``/``process`` do it too)."""
+        from ..executor import collect_outputs
+
+        for node in self._nodes:
+            await collect_outputs(node.initialize())
+
+    async def cleanup(self) -> None:
+        """Calls every node's ``cleanup``."""
+        from ..executor import collect_outputs
+
+        for node in self._nodes:
+            await collect_outputs(node.cleanup())
+
+    def __repr__(self) -> str:
+        return f"<Pipeline {self.name!r} nodes={self.node_ids()}>"

@@ -1,0 +1,215 @@
+"""The pure-Python executor: asyncio, bounded queues, and the engine's semantics.
+
+- Every input goes to every root node; every output of a sink is a pipeline output.
+- A node's ``process`` returns a value, ``None`` (filtered) or a (async) generator (several outputs);
+  ``flush`` at end of stream works the same way, upstream nodes first.
+- ``run`` returns outputs grouped by sink (sinks in pipeline order, each in the order it emitted);
+  ``stream`` yields them as they are produced. A linear chain runs inline, one input at a time;
+  other graphs run one task per node, connected by bounded queues (backpressure), fan-in merging in
+  arrival order.
+- Values follow the engine's model: tuples become lists, in inputs and outputs.
+- The first exception stops the run and propagates with its own class; its message names the node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from typing import Any
+
+from .core.node import Node
+from .errors import NodeError
+
+__all__ = ["PythonExecutor", "collect_outputs", "annotate"]
+
+_END = object()
+
+
+async def collect_outputs(result: Any) -> list[Any]:
+    """Normalizes what ``process``/``flush`` returned into a list of outputs."""
+    if inspect.isawaitable(result):
+        result = await result
+    if result is None:
+        return []
+    if inspect.isgenerator(result):
+        return list(result)
+    if inspect.isasyncgen(result):
+        return [item async for item in result]
+    return [result]
+
+
+def normalize(value: Any) -> Any:
+    """The engine's view of a value: tuples become lists (recursively, inside lists and dicts)."""
+    if isinstance(value, (list, tuple)):
+        return [normalize(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items()}
+    return value
+
+
+def annotate(exc: BaseException, node_id: str, node_type: str) -> BaseException:
+    """Makes ``exc`` name the failing node, keeping its class (and identity, for user errors)."""
+    if getattr(exc, "node_id", None) is not None:
+        return exc
+    if isinstance(exc, NodeError):
+        fresh = NodeError(exc.reason, node_id, node_type)
+        fresh.__cause__ = exc.__cause__
+        return fresh.with_traceback(exc.__traceback__)
+    prefix = f"node `{node_id}` (`{node_type}`) failed"
+    if exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{prefix}: {exc.args[0]}", *exc.args[1:])
+    elif not exc.args:
+        exc.args = (prefix,)
+    try:
+        exc.node_id = node_id  # type: ignore[attr-defined]
+        exc.node_type = node_type  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    return exc
+
+
+async def _normalized(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    async for item in items:
+        yield normalize(item)
+
+
+class PythonExecutor:
+    """Runs nodes (with ids and edges given by index) in this interpreter."""
+
+    def __init__(
+        self, nodes: Sequence[Node], ids: Sequence[str], edges: Sequence[tuple[int, int]], capacity: int = 64
+    ) -> None:
+        self.nodes = list(nodes)
+        self.ids = list(ids)
+        self.capacity = max(1, capacity)
+        n = len(self.nodes)
+        self.down: list[list[int]] = [[] for _ in range(n)]
+        self.up: list[list[int]] = [[] for _ in range(n)]
+        for a, b in edges:
+            self.down[a].append(b)
+            self.up[b].append(a)
+        self.roots = [i for i in range(n) if not self.up[i]]
+        self.sinks = [i for i in range(n) if not self.down[i]]
+        self.linear = all(self.down[i] == [i + 1] for i in range(n - 1)) and not self.down[n - 1]
+
+    async def _call(self, i: int, method: str, *args: Any) -> list[Any]:
+        node = self.nodes[i]
+        try:
+            return await collect_outputs(getattr(node, method)(*args))
+        except Exception as e:
+            raise annotate(e, self.ids[i], node.node_type) from e.__cause__
+
+    async def _lifecycle(self, method: str) -> None:
+        for i, node in enumerate(self.nodes):
+            try:
+                result = getattr(node, method)()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as e:
+                raise annotate(e, self.ids[i], node.node_type) from e.__cause__
+
+    async def run(self, inputs: Sequence[Any]) -> list[Any]:
+        """All outputs, grouped by sink in pipeline order."""
+
+        async def source() -> AsyncIterator[Any]:
+            for item in inputs:
+                yield item
+
+        per_sink: dict[int, list[Any]] = {s: [] for s in self.sinks}
+        async for sink, value in self._events(source()):
+            per_sink[sink].append(normalize(value))
+        return [v for s in self.sinks for v in per_sink[s]]
+
+    async def stream(self, inputs: AsyncIterable[Any]) -> AsyncIterator[Any]:
+        """Outputs as they are produced."""
+        async for _, value in self._events(inputs):
+            yield normalize(value)
+
+    async def _events(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
+        await self._lifecycle("initialize")
+        inputs = _normalized(inputs)
+        try:
+            if self.linear:
+                async for event in self._run_chain(inputs):
+                    yield event
+            else:
+                async for event in self._run_graph(inputs):
+                    yield event
+        finally:
+            await self._lifecycle("cleanup")
+
+    async def _push(self, start: int, value: Any) -> list[Any]:
+        """Pushes one value through the chain from node ``start``; returns what leaves it."""
+        values = [value]
+        for i in range(start, len(self.nodes)):
+            nxt: list[Any] = []
+            for v in values:
+                nxt.extend(await self._call(i, "process", v))
+            values = nxt
+            if not values:
+                break
+        return values
+
+    async def _run_chain(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
+        sink = len(self.nodes) - 1
+        async for item in inputs:
+            for out in await self._push(0, item):
+                yield sink, out
+        for i in range(len(self.nodes)):
+            for flushed in await self._call(i, "flush"):
+                for out in await self._push(i + 1, flushed) if i + 1 < len(self.nodes) else [flushed]:
+                    yield sink, out
+
+    async def _run_graph(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
+        queues = [asyncio.Queue(self.capacity) for _ in self.nodes]
+        events: asyncio.Queue = asyncio.Queue(self.capacity)
+
+        async def deliver(i: int, values: list[Any]) -> None:
+            for v in values:
+                for d in self.down[i]:
+                    await queues[d].put(v)
+                if not self.down[i]:
+                    await events.put((i, v))
+
+        async def node_task(i: int) -> None:
+            ends, expected = 0, max(1, len(self.up[i]))
+            while True:
+                item = await queues[i].get()
+                if item is _END:
+                    ends += 1
+                    if ends == expected:
+                        break
+                    continue
+                await deliver(i, await self._call(i, "process", item))
+            await deliver(i, await self._call(i, "flush"))
+            for d in self.down[i]:
+                await queues[d].put(_END)
+
+        async def feed() -> None:
+            async for item in inputs:
+                for r in self.roots:
+                    await queues[r].put(item)
+            for r in self.roots:
+                await queues[r].put(_END)
+
+        tasks = [asyncio.ensure_future(feed())] + [asyncio.ensure_future(node_task(i)) for i in range(len(self.nodes))]
+
+        async def watch() -> None:
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                await events.put(_END)
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            while True:
+                event = await events.get()
+                if event is _END:
+                    break
+                yield event
+            await watcher  # re-raises the first node error
+        finally:
+            for t in [*tasks, watcher]:
+                t.cancel()
+            await asyncio.gather(*tasks, watcher, return_exceptions=True)

@@ -1,0 +1,18 @@
+"""Built-in nodes. Each has a native implementation in the Rust engine and a pure-Python twin here
+with the same ``node_type``, params, defaults, outputs and errors."""
+
+from __future__ import annotations
+
+from .basic import AddNode, BufferNode, CalculatorNode, MultiplyNode, NativeNode, PassThroughNode
+
+__all__ = ["AddNode", "BufferNode", "CalculatorNode", "MultiplyNode", "NativeNode", "PassThroughNode", "NODE_TYPES"]
+
+#: Every built-in node type (and alias) by its manifest name.
+NODE_TYPES: dict[str, type[NativeNode]] = {
+    "PassThroughNode": PassThroughNode,
+    "PassThrough": PassThroughNode,
+    "CalculatorNode": CalculatorNode,
+    "MultiplyNode": MultiplyNode,
+    "AddNode": AddNode,
+    "BufferNode": BufferNode,
+}
