@@ -307,3 +307,28 @@ async fn a_value_the_engine_cannot_carry_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_runs_reuse_the_interpreter_with_a_fresh_instance() {
+    let source = "
+from remotemedia import Node
+
+INSTANCES = [0]
+
+class Seen(Node):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        INSTANCES[0] += 1
+        self.count = 0
+
+    def process(self, x):
+        self.count += 1
+        return [INSTANCES[0], self.count]
+";
+    let p = inline("Seen", source, "{}");
+    let pairs = |out: Vec<Value>| -> Vec<String> { out.iter().map(json).collect() };
+    assert_eq!(pairs(p.run(ints(&[7, 7])).await.unwrap()), ["[1,1]", "[1,2]"]);
+    // Same interpreter (the module-level counter goes on), fresh instance (its count restarts).
+    assert_eq!(pairs(p.run(ints(&[7])).await.unwrap()), ["[2,1]"]);
+    assert_eq!(pairs(p.run(ints(&[7])).await.unwrap()), ["[3,1]"]);
+}

@@ -51,13 +51,6 @@ def outputs(result):
     return [result]
 
 
-def call(node, method, *args):
-    """Calls `node.<method>(*args)` and returns its outputs as a list (no `flush`: none)."""
-    if method == "flush" and not hasattr(node, "flush"):
-        return []
-    return outputs(getattr(node, method)(*args))
-
-
 def hook(node, method):
     """Calls an optional lifecycle hook (`initialize`, `cleanup`), awaiting it if async."""
     function = getattr(node, method, None)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use remotemedia_core::{AsyncNode, BoxFuture, Node, NodeError, NodeInstance, Outputs, Value};
 
 use crate::convert::{to_python, to_value};
@@ -27,18 +27,13 @@ impl NodeObject {
     fn call(&self, input: Option<&Value>) -> Result<Vec<Value>, NodeError> {
         Python::attach(|py| {
             let node = self.object.bind(py);
-            let outputs = match input {
-                Some(value) => {
-                    to_python(py, value).and_then(|arg| driver_call(py, "call", (node, "process", arg)))
-                }
-                None => driver_call(py, "call", (node, "flush")),
+            let result = match input {
+                Some(value) => to_python(py, value).and_then(|arg| node.call_method1("process", (arg,))),
+                None if node.hasattr("flush").unwrap_or(false) => node.call_method0("flush"),
+                None => return Ok(Vec::new()),
             }
             .map_err(|e| node_error(py, e))?;
-            let outputs = outputs.cast::<PyList>().map_err(|e| node_error(py, e.into()))?;
-            outputs
-                .iter()
-                .map(|item| to_value(&item).map_err(|e| node_error(py, e)))
-                .collect()
+            outputs(py, result).map_err(|e| node_error(py, e))
         })
     }
 
@@ -64,6 +59,27 @@ impl Drop for NodeObject {
             }
         });
     }
+}
+
+/// What a `process`/`flush` call returned, as outputs. Plain values convert here; generators,
+/// coroutines and other awaitables go through the driver, which treats them exactly as the
+/// pure-Python executor does.
+fn outputs(py: Python<'_>, result: Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+    if result.is_none() {
+        return Ok(Vec::new());
+    }
+    let plain = result.is_instance_of::<PyInt>()
+        || result.is_instance_of::<PyFloat>()
+        || result.is_instance_of::<PyString>()
+        || result.is_instance_of::<PyDict>()
+        || result.is_instance_of::<PyList>()
+        || result.is_instance_of::<PyTuple>()
+        || result.is_instance_of::<PyBytes>();
+    if plain {
+        return Ok(vec![to_value(&result)?]);
+    }
+    let items = driver_call(py, "outputs", (result,))?;
+    items.cast::<PyList>()?.iter().map(|item| to_value(&item)).collect()
 }
 
 fn emit_all(values: Vec<Value>, out: &mut Outputs) {

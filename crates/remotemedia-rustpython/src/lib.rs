@@ -5,7 +5,8 @@
 //! is read from disk but the node's own module.
 //!
 //! Each node instance gets its own interpreter, owned by a dedicated OS thread (the VM is not
-//! `Send`); the executor reaches it over channels, so a busy node never blocks a tokio worker and
+//! `Send`), reused by the node's later runs with a fresh instance; the executor reaches it over
+//! channels (one hand-off per batch of queued inputs), so a busy node never blocks a tokio worker and
 //! nodes in different interpreters run in parallel on different cores. Values convert natively
 //! between the engine's data model and Python objects (see the `convert` module docs for the
 //! table and copy rules). A user module's `from remotemedia import Node` finds a base class the
@@ -45,28 +46,40 @@ impl PythonHost for RustPythonHost {
     }
 
     fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError> {
-        // Loading proves the class runs here; the loaded instance serves the first run.
+        // Loading proves the class runs here; the loaded interpreter serves the first run.
         let first = Worker::spawn(spec)?;
         Ok(Arc::new(Factory {
             spec: spec.clone(),
-            ready: Mutex::new(Some(first)),
+            idle: Arc::new(Mutex::new(vec![first])),
         }))
     }
 }
 
+/// Idle interpreters kept per node, beyond which finished ones are shut down (only concurrent
+/// runs of one pipeline need more than one).
+const MAX_IDLE: usize = 4;
+
+type Pool = Arc<Mutex<Vec<Worker>>>;
+
+/// Creates node instances. Interpreters are reused across runs: when a run ends, its node's
+/// interpreter cleans up the instance, creates a fresh one (so runs never share state) and waits
+/// for the next run, so only the first run pays for starting an interpreter.
 struct Factory {
     spec: PythonNodeSpec,
-    ready: Mutex<Option<Worker>>,
+    idle: Pool,
 }
 
 impl NodeFactory for Factory {
     fn create(&self, _: &Params) -> Result<NodeInstance, NodeError> {
-        let ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let worker = match ready {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let worker = match idle {
             Some(worker) => worker,
             None => Worker::spawn(&self.spec)?,
         };
-        Ok(NodeInstance::new_async(RustPythonNode { worker }))
+        Ok(NodeInstance::new_async(RustPythonNode {
+            worker: Some(worker),
+            idle: Arc::clone(&self.idle),
+        }))
     }
 
     fn sync_instances(&self) -> Option<bool> {
@@ -75,7 +88,30 @@ impl NodeFactory for Factory {
 }
 
 struct RustPythonNode {
-    worker: Worker,
+    /// Always `Some` until dropped.
+    worker: Option<Worker>,
+    idle: Pool,
+}
+
+impl RustPythonNode {
+    fn worker(&mut self) -> Result<&mut Worker, NodeError> {
+        self.worker
+            .as_mut()
+            .ok_or_else(|| NodeError::failed("the node's interpreter is gone"))
+    }
+}
+
+impl Drop for RustPythonNode {
+    fn drop(&mut self) {
+        if let Some(mut worker) = self.worker.take()
+            && worker.renew()
+        {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE {
+                idle.push(worker);
+            }
+        }
+    }
 }
 
 impl AsyncNode for RustPythonNode {
@@ -89,7 +125,7 @@ impl AsyncNode for RustPythonNode {
         out: &'a mut Outputs,
     ) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(async move {
-            self.worker
+            self.worker()?
                 .process(inputs, |values| values.into_iter().for_each(|v| out.emit(v)))
                 .await
         })
@@ -97,7 +133,7 @@ impl AsyncNode for RustPythonNode {
 
     fn flush<'a>(&'a mut self, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(async move {
-            for value in self.worker.flush().await? {
+            for value in self.worker()?.flush().await? {
                 out.emit(value);
             }
             Ok(())

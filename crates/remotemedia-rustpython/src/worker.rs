@@ -25,12 +25,18 @@ enum Request {
     /// Inputs in order; one reply per input, stopping after the first error.
     Process(Vec<Value>, tokio_mpsc::UnboundedSender<CallResult>),
     Flush(oneshot::Sender<CallResult>),
+    /// Clean up the current instance and create a fresh one (for the next run), keeping the
+    /// interpreter and the loaded module.
+    Renew,
 }
 
 /// A loaded node: its interpreter thread and the way to reach it.
 pub(crate) struct Worker {
     tx: mpsc::Sender<Request>,
     timeout: Option<Duration>,
+    /// Set when a call timed out or the thread stopped: the interpreter may still be busy with
+    /// the abandoned call, so it is never reused.
+    poisoned: bool,
 }
 
 impl Worker {
@@ -48,6 +54,7 @@ impl Worker {
             Ok(Ok(())) => Ok(Self {
                 tx,
                 timeout: spec.timeout_ms.map(Duration::from_millis),
+                poisoned: false,
             }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(NodeError::failed(
@@ -56,27 +63,39 @@ impl Worker {
         }
     }
 
-    fn send(&self, request: Request) -> Result<(), NodeError> {
-        self.tx
-            .send(request)
-            .map_err(|_| NodeError::failed("the node's interpreter thread has stopped"))
+    fn send(&mut self, request: Request) -> Result<(), NodeError> {
+        self.tx.send(request).map_err(|_| {
+            self.poisoned = true;
+            NodeError::failed("the node's interpreter thread has stopped")
+        })
     }
 
     /// Waits for one reply, within the node's `timeout_ms` if it has one.
-    async fn reply<T>(&self, answer: impl Future<Output = Option<T>>) -> Result<T, NodeError> {
+    async fn reply<T>(&mut self, answer: impl Future<Output = Option<T>>) -> Result<T, NodeError> {
         let answer = match self.timeout {
-            Some(limit) => tokio::time::timeout(limit, answer)
-                .await
-                .map_err(|_| NodeError::Timeout(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)))?,
+            Some(limit) => tokio::time::timeout(limit, answer).await.map_err(|_| {
+                self.poisoned = true;
+                NodeError::Timeout(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))
+            })?,
             None => answer.await,
         };
-        answer.ok_or_else(|| NodeError::failed("the node's interpreter thread stopped during a call"))
+        answer.ok_or_else(|| {
+            self.poisoned = true;
+            NodeError::failed("the node's interpreter thread stopped during a call")
+        })
+    }
+
+    /// Prepares the interpreter for another run (a fresh instance, `initialize` called), unless
+    /// it may still be busy; returns whether it can be reused. Does not wait: the next request
+    /// queues behind the renewal.
+    pub fn renew(&mut self) -> bool {
+        !self.poisoned && self.send(Request::Renew).is_ok()
     }
 
     /// Processes queued inputs with one hand-off to the interpreter thread; `each` receives every
     /// input's outputs in order. Each input's `process` call gets the full `timeout_ms`.
     pub async fn process(
-        &self,
+        &mut self,
         inputs: Vec<Value>,
         mut each: impl FnMut(Vec<Value>),
     ) -> Result<(), NodeError> {
@@ -89,7 +108,7 @@ impl Worker {
         Ok(())
     }
 
-    pub async fn flush(&self) -> CallResult {
+    pub async fn flush(&mut self) -> CallResult {
         let (reply, answer) = oneshot::channel();
         self.send(Request::Flush(reply))?;
         self.reply(async { answer.await.ok() }).await?
@@ -160,7 +179,7 @@ fn module_name_for(node_id: &str) -> String {
     format!("remotemedia_node_{clean}")
 }
 
-/// Imports the node's module, instantiates its class with the params, calls `initialize`.
+/// Imports the node's module and returns its class.
 fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
     let err = |e| python_error(vm, e);
     install_prelude(vm).map_err(err)?;
@@ -177,9 +196,14 @@ fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeE
             run_module(vm, &name, source, &format!("<{name}>")).map_err(err)?
         }
     };
-    let class = module
+    module
         .get_attr(&vm.ctx.new_str(spec.class.as_str()), vm)
-        .map_err(err)?;
+        .map_err(err)
+}
+
+/// Instantiates the class with the params and calls `initialize`.
+fn instantiate(vm: &VirtualMachine, class: &PyObjectRef, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
+    let err = |e| python_error(vm, e);
     let kwargs: KwArgs = spec
         .params
         .iter()
@@ -241,16 +265,35 @@ fn serve(
 ) {
     let interp = interpreter(spec);
     interp.enter(|vm| {
-        let node = match load(vm, spec) {
-            Ok(node) => node,
+        let loaded = load(vm, spec).and_then(|class| Ok((instantiate(vm, &class, spec)?, class)));
+        let (mut node, class) = match loaded {
+            Ok(loaded) => loaded,
             Err(e) => {
                 let _ = ready.send(Err(e));
                 return;
             }
         };
         let _ = ready.send(Ok(()));
+        // Why the current instance cannot serve calls (its renewal failed).
+        let mut broken: Option<NodeError> = None;
         for request in rx.iter() {
             match request {
+                Request::Renew => {
+                    cleanup(vm, spec, &node);
+                    match instantiate(vm, &class, spec) {
+                        Ok(fresh) => {
+                            node = fresh;
+                            broken = None;
+                        }
+                        Err(e) => broken = Some(e),
+                    }
+                }
+                Request::Process(_, reply) if broken.is_some() => {
+                    let _ = reply.send(Err(clone_error(broken.as_ref())));
+                }
+                Request::Flush(reply) if broken.is_some() => {
+                    let _ = reply.send(Err(clone_error(broken.as_ref())));
+                }
                 Request::Process(values, reply) => {
                     for value in values {
                         let result = to_py(vm, &value)
@@ -275,11 +318,26 @@ fn serve(
                 }
             }
         }
-        // The node was dropped (end of run, failure or cancellation): clean up.
-        if node.has_attr("cleanup", vm).unwrap_or(false)
-            && let Err(e) = vm.call_method(&node, "cleanup", ()).and_then(|r| drive(vm, r))
-        {
-            tracing::warn!(node = %spec.node_id, "cleanup() raised: {}", python_error(vm, e));
+        // The interpreter is no longer needed (its pipeline is gone, or the node failed).
+        if broken.is_none() {
+            cleanup(vm, spec, &node);
         }
     });
+}
+
+fn cleanup(vm: &VirtualMachine, spec: &PythonNodeSpec, node: &PyObjectRef) {
+    if node.has_attr("cleanup", vm).unwrap_or(false)
+        && let Err(e) = vm.call_method(node, "cleanup", ()).and_then(|r| drive(vm, r))
+    {
+        tracing::warn!(node = %spec.node_id, "cleanup() raised: {}", python_error(vm, e));
+    }
+}
+
+/// The error a broken instance answers every call with.
+fn clone_error(error: Option<&NodeError>) -> NodeError {
+    match error {
+        Some(NodeError::Python(python)) => NodeError::Python(python.clone()),
+        Some(other) => NodeError::failed(other.to_string()),
+        None => NodeError::failed("the node could not be created"),
+    }
 }
