@@ -6,9 +6,9 @@
 //! - `<interp>/process_call`: one trivial `process` call through the engine (a batch of 1 000
 //!   items through one node; criterion reports time per item).
 //! - `<interp>/chain3_10k`: a 3-node Python chain (add 1, double, keep evens) over 10 000 items.
-//! - `parallel/<interp>`: two CPU-bound pure-Python nodes on parallel branches (fan-out from one
-//!   pass-through), 4 items each; RustPython runs them on both cores, CPython serializes them on
-//!   its GIL.
+//! - `parallel/<interp>_two_branches`: two CPU-bound pure-Python nodes on parallel branches
+//!   (fan-out from one pass-through), 4 items each; `_one_branch`: one such node, the same work
+//!   per branch. RustPython runs the branches on both cores; CPython serializes them on its GIL.
 //!
 //! `cargo bench -p remotemedia-runtime --bench python_nodes`
 
@@ -47,14 +47,19 @@ fn pipeline(interp: &str, nodes: &[(&str, &str)]) -> Pipeline {
     Pipeline::new(&manifest, &builtin_registry()).expect("loads")
 }
 
-/// A pass-through feeding two CPU-bound Python nodes on parallel branches.
-fn parallel(interp: &str) -> Pipeline {
+/// A pass-through feeding two CPU-bound Python nodes on parallel branches (or only one: the
+/// same work per branch, half the total).
+fn parallel(interp: &str, two: bool) -> Pipeline {
     let busy = |id: &str| serde_json::json!({"id": id, "node_type": "Busy", "class": "Busy", "runtime_hint": interp, "source": BUSY});
-    let manifest = serde_json::json!({
-        "version": "v1",
-        "nodes": [{"id": "src", "node_type": "PassThroughNode"}, busy("left"), busy("right")],
-        "connections": [{"from": "src", "to": "left"}, {"from": "src", "to": "right"}],
-    });
+    let manifest = if two {
+        serde_json::json!({
+            "version": "v1",
+            "nodes": [{"id": "src", "node_type": "PassThroughNode"}, busy("left"), busy("right")],
+            "connections": [{"from": "src", "to": "left"}, {"from": "src", "to": "right"}],
+        })
+    } else {
+        serde_json::json!({"version": "v1", "nodes": [{"id": "src", "node_type": "PassThroughNode"}, busy("left")]})
+    };
     let manifest = Manifest::from_json_value(manifest, "(bench)").expect("valid manifest");
     Pipeline::new(&manifest, &builtin_registry()).expect("loads")
 }
@@ -107,11 +112,18 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     let work: Vec<Value> = vec![Value::Int(200_000); 4];
     for interp in ["rustpython", "cpython"] {
-        let p = parallel(interp);
-        group.bench_function(interp, |b| {
+        let both = parallel(interp, true);
+        group.bench_function(format!("{interp}_two_branches"), |b| {
             b.to_async(&rt).iter(|| async {
-                let out = p.run(work.clone()).await.expect("run");
+                let out = both.run(work.clone()).await.expect("run");
                 assert_eq!(out.len(), 8);
+            });
+        });
+        let one = parallel(interp, false);
+        group.bench_function(format!("{interp}_one_branch"), |b| {
+            b.to_async(&rt).iter(|| async {
+                let out = one.run(work.clone()).await.expect("run");
+                assert_eq!(out.len(), 4);
             });
         });
     }

@@ -79,7 +79,11 @@ fn outputs(py: Python<'_>, result: Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
         return Ok(vec![to_value(&result)?]);
     }
     let items = driver_call(py, "outputs", (result,))?;
-    items.cast::<PyList>()?.iter().map(|item| to_value(&item)).collect()
+    items
+        .cast::<PyList>()?
+        .iter()
+        .map(|item| to_value(&item))
+        .collect()
 }
 
 fn emit_all(values: Vec<Value>, out: &mut Outputs) {

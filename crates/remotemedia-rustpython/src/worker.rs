@@ -202,7 +202,11 @@ fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeE
 }
 
 /// Instantiates the class with the params and calls `initialize`.
-fn instantiate(vm: &VirtualMachine, class: &PyObjectRef, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
+fn instantiate(
+    vm: &VirtualMachine,
+    class: &PyObjectRef,
+    spec: &PythonNodeSpec,
+) -> Result<PyObjectRef, NodeError> {
     let err = |e| python_error(vm, e);
     let kwargs: KwArgs = spec
         .params
