@@ -4,6 +4,7 @@ use_rust=False; CPython fallback for code RustPython cannot run; errors and the 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 
@@ -179,3 +180,19 @@ def test_pinned_interpreters_need_the_engine():
     p = Pipeline("p", [Accumulator(name="acc", runtime_hint="rustpython")])
     with pytest.raises(RuntimeSelectionError, match="runtime_hint='rustpython' but the Rust runtime is disabled"):
         run(p, [1], use_rust=False)
+
+
+@needs_engine
+def test_the_engine_reports_the_time_spent_in_each_node():
+    p = Pipeline("p", [AddNode(addend=1, name="add"), Accumulator(name="acc", runtime_hint="rustpython")])
+    run(p, [1])
+    plan, _ = p._prepare(use_rust=True)
+
+    async def measured():
+        return await plan.run_with_metrics([1, 2, 3])
+
+    outputs, metrics = asyncio.run(measured())
+    assert outputs == [2, 5, 9]
+    assert set(metrics) == {"add", "acc"}
+    assert metrics["acc"]["items_in"] == 3 and metrics["acc"]["items_out"] == 3
+    assert 0 < metrics["acc"]["max_s"] <= metrics["acc"]["total_s"]

@@ -9,20 +9,8 @@ import json
 import pytest
 
 from conftest import HAVE_EXTENSION, MANIFESTS, run
-from remotemedia import ManifestError, Node, Pipeline
-
-
-class Accumulator(Node):
-    """Window-3 running sum (the issue's example)."""
-
-    def __init__(self, window=3, **kwargs):
-        super().__init__(**kwargs)
-        self.window = window
-        self.recent = []
-
-    def process(self, data):
-        self.recent = [*self.recent, data][-self.window :]
-        return sum(self.recent)
+from remotemedia import ManifestError, Pipeline
+from test_engine_nodes import Accumulator
 
 
 def test_counter_manifest_loads_from_its_file(use_rust):

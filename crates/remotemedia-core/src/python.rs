@@ -53,6 +53,19 @@ pub struct PythonNodeSpec {
     pub timeout_ms: Option<u64>,
 }
 
+impl PythonNodeSpec {
+    /// The module name inline source runs as: `remotemedia_node_<id>` (the id with every
+    /// character that is not a letter or digit replaced by `_`), as in the Python package.
+    pub fn inline_module_name(&self) -> String {
+        let clean: String = self
+            .node_id
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect();
+        format!("remotemedia_node_{clean}")
+    }
+}
+
 /// An interpreter that can run Python nodes.
 pub trait PythonHost: Send + Sync {
     /// The interpreter's name, as written in `runtime_hint` (`rustpython`, `cpython`).

@@ -1,6 +1,6 @@
 //! Zero-copy numpy interop: numpy memory held by the engine, and engine memory seen by numpy.
 //!
-//! This is the only module with `unsafe` code.
+//! This module and `thread_state` are the only ones with `unsafe` code.
 #![allow(unsafe_code)]
 
 use numpy::ndarray::{ArrayViewD, IxDyn};

@@ -125,21 +125,12 @@ fn load_class<'py>(py: Python<'py>, spec: &PythonNodeSpec) -> PyResult<Bound<'py
             driver_call(py, "load_source", (stem, source, file.display().to_string()))?
         }
         PythonSource::Inline(source) => {
-            let name = inline_module_name(&spec.node_id);
+            let name = spec.inline_module_name();
             let path = format!("<{name}>");
             driver_call(py, "load_source", (name, source.as_str(), path))?
         }
     };
     module.getattr(spec.class.as_str())
-}
-
-/// The module name inline source runs as: `remotemedia_node_<id>`.
-fn inline_module_name(node_id: &str) -> String {
-    let clean: String = node_id
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("remotemedia_node_{clean}")
 }
 
 /// Makes instances of a loaded class.

@@ -29,6 +29,7 @@ pub mod convert;
 mod host;
 mod interp;
 mod node;
+mod thread_state;
 
 pub use buffers::BufferKeeper;
 pub use host::{CPythonHost, LiveObjects};

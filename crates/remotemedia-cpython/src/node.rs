@@ -25,6 +25,7 @@ impl NodeObject {
 
     /// Calls `process(input)` (or `flush()` when `input` is `None`); returns its outputs.
     fn call(&self, input: Option<&Value>) -> Result<Vec<Value>, NodeError> {
+        crate::thread_state::keep();
         Python::attach(|py| {
             let node = self.object.bind(py);
             let result = match input {

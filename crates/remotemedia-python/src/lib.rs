@@ -14,6 +14,8 @@
 //!   drives where they are (`runtime_hint` `auto`/`cpython`) or rebuilds in RustPython
 //!   (`rustpython`). `Plan.node_runtimes` tells which interpreter runs each node.
 //! - `Plan.run(inputs) -> Awaitable[list]`: runs a batch on the engine's threads, without the GIL.
+//! - `Plan.run_with_metrics(inputs) -> Awaitable[(list, dict)]`: the same, with the time each
+//!   node spent in its calls.
 //! - `Plan.run_blocking(inputs) -> list`: the same on the calling thread (GIL released); used by
 //!   `Pipeline.run()` for small single-stage batches, where a thread hop costs more than the work.
 //! - `Plan.start() -> Session`: a streaming session (`send`, `recv`, `close`, `cancel`).
@@ -31,7 +33,9 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use remotemedia_core::{Manifest, Pipeline, Registry, SessionInput, SessionOutput, manifest::Format};
+use remotemedia_core::{
+    Manifest, Pipeline, Registry, RunOptions, SessionInput, SessionOutput, manifest::Format,
+};
 use tokio::sync::Mutex;
 
 use remotemedia_cpython::convert::{self, to_list, to_python, to_values};
@@ -108,6 +112,39 @@ impl PyPlan {
             Python::attach(|py| match result {
                 Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
                 Err(e) => Err(to_py_err(py, e)),
+            })
+        })
+    }
+
+    /// Runs a batch with per-node metrics; returns an awaitable of `(outputs, metrics)`, where
+    /// `metrics` maps each node id to `items_in`, `items_out`, `calls`, `total_s` and `max_s`
+    /// (time spent in the node's `process`/`flush` calls, as measured by the engine).
+    fn run_with_metrics<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let values = to_values(inputs)?;
+        let pipeline = self.pipeline.clone().with_options(RunOptions {
+            metrics: true,
+            ..self.pipeline.options().clone()
+        });
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let result = pipeline.run_with_report(values).await;
+            Python::attach(|py| {
+                let report = result.map_err(|e| to_py_err(py, e))?;
+                let metrics = PyDict::new(py);
+                for m in report.metrics.unwrap_or_default() {
+                    let entry = PyDict::new(py);
+                    entry.set_item("items_in", m.items_in)?;
+                    entry.set_item("items_out", m.items_out)?;
+                    entry.set_item("calls", m.calls)?;
+                    entry.set_item("total_s", m.total_time.as_secs_f64())?;
+                    entry.set_item("max_s", m.max_time.as_secs_f64())?;
+                    metrics.set_item(&*m.node_id, entry)?;
+                }
+                let outputs = to_list(py, &report.outputs)?;
+                Ok(PyTuple::new(py, [outputs.into_any(), metrics.into_any()])?.unbind())
             })
         })
     }

@@ -171,14 +171,6 @@ fn install_prelude(vm: &VirtualMachine) -> PyResult<()> {
     Ok(())
 }
 
-fn module_name_for(node_id: &str) -> String {
-    let clean: String = node_id
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("remotemedia_node_{clean}")
-}
-
 /// Imports the node's module and returns its class.
 fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
     let err = |e| python_error(vm, e);
@@ -192,7 +184,7 @@ fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeE
             run_module(vm, stem, &source, &path.display().to_string()).map_err(err)?
         }
         PythonSource::Inline(source) => {
-            let name = module_name_for(&spec.node_id);
+            let name = spec.inline_module_name();
             run_module(vm, &name, source, &format!("<{name}>")).map_err(err)?
         }
     };

@@ -17,7 +17,10 @@ Exit codes:
   1  the pipeline failed while running (a node error), or the output could not be written
   2  bad usage, an unreadable or invalid manifest, or bad input data
 
-Logs go to stderr: -v (info), -vv (debug), -vvv (trace), or RUST_LOG (e.g. RUST_LOG=remotemedia_core=debug).";
+Logs go to stderr: -v (info), -vv (debug), -vvv (trace), or RUST_LOG (e.g. RUST_LOG=remotemedia_core=debug).
+
+Python nodes run on RustPython, or CPython when RustPython cannot load them (runtime_hint: auto);
+REMOTEMEDIA_PYTHON_INTERPRETER=auto|rustpython|cpython overrides every node's hint.";
 
 /// Run remotemedia pipelines described by a manifest (JSON or YAML, version v1).
 #[derive(Debug, Parser)]
