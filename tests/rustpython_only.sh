@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
+echo "building remotemedia-runtime without the cpython feature (a different feature set: the first build recompiles RustPython, several minutes)"
 cargo build -q -p remotemedia-runtime --no-default-features --features rustpython
 bin="$target_dir/debug/remotemedia-runtime"
 
