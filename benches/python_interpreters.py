@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import AsyncIterator
 
+from timing import fmt, median_run_seconds
+
 from remotemedia import Node, Pipeline, is_rust_runtime_available
 from remotemedia.nodes import PassThroughNode
 
@@ -59,25 +61,10 @@ class Echo(Node):
         return x
 
 
-def fmt(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
-
-
 async def median_seconds(make, items, use_rust: bool, budget: float = 3.0) -> tuple[float, dict[str, str]]:
     pipeline = make()
-    expected = await pipeline.run(items, use_rust=use_rust)  # warm-up (planning, interpreters)
-    times: list[float] = []
-    started = time.perf_counter()
-    while len(times) < 5 or (time.perf_counter() - started < budget and len(times) < 200):
-        t0 = time.perf_counter()
-        out = await pipeline.run(items, use_rust=use_rust)
-        times.append(time.perf_counter() - t0)
-    assert out == expected
-    return statistics.median(times), pipeline.last_run.nodes
+    seconds = await median_run_seconds(pipeline, items, use_rust, budget, min_runs=5, max_runs=200)
+    return seconds, pipeline.last_run.nodes
 
 
 WAYS = (

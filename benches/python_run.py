@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import platform
-import statistics
 import sys
-import time
 import warnings
+
+from timing import fmt, median_run_seconds
 
 from remotemedia import Pipeline, is_rust_runtime_available
 from remotemedia.nodes import AddNode, MultiplyNode, PassThroughNode
@@ -30,23 +30,7 @@ def make_chain(n: int) -> Pipeline:
 
 
 async def median_seconds(pipeline: Pipeline, items: list[int], use_rust: bool, budget: float = 1.5) -> float:
-    expected = await pipeline.run(items, use_rust=use_rust)  # warm-up (and plan caching)
-    times: list[float] = []
-    started = time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - started < budget and len(times) < 2000):
-        t0 = time.perf_counter()
-        out = await pipeline.run(items, use_rust=use_rust)
-        times.append(time.perf_counter() - t0)
-    assert out == expected
-    return statistics.median(times)
-
-
-def fmt(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
+    return await median_run_seconds(pipeline, items, use_rust, budget)
 
 
 async def main() -> None:
