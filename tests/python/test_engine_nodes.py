@@ -196,3 +196,39 @@ def test_the_engine_reports_the_time_spent_in_each_node():
     assert set(metrics) == {"add", "acc"}
     assert metrics["acc"]["items_in"] == 3 and metrics["acc"]["items_out"] == 3
     assert 0 < metrics["acc"]["max_s"] <= metrics["acc"]["total_s"]
+
+
+class AsyncLife(Node):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.events = []
+
+    async def initialize(self):
+        await asyncio.sleep(0.001)
+        self.events.append("init")
+
+    async def process(self, x):
+        await asyncio.sleep(0)
+        return x * 2
+
+    async def flush(self):
+        yield "end"
+
+    def cleanup(self):
+        self.events.append("cleanup")
+
+
+def test_streaming_a_live_node_with_async_methods(use_rust):
+    node = AsyncLife(name="life")
+    p = Pipeline("p", [node])
+
+    async def source():
+        for i in range(3):
+            yield i
+
+    async def consume():
+        return [out async for out in p.process(source(), use_rust=use_rust)]
+
+    assert asyncio.run(consume()) == [0, 2, 4, "end"]
+    assert node.events == ["init", "cleanup"]
+    assert p.last_run.nodes == {"life": "cpython" if use_rust and HAVE_EXTENSION else "python"}
