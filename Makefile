@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 .PHONY: compat-table help setup build demo test test-rust test-examples test-python test-python-pure test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 setup: ## install the tools the tests need (cargo-nextest) if missing
 	@command -v cargo-nextest >/dev/null || $(CARGO) install cargo-nextest --locked

@@ -332,3 +332,19 @@ class Seen(Node):
     assert_eq!(pairs(p.run(ints(&[7])).await.unwrap()), ["[2,1]"]);
     assert_eq!(pairs(p.run(ints(&[7])).await.unwrap()), ["[3,1]"]);
 }
+
+#[test]
+fn several_python_nodes_load_in_parallel_and_report_problems_in_order() {
+    let err = plan_error(
+        r#"{"version": "v1", "nodes": [
+            {"id": "ok", "node_type": "C", "file": "python/counter.py", "class": "Counter"},
+            {"id": "a", "node_type": "A", "class": "A", "source": "raise ValueError('first')"},
+            {"id": "b", "node_type": "B", "class": "B", "source": "raise KeyError('second')"}
+        ]}"#,
+    );
+    let first = err.find("nodes[1]: cannot load class `A`").expect(&err);
+    let second = err.find("nodes[2]: cannot load class `B`").expect(&err);
+    assert!(first < second, "{err}");
+    assert!(err.contains("ValueError: first") && err.contains("KeyError: 'second'"), "{err}");
+    assert!(!err.contains("nodes[0]"), "{err}");
+}

@@ -73,6 +73,7 @@ pub(crate) fn plan(
     let mut issues = Vec::new();
     let mut first_use: HashMap<&str, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(manifest.nodes.len());
+    let mut python = load_python_nodes(manifest, registry, base_dir);
 
     for (i, spec) in manifest.nodes.iter().enumerate() {
         let path = format!("nodes[{i}]");
@@ -94,8 +95,8 @@ pub(crate) fn plan(
             }
         }
 
-        if spec.is_python() {
-            match python_node(spec, i, registry, base_dir) {
+        if let Some(loaded) = python[i].take() {
+            match loaded {
                 Ok(planned) => nodes.push(planned),
                 Err(found) => issues.extend(found),
             }
@@ -253,6 +254,52 @@ fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+type Loaded = std::result::Result<PlannedNode, Vec<ManifestIssue>>;
+
+/// Loads every Python node (by manifest index; `None` for other nodes). Loads are independent and
+/// a RustPython interpreter takes tens of milliseconds to start, so several Python nodes load in
+/// parallel, one thread each.
+fn load_python_nodes(
+    manifest: &Manifest,
+    registry: &Registry,
+    base_dir: Option<&Path>,
+) -> Vec<Option<Loaded>> {
+    let count = manifest.nodes.iter().filter(|n| n.is_python()).count();
+    if count <= 1 {
+        return manifest
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| spec.is_python().then(|| python_node(spec, i, registry, base_dir)))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let loading: Vec<_> = manifest
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                spec.is_python()
+                    .then(|| scope.spawn(move || python_node(spec, i, registry, base_dir)))
+            })
+            .collect();
+        loading
+            .into_iter()
+            .enumerate()
+            .map(|(i, handle)| {
+                handle.map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(vec![ManifestIssue::new(
+                            format!("nodes[{i}]"),
+                            "loading the Python node failed unexpectedly (a panic in its interpreter host)",
+                        )])
+                    })
+                })
+            })
+            .collect()
+    })
 }
 
 /// Checks a Python node and loads it on the interpreter its hint allows (trying them in order for
