@@ -345,6 +345,9 @@ fn several_python_nodes_load_in_parallel_and_report_problems_in_order() {
     let first = err.find("nodes[1]: cannot load class `A`").expect(&err);
     let second = err.find("nodes[2]: cannot load class `B`").expect(&err);
     assert!(first < second, "{err}");
-    assert!(err.contains("ValueError: first") && err.contains("KeyError: 'second'"), "{err}");
+    assert!(
+        err.contains("ValueError: first") && err.contains("KeyError: 'second'"),
+        "{err}"
+    );
     assert!(!err.contains("nodes[0]"), "{err}");
 }
