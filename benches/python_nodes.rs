@@ -112,20 +112,15 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     let work: Vec<Value> = vec![Value::Int(200_000); 4];
     for interp in ["rustpython", "cpython"] {
-        let both = parallel(interp, true);
-        group.bench_function(format!("{interp}_two_branches"), |b| {
-            b.to_async(&rt).iter(|| async {
-                let out = both.run(work.clone()).await.expect("run");
-                assert_eq!(out.len(), 8);
+        for (two, label, outputs) in [(true, "two_branches", 8), (false, "one_branch", 4)] {
+            let p = parallel(interp, two);
+            group.bench_function(format!("{interp}_{label}"), |b| {
+                b.to_async(&rt).iter(|| async {
+                    let out = p.run(work.clone()).await.expect("run");
+                    assert_eq!(out.len(), outputs);
+                });
             });
-        });
-        let one = parallel(interp, false);
-        group.bench_function(format!("{interp}_one_branch"), |b| {
-            b.to_async(&rt).iter(|| async {
-                let out = one.run(work.clone()).await.expect("run");
-                assert_eq!(out.len(), 4);
-            });
-        });
+        }
     }
     group.finish();
 }

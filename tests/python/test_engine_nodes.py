@@ -57,9 +57,13 @@ class Picky(Node):
     [("rustpython", True, "rustpython"), ("auto", True, "cpython"), ("auto", False, "python")],
 )
 def test_window_accumulator_gives_the_same_sums_everywhere(hint, use_rust, ran_on):
-    if use_rust and not HAVE_EXTENSION:
-        pytest.skip("needs the remotemedia_runtime extension")
     p = Pipeline("acc", [Accumulator(window=3, name="acc", runtime_hint=hint)])
+    if use_rust and not HAVE_EXTENSION:
+        if hint == "rustpython":  # only the engine can honour it
+            with pytest.raises(RuntimeSelectionError, match="the Rust runtime is not installed"):
+                run(p, [10], use_rust=use_rust)
+            return
+        ran_on = "python"  # auto without the engine: the pure-Python executor
     assert run(p, [10, 20, 30, 40], use_rust=use_rust) == [10, 30, 60, 90]
     assert p.last_run.nodes == {"acc": ran_on}
     # A second run starts from the node's state as the pure-Python executor would leave it.
@@ -129,9 +133,11 @@ def test_a_manifest_node_that_needs_cpython_loads_there_before_data_flows(tmp_pa
 
 @pytest.mark.parametrize("hint", ["auto", "rustpython"])
 def test_exceptions_name_the_node_and_the_next_run_works(hint):
-    if not HAVE_EXTENSION:
-        pytest.skip("needs the remotemedia_runtime extension")
     p = Pipeline("p", [Picky(name="picky", runtime_hint=hint)])
+    if hint == "rustpython" and not HAVE_EXTENSION:
+        with pytest.raises(RuntimeSelectionError, match="the Rust runtime is not installed"):
+            run(p, [1])
+        return
     expected = ValueError if hint == "auto" else Exception
     with pytest.raises(expected, match=r"node `picky` \(`Picky`\) failed: (ValueError: )?negative input -2") as info:
         run(p, [1, -2, 3])

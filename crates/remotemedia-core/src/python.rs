@@ -97,6 +97,18 @@ pub enum InterpreterChoice {
     CPython,
 }
 
+impl InterpreterChoice {
+    /// The one host this choice allows (its [`PythonHost::name`]); `None` for `Auto` (all, in
+    /// order).
+    pub fn host(self) -> Option<&'static str> {
+        match self {
+            Self::Auto => None,
+            Self::RustPython => Some("rustpython"),
+            Self::CPython => Some("cpython"),
+        }
+    }
+}
+
 impl FromStr for InterpreterChoice {
     type Err = String;
 

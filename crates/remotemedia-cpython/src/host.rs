@@ -60,13 +60,14 @@ fn embedded_site(py: Python<'_>) -> PyResult<()> {
         sys.setattr("argv", vec!["remotemedia-runtime"])?;
     }
     if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
-        let version: (u8, u8) = sys
-            .getattr("version_info")?
-            .extract::<(u8, u8, u8, String, u8)>()
-            .map(|v| (v.0, v.1))?;
+        let version = sys.getattr("version_info")?;
+        let (major, minor): (u8, u8) = (
+            version.getattr("major")?.extract()?,
+            version.getattr("minor")?.extract()?,
+        );
         let site_packages = std::path::Path::new(&venv)
             .join("lib")
-            .join(format!("python{}.{}", version.0, version.1))
+            .join(format!("python{major}.{minor}"))
             .join("site-packages");
         if site_packages.is_dir() {
             py.import("site")?

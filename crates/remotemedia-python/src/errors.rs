@@ -22,6 +22,17 @@ where
 
 /// Maps an engine error to the exception the pure-Python executor raises in the same situation.
 pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
+    // Raised in this interpreter: re-raise the exception itself, naming the node, as the
+    // pure-Python executor does.
+    if let Error::Node {
+        node_id,
+        node_type,
+        cause: NodeError::Python(python),
+    } = &err
+        && let Some(original) = python.exception.as_ref().and_then(|e| e.downcast_ref::<PyErr>())
+    {
+        return annotate(py, original.clone_ref(py), node_id, node_type).unwrap_or_else(|e| e);
+    }
     let message = err.to_string();
     match err {
         Error::InvalidManifest { origin, issues } => {
@@ -29,26 +40,6 @@ pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
             package_error(py, "ManifestError", (lines, origin), || {
                 PyValueError::new_err(message)
             })
-        }
-        Error::Node {
-            node_id,
-            node_type,
-            cause: NodeError::Python(python),
-        } if python
-            .exception
-            .as_ref()
-            .and_then(|e| e.downcast_ref::<PyErr>())
-            .is_some() =>
-        {
-            // Raised in this interpreter: re-raise the exception itself, naming the node, as the
-            // pure-Python executor does.
-            let original = python
-                .exception
-                .as_ref()
-                .and_then(|e| e.downcast_ref::<PyErr>())
-                .map(|e| e.clone_ref(py))
-                .unwrap_or_else(|| PyRuntimeError::new_err(message.clone()));
-            annotate(py, original, &node_id, &node_type).unwrap_or_else(|e| e)
         }
         Error::Node {
             node_id,

@@ -275,7 +275,10 @@ fn serve(
         for request in rx.iter() {
             match request {
                 Request::Renew => {
-                    cleanup(vm, spec, &node);
+                    // A broken instance was cleaned up when its renewal failed.
+                    if broken.is_none() {
+                        cleanup(vm, spec, &node);
+                    }
                     match instantiate(vm, &class, spec) {
                         Ok(fresh) => {
                             node = fresh;

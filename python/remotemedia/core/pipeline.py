@@ -343,13 +343,7 @@ class Pipeline:
                     f"node `{node_id}` (`{node.node_type}`) has runtime_hint='rust' but no native implementation; "
                     "use runtime_hint='auto' or 'python'"
                 )
-        # Hints only the engine can honour: native code, or a Python node in a given interpreter.
-        wants_rust = [
-            (i, hint)
-            for i, n in zip(ids, self._nodes)
-            for hint in [n.runtime_hint if isinstance(n, NativeNode) else interpreter_hint(n)]
-            if hint in ("rust", "rustpython", "cpython")
-        ]
+        wants_rust = self._engine_hints(ids)
         if not use_rust or mode == "python":
             why = "use_rust=False" if not use_rust else "REMOTEMEDIA_RUNTIME=python"
             if wants_rust:
@@ -378,6 +372,18 @@ class Pipeline:
             return None, reason
         return module, None
 
+    def _engine_hints(self, ids: list[str]) -> list[tuple[str, str]]:
+        """``(node id, hint)`` for the hints only the engine can honour: ``rust`` on a native node,
+        ``rustpython``/``cpython`` (or :data:`INTERPRETER_ENV`) on a custom node."""
+        from ..nodes import NativeNode
+
+        pinned = []
+        for node_id, node in zip(ids, self._nodes):
+            hint = node.runtime_hint if isinstance(node, NativeNode) else interpreter_hint(node)
+            if hint in ("rust", "rustpython", "cpython"):
+                pinned.append((node_id, hint))
+        return pinned
+
     def _plan_rust(self, module: Any) -> Any:
         """Asks the engine to plan the whole pipeline before any input is consumed (cached while
         the pipeline's description does not change)."""
@@ -388,7 +394,7 @@ class Pipeline:
         live = self._live_nodes()
         doc = self._manifest(live=set(live))
         del doc["metadata"]["created_at"]
-        plan = module.plan(json.dumps(doc), live) if live else module.plan(json.dumps(doc))
+        plan = module.plan(json.dumps(doc), live or None)
         self._plan_cache = (key, module, plan)
         return plan
 
@@ -416,13 +422,7 @@ class Pipeline:
             try:
                 plan = self._plan_rust(module)
             except ManifestError as e:
-                from ..nodes import NativeNode
-
-                pinned = [
-                    (i, interpreter_hint(n))
-                    for i, n in zip(ids, self._nodes)
-                    if not isinstance(n, NativeNode) and interpreter_hint(n) in ("rustpython", "cpython")
-                ]
+                pinned = [(i, hint) for i, hint in self._engine_hints(ids) if hint != "rust"]
                 if pinned:
                     node_id, hint = pinned[0]
                     raise RuntimeSelectionError(
@@ -462,7 +462,7 @@ class Pipeline:
             items = [input_data]
         plan, executor = self._prepare(use_rust)
         if plan is not None:
-            native_only = all(r == "rust" for r in self.last_run.nodes.values()) if self.last_run else False
+            native_only = all(r == "rust" for r in self.last_run.nodes.values())
             if native_only and plan.single_stage and len(items) * len(self._nodes) <= _BLOCKING_WORK:
                 # A small fused batch takes microseconds: run it on this thread (GIL released)
                 # rather than paying a hop to the engine's threads and back to the event loop.

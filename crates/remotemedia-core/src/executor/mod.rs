@@ -199,16 +199,7 @@ impl Pipeline {
             .iter()
             .map(|n| match n.registered.factory.sync_instances() {
                 Some(sync) => Ok(sync),
-                None => n
-                    .registered
-                    .factory
-                    .create(&n.params)
-                    .map(|instance| instance.is_sync())
-                    .map_err(|cause| Error::Node {
-                        node_id: n.id.to_string(),
-                        node_type: n.node_type.to_string(),
-                        cause,
-                    }),
+                None => create_instance(n).map(|instance| instance.is_sync()),
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(self
@@ -282,15 +273,7 @@ impl Pipeline {
             .iter()
             .enumerate()
             .map(|(index, n)| {
-                let instance = n
-                    .registered
-                    .factory
-                    .create(&n.params)
-                    .map_err(|cause| Error::Node {
-                        node_id: n.id.to_string(),
-                        node_type: n.node_type.to_string(),
-                        cause,
-                    })?;
+                let instance = create_instance(n)?;
                 Ok(StageNode {
                     index,
                     id: Arc::clone(&n.id),
@@ -380,4 +363,16 @@ impl std::fmt::Debug for Pipeline {
             .field("options", &self.options)
             .finish()
     }
+}
+
+/// A fresh instance of a planned node; a failure names the node.
+fn create_instance(n: &crate::manifest::validate::PlannedNode) -> Result<crate::NodeInstance> {
+    n.registered
+        .factory
+        .create(&n.params)
+        .map_err(|cause| Error::Node {
+            node_id: n.id.to_string(),
+            node_type: n.node_type.to_string(),
+            cause,
+        })
 }

@@ -101,6 +101,22 @@ impl StageNode {
         }
     }
 
+    /// Processes inputs queued together in one call, appending the outputs to `produced`.
+    async fn push_batch(
+        &mut self,
+        items: Vec<Value>,
+        produced: &mut Vec<Value>,
+        shared: &Shared,
+    ) -> Result<(), Error> {
+        let call = match <[Value; 1]>::try_from(items) {
+            Ok([one]) => Call::One(one),
+            Err(items) => Call::Batch(items),
+        };
+        self.call_with(call, shared).await?;
+        produced.extend(self.buf.drain());
+        Ok(())
+    }
+
     fn call_sync(&mut self, input: Option<Value>, shared: &Shared) -> Result<(), Error> {
         // Synchronous nodes never await, so the future is ready on first poll.
         match self.call(input, shared).now_or_never() {
@@ -155,13 +171,18 @@ impl Chain {
         produced: &mut Vec<Value>,
         shared: &Shared,
     ) -> Result<(), Error> {
+        match self.batching_node() {
+            Some(node) => node.push_batch(vec![value], produced, shared).await,
+            None => push_sync(&mut self.nodes, value, produced, shared),
+        }
+    }
+
+    /// The chain's only node, when it is asynchronous: it takes inputs queued together in one
+    /// call (see [`crate::AsyncNode::process_batch`]).
+    fn batching_node(&mut self) -> Option<&mut StageNode> {
         match self.nodes.as_mut_slice() {
-            [node] if !node.instance.is_sync() => {
-                node.call(Some(value), shared).await?;
-                produced.extend(node.buf.drain());
-                Ok(())
-            }
-            nodes => push_sync(nodes, value, produced, shared),
+            [node] if !node.instance.is_sync() => Some(node),
+            _ => None,
         }
     }
 
@@ -177,14 +198,11 @@ impl Chain {
     /// `Pipeline::run` (no task, no channel; same order and flush semantics as a stage task).
     pub async fn run_batch(&mut self, inputs: Vec<Value>, shared: &Shared) -> Result<Vec<Value>, Error> {
         let mut produced = Vec::with_capacity(inputs.len());
-        if let [node] = self.nodes.as_mut_slice()
-            && !node.instance.is_sync()
-        {
+        if let Some(node) = self.batching_node() {
             let mut inputs = inputs.into_iter().peekable();
             while inputs.peek().is_some() {
                 let items: Vec<Value> = inputs.by_ref().take(BATCH).collect();
-                node.call_with(Call::Batch(items), shared).await?;
-                produced.extend(node.buf.drain());
+                node.push_batch(items, &mut produced, shared).await?;
             }
         } else {
             for value in inputs {
@@ -213,14 +231,10 @@ impl Stage {
         // extra latency when inputs arrive one at a time.
         let mut batch = Vec::with_capacity(BATCH);
         while self.input.recv_many(&mut batch, BATCH).await > 0 {
-            if batch.len() > 1
-                && let [node] = self.chain.nodes.as_mut_slice()
-                && !node.instance.is_sync()
-            {
+            if let Some(node) = self.chain.batching_node() {
                 // One call for everything queued: an async node hands it off once.
                 let items = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                node.call_with(Call::Batch(items), &shared).await?;
-                produced.extend(node.buf.drain());
+                node.push_batch(items, &mut produced, &shared).await?;
                 if !self.deliver(&mut produced).await {
                     return Ok(());
                 }

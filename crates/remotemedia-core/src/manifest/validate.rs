@@ -260,30 +260,43 @@ type Loaded = std::result::Result<PlannedNode, Vec<ManifestIssue>>;
 
 /// Loads every Python node (by manifest index; `None` for other nodes). Loads are independent and
 /// a RustPython interpreter takes tens of milliseconds to start, so several Python nodes load in
-/// parallel, one thread each.
+/// parallel, one thread each; a single one loads on the calling thread (where a single-stage run
+/// then runs it too, which matters to objects bound to the thread that made them, like sqlite3
+/// connections). The process-wide interpreter override is read once, here.
 fn load_python_nodes(
     manifest: &Manifest,
     registry: &Registry,
     base_dir: Option<&Path>,
 ) -> Vec<Option<Loaded>> {
-    let count = manifest.nodes.iter().filter(|n| n.is_python()).count();
-    if count <= 1 {
-        return manifest
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| spec.is_python().then(|| python_node(spec, i, registry, base_dir)))
-            .collect();
+    let forced = crate::python::interpreter_override();
+    if let Ok(Some(choice)) = &forced
+        && manifest.nodes.iter().any(NodeSpec::is_python)
+    {
+        tracing::info!(
+            "{}={choice:?} overrides every Python node's runtime hint",
+            crate::python::INTERPRETER_ENV
+        );
+    }
+    let forced = &forced;
+    let load = move |i: usize, spec: &NodeSpec| python_node(spec, i, registry, base_dir, forced);
+    let python = manifest
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, spec)| spec.is_python());
+    if python.clone().count() <= 1 {
+        let mut loaded: Vec<Option<Loaded>> = manifest.nodes.iter().map(|_| None).collect();
+        for (i, spec) in python {
+            loaded[i] = Some(load(i, spec));
+        }
+        return loaded;
     }
     std::thread::scope(|scope| {
         let loading: Vec<_> = manifest
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, spec)| {
-                spec.is_python()
-                    .then(|| scope.spawn(move || python_node(spec, i, registry, base_dir)))
-            })
+            .map(|(i, spec)| spec.is_python().then(|| scope.spawn(move || load(i, spec))))
             .collect();
         loading
             .into_iter()
@@ -309,7 +322,8 @@ fn python_node(
     i: usize,
     registry: &Registry,
     base_dir: Option<&Path>,
-) -> std::result::Result<PlannedNode, Vec<ManifestIssue>> {
+    forced: &std::result::Result<Option<InterpreterChoice>, String>,
+) -> Loaded {
     let path = format!("nodes[{i}]");
     let issue = |field: &str, message: String| {
         let at = if field.is_empty() {
@@ -375,19 +389,18 @@ fn python_node(
             Err(e) => return Err(issue(&format!("params.{name}"), e.to_string())),
         }
     }
-    let spec_node = spec;
-    let spec = PythonNodeSpec {
-        node_id: spec_node.id.clone(),
+    let python = PythonNodeSpec {
+        node_id: spec.id.clone(),
         source,
         class: class.clone(),
         params,
         search_path: base_dir.map(Path::to_path_buf).into_iter().collect(),
-        timeout_ms: spec_node.timeout_ms,
+        timeout_ms: spec.timeout_ms,
     };
     let hosts: Vec<_> = registry
         .python_hosts()
         .iter()
-        .filter(|h| h.handles(&spec))
+        .filter(|h| h.handles(&python))
         .collect();
     if hosts.is_empty() {
         return Err(issue(
@@ -395,16 +408,13 @@ fn python_node(
             "Python nodes are not supported by this build (it has no Python interpreter)".into(),
         ));
     }
-    let (choice, field) = match crate::python::interpreter_override() {
-        Err(message) => return Err(issue("runtime_hint", message)),
-        Ok(Some(choice)) => {
-            tracing::info!(node = %spec.node_id, "{}={choice:?} overrides the node's runtime hint", crate::python::INTERPRETER_ENV);
-            (choice, crate::python::INTERPRETER_ENV)
-        }
-        Ok(None) => match spec_node.runtime_hint.unwrap_or_default() {
-            RuntimeHint::Auto | RuntimeHint::Python => (InterpreterChoice::Auto, "runtime_hint"),
-            RuntimeHint::RustPython => (InterpreterChoice::RustPython, "runtime_hint"),
-            RuntimeHint::CPython => (InterpreterChoice::CPython, "runtime_hint"),
+    let (choice, asked_by_env) = match forced {
+        Err(message) => return Err(issue("runtime_hint", message.clone())),
+        Ok(Some(choice)) => (*choice, true),
+        Ok(None) => match spec.runtime_hint.unwrap_or_default() {
+            RuntimeHint::Auto | RuntimeHint::Python => (InterpreterChoice::Auto, false),
+            RuntimeHint::RustPython => (InterpreterChoice::RustPython, false),
+            RuntimeHint::CPython => (InterpreterChoice::CPython, false),
             RuntimeHint::Rust => {
                 return Err(issue(
                     "runtime_hint",
@@ -413,22 +423,17 @@ fn python_node(
             }
         },
     };
-    let wanted: Vec<_> = match choice {
-        InterpreterChoice::Auto => hosts,
-        InterpreterChoice::RustPython | InterpreterChoice::CPython => {
-            let name = if choice == InterpreterChoice::RustPython {
-                "rustpython"
-            } else {
-                "cpython"
-            };
+    let wanted: Vec<_> = match choice.host() {
+        None => hosts,
+        Some(name) => {
             let found: Vec<_> = hosts.iter().copied().filter(|h| h.name() == name).collect();
             if found.is_empty() {
                 let mut available: Vec<&str> = hosts.iter().map(|h| h.name()).collect();
                 available.dedup();
-                let asked = if field == "runtime_hint" {
-                    format!("\"{name}\"")
+                let asked = if asked_by_env {
+                    format!("{}={name}", crate::python::INTERPRETER_ENV)
                 } else {
-                    format!("{field}={name}")
+                    format!("\"{name}\"")
                 };
                 return Err(issue(
                     "runtime_hint",
@@ -443,14 +448,14 @@ fn python_node(
     };
     let mut reasons = Vec::new();
     for host in wanted {
-        match host.load(&spec) {
+        match host.load(&python) {
             Ok(factory) => {
-                tracing::info!(node = %spec.node_id, interpreter = host.name(), "loaded Python node `{class}` from {}", spec.source);
+                tracing::info!(node = %python.node_id, interpreter = host.name(), "loaded Python node `{class}` from {}", python.source);
                 if !reasons.is_empty() {
-                    tracing::info!(node = %spec.node_id, "not run on the interpreters tried first: {}", reasons.join("; "));
+                    tracing::info!(node = %python.node_id, "not run on the interpreters tried first: {}", reasons.join("; "));
                 }
                 return Ok(PlannedNode {
-                    id: Arc::from(spec.node_id.as_str()),
+                    id: Arc::from(python.node_id.as_str()),
                     node_type: Arc::from(class.as_str()),
                     registered: RegisteredNode {
                         descriptor: Arc::new(NodeDescriptor::new(&class).describe("Python node")),
@@ -461,7 +466,7 @@ fn python_node(
                 });
             }
             Err(e) => {
-                tracing::info!(node = %spec.node_id, interpreter = host.name(), "cannot load: {e}");
+                tracing::info!(node = %python.node_id, interpreter = host.name(), "cannot load: {e}");
                 reasons.push(format!("{}: {e}", host.name()));
             }
         }
@@ -470,7 +475,7 @@ fn python_node(
         "",
         format!(
             "cannot load class `{class}` from {}: {}",
-            spec.source,
+            python.source,
             reasons.join("; ")
         ),
     ))
