@@ -16,7 +16,7 @@
 //! by zero, an integer result beyond 64 bits, and a negative number to a fractional power are
 //! errors, as is a non-number input (booleans are not numbers here).
 //!
-//! Non-goals: audio nodes live in their own module (later); Python nodes in the Python-host crates.
+//! Audio nodes are listed in [`audio`]. Python nodes live in the Python-host crates.
 //!
 //! ```
 //! let mut registry = remotemedia_core::Registry::new();
@@ -25,6 +25,7 @@
 //! ```
 
 mod arithmetic;
+pub mod audio;
 mod basic;
 
 pub use arithmetic::{Operation, apply};
@@ -32,7 +33,8 @@ use remotemedia_core::{Registry, Result};
 
 /// Registers every native node.
 pub fn register_builtin(registry: &mut Registry) -> Result<()> {
-    basic::register(registry)
+    basic::register(registry)?;
+    audio::register(registry)
 }
 
 /// A registry holding every native node.

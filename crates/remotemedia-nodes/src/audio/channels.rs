@@ -1,0 +1,143 @@
+//! `ChannelMixNode`: downmix to mono, upmix mono to several channels, or pick one channel.
+
+use remotemedia_core::{
+    AudioBuffer, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value,
+};
+
+use super::samples::{expect_audio, round_i16, round_i32};
+
+pub(crate) fn descriptor() -> NodeDescriptor {
+    NodeDescriptor::new("ChannelMixNode")
+        .describe("`downmix` averages every channel into mono, `upmix` copies mono into `channels` channels, `select` keeps channel `channel`")
+        .param(
+            ParamSpec::choice("mode", &["downmix", "upmix", "select"])
+                .default("downmix")
+                .describe("what to do with the channels"),
+        )
+        .param(
+            ParamSpec::integer("channels")
+                .default(2)
+                .min(1.0)
+                .max(64.0)
+                .describe("output channel count for `upmix`"),
+        )
+        .param(
+            ParamSpec::integer("channel")
+                .default(0)
+                .min(0.0)
+                .max(63.0)
+                .describe("the channel `select` keeps (0 is the first)"),
+        )
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Mix {
+    Downmix,
+    Upmix(u16),
+    Select(u16),
+}
+
+pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
+    let small = |name: &str| -> Result<u16, NodeError> {
+        let v = params.int(name)?;
+        u16::try_from(v).map_err(|_| NodeError::InvalidParams(format!("`{name}` is out of range: {v}")))
+    };
+    let mix = match params.text("mode")? {
+        "upmix" => Mix::Upmix(small("channels")?),
+        "select" => Mix::Select(small("channel")?),
+        _ => Mix::Downmix,
+    };
+    Ok(NodeInstance::sync(ChannelMix { mix }))
+}
+
+struct ChannelMix {
+    mix: Mix,
+}
+
+/// Applies `pick` to every frame (a slice of one sample per channel).
+fn per_frame<T: Copy, U>(samples: &[T], channels: usize, pick: impl Fn(&[T]) -> U) -> Vec<U> {
+    samples.chunks_exact(channels).map(pick).collect()
+}
+
+fn mean_f32(frame: &[f32]) -> f32 {
+    let mut sum = 0.0f32;
+    for &x in frame {
+        sum += x;
+    }
+    sum / frame.len() as f32
+}
+
+fn mean_int(frame: impl Iterator<Item = i64>, n: usize) -> f64 {
+    frame.sum::<i64>() as f64 / n as f64
+}
+
+fn downmix(audio: &AudioBuffer) -> Result<AudioBuffer, NodeError> {
+    let (rate, n) = (audio.sample_rate(), usize::from(audio.channels()));
+    let built = if let Some(s) = audio.samples_f32() {
+        AudioBuffer::from_f32(rate, 1, per_frame(s, n, mean_f32))
+    } else if let Some(s) = audio.samples_i16() {
+        AudioBuffer::from_i16(
+            rate,
+            1,
+            per_frame(s, n, |f| round_i16(mean_int(f.iter().map(|&x| i64::from(x)), n))),
+        )
+    } else {
+        let s = audio.samples_i32().unwrap_or_default();
+        AudioBuffer::from_i32(
+            rate,
+            1,
+            per_frame(s, n, |f| round_i32(mean_int(f.iter().map(|&x| i64::from(x)), n))),
+        )
+    };
+    built.map_err(|e| NodeError::failed(e.to_string()))
+}
+
+fn remap(
+    audio: &AudioBuffer,
+    out_channels: u16,
+    source: impl Fn(usize) -> usize,
+) -> Result<AudioBuffer, NodeError> {
+    let (rate, n) = (audio.sample_rate(), usize::from(audio.channels()));
+    let pick = |c: usize| source(c);
+    let take = |frame_count: usize| -> Vec<usize> {
+        (0..frame_count)
+            .flat_map(|f| (0..usize::from(out_channels)).map(move |c| f * n + pick(c)))
+            .collect()
+    };
+    let idx = take(audio.frames());
+    let built = if let Some(s) = audio.samples_f32() {
+        AudioBuffer::from_f32(rate, out_channels, idx.iter().map(|&i| s[i]).collect())
+    } else if let Some(s) = audio.samples_i16() {
+        AudioBuffer::from_i16(rate, out_channels, idx.iter().map(|&i| s[i]).collect())
+    } else {
+        let s = audio.samples_i32().unwrap_or_default();
+        AudioBuffer::from_i32(rate, out_channels, idx.iter().map(|&i| s[i]).collect())
+    };
+    built.map_err(|e| NodeError::failed(e.to_string()))
+}
+
+impl Node for ChannelMix {
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        let audio = expect_audio(&input)?;
+        let have = audio.channels();
+        match self.mix {
+            Mix::Downmix if have == 1 => out.emit(input),
+            Mix::Upmix(want) if have == want => out.emit(input),
+            Mix::Select(0) if have == 1 => out.emit(input),
+            Mix::Downmix => out.emit(downmix(audio)?),
+            Mix::Upmix(want) if have == 1 => out.emit(remap(audio, want, |_| 0)?),
+            Mix::Upmix(want) => {
+                return Err(NodeError::invalid_input(format!(
+                    "upmix copies mono audio into {want} channels, found {have}-channel audio; downmix it first"
+                )));
+            }
+            Mix::Select(c) if c < have => out.emit(remap(audio, 1, |_| usize::from(c))?),
+            Mix::Select(c) => {
+                return Err(NodeError::invalid_input(format!(
+                    "channel {c} does not exist in {have}-channel audio (channels count from 0)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+//! `FormatConverterNode`: converts audio between `f32`, `i16` and `i32` samples.
+
+use remotemedia_core::{
+    Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, SampleFormat, Value,
+};
+
+use super::samples::{convert, expect_audio};
+
+pub(crate) fn descriptor() -> NodeDescriptor {
+    NodeDescriptor::new("FormatConverterNode")
+        .describe("converts audio samples to `target_format` (round half to even, clip to range)")
+        .param(
+            ParamSpec::choice("target_format", &["f32", "i16", "i32"])
+                .default("f32")
+                .describe("sample format of the output"),
+        )
+}
+
+pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
+    let name = params.text("target_format")?;
+    let target = SampleFormat::from_name(name)
+        .ok_or_else(|| NodeError::InvalidParams(format!("unknown sample format `{name}`")))?;
+    Ok(NodeInstance::sync(FormatConverter { target }))
+}
+
+struct FormatConverter {
+    target: SampleFormat,
+}
+
+impl Node for FormatConverter {
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        let audio = expect_audio(&input)?;
+        out.emit(Value::Audio(convert(audio, self.target)?));
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! `AudioResampleNode`: the streaming [`Resampler`] as a pipeline node.
+
+use remotemedia_core::{Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value};
+
+use super::resample::{ResampleQuality, Resampler};
+use super::samples::{StreamLayout, expect_audio, from_f32, to_f32};
+
+pub(crate) fn descriptor() -> NodeDescriptor {
+    NodeDescriptor::new("AudioResampleNode")
+        .describe("resamples audio to `target_sample_rate` (polyphase windowed sinc; output time-aligned with the input)")
+        .param(
+            ParamSpec::integer("target_sample_rate")
+                .default(16000)
+                .min(1.0)
+                .max(1_536_000.0)
+                .describe("output sample rate in Hz"),
+        )
+        .param(
+            ParamSpec::choice("quality", &ResampleQuality::NAMES)
+                .default("high")
+                .describe("filter length: `low` (80 dB), `medium` (100 dB) or `high` (120 dB stopband)"),
+        )
+}
+
+pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
+    let rate = params.int("target_sample_rate")?;
+    let target = u32::try_from(rate).ok().filter(|r| *r > 0).ok_or_else(|| {
+        NodeError::InvalidParams(format!(
+            "`target_sample_rate` must be a positive rate, found {rate}"
+        ))
+    })?;
+    let name = params.text("quality")?;
+    let quality = ResampleQuality::from_name(name)
+        .ok_or_else(|| NodeError::InvalidParams(format!("unknown quality `{name}`")))?;
+    Ok(NodeInstance::sync(ResampleNode {
+        target,
+        quality,
+        layout: None,
+        resampler: None,
+    }))
+}
+
+struct ResampleNode {
+    target: u32,
+    quality: ResampleQuality,
+    layout: Option<StreamLayout>,
+    resampler: Option<Resampler>,
+}
+
+impl ResampleNode {
+    fn emit(&self, samples: &[f32], out: &mut Outputs) -> Result<(), NodeError> {
+        if let Some(layout) = self.layout
+            && !samples.is_empty()
+        {
+            out.emit(from_f32(self.target, layout.channels, layout.format, samples)?);
+        }
+        Ok(())
+    }
+}
+
+impl Node for ResampleNode {
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        let audio = expect_audio(&input)?;
+        let layout = StreamLayout::check(&mut self.layout, audio)?;
+        if layout.rate == self.target {
+            out.emit(input);
+            return Ok(());
+        }
+        let resampler = match &mut self.resampler {
+            Some(r) => r,
+            slot @ None => slot.insert(
+                Resampler::new(
+                    layout.rate,
+                    self.target,
+                    usize::from(layout.channels),
+                    self.quality,
+                )
+                .map_err(NodeError::invalid_input)?,
+            ),
+        };
+        let samples = resampler.process(&to_f32(audio));
+        self.emit(&samples, out)
+    }
+
+    fn flush(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
+        let samples = self.resampler.as_mut().map(Resampler::flush).unwrap_or_default();
+        self.emit(&samples, out)
+    }
+}
