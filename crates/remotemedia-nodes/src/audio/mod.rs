@@ -21,6 +21,9 @@ mod format;
 mod gain;
 pub mod resample;
 mod resample_node;
+pub mod vad;
+mod vad_node;
+pub mod wav;
 pub mod samples;
 
 pub use resample::{PolyphaseFilter, ResampleQuality, Resampler};
@@ -34,5 +37,6 @@ pub(crate) fn register(registry: &mut Registry) -> Result<()> {
     registry.register(chunker::descriptor(), chunker::create)?;
     registry.register(gain::gain_descriptor(), gain::create_gain)?;
     registry.register(gain::normalize_descriptor(), gain::create_normalize)?;
+    registry.register(vad_node::descriptor(), vad_node::create)?;
     Ok(())
 }

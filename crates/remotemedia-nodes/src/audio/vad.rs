@@ -1,0 +1,354 @@
+//! Voice activity detection in integer fixed point.
+//!
+//! The algorithm (identical, step for step, to the Python twin in `remotemedia.dsp.vad`, so both
+//! make the same decisions): per frame of 10, 20 or 30 ms of 16-bit mono audio at 8 or 16 kHz,
+//!
+//! 1. **Band powers.** A Haar pyramid (sums and differences of sample pairs) splits the frame into
+//!    octave bands; five are used at both rates (0-250, 250-500, 500-1000, 1000-2000, 2000-4000 Hz).
+//!    Each band's exact 64-bit energy becomes a Q8 base-2 logarithm ([`log2_q8`]) of its mean
+//!    power per sample.
+//! 2. **Noise floor.** Per band, a smoothed level follows the band power; the floor drops quickly
+//!    to it and rises slowly (a fixed step per 10 ms plus 1/128 of the gap), so it settles on the
+//!    background between words and follows noise that starts or grows.
+//! 3. **Score.** Each band's ratio over its floor, less a 3 dB margin and capped at 24 dB, is
+//!    weighted (speech bands most) and summed; a frame is *raw speech* when the score passes the
+//!    mode's threshold and the frame is louder than -70 dBFS.
+//! 4. **Smoothing.** A frame is reported as speech when it is raw speech or follows one within
+//!    `hangover_ms`. Segments are runs of raw speech merged across gaps shorter than
+//!    `min_silence_ms`, kept when at least `min_speech_ms` long, widened by `padding_ms` on each
+//!    side (never overlapping the previous segment or reaching past the end of the stream).
+//!
+//! Only integer additions, multiplications, comparisons and arithmetic shifts follow the
+//! conversion to 16-bit samples. Frames are cut from the stream itself, so chunk boundaries never
+//! change a decision; a final partial frame is not classified.
+
+/// Per-band weights, lowest band first.
+const WEIGHTS: [i64; 5] = [1, 2, 3, 3, 2];
+/// Score thresholds of modes 0 (least aggressive) to 3.
+pub const MODE_THRESHOLDS: [i64; 4] = [1024, 1536, 2048, 3072];
+/// A band's ratio over its floor counts above this (Q8 log2; 256 = 3 dB of power).
+const MARGIN: i64 = 256;
+/// ... and at most this much (24 dB).
+const CAP: i64 = 2048;
+/// Frames quieter than this are never speech (Q8 log2 of mean power per sample; -70 dBFS).
+const GATE: i64 = 1727;
+/// Floor rise per 10 ms (Q8 log2).
+const RISE: i64 = 8;
+
+/// `⌊256 · log2 v⌋`, approximated by the bit length and the next 8 bits (0 for 0).
+pub fn log2_q8(v: u64) -> i64 {
+    if v == 0 {
+        return 0;
+    }
+    let bits = 63 - i64::from(v.leading_zeros());
+    let frac = if bits >= 8 { (v >> (bits - 8)) & 0xFF } else { (v << (8 - bits)) & 0xFF };
+    bits * 256 + frac as i64
+}
+
+/// The detector's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VadConfig {
+    /// Aggressiveness 0 (most frames are speech) to 3 (fewest).
+    pub mode: u8,
+    /// Frame length: 10, 20 or 30 ms.
+    pub frame_ms: u32,
+    /// How long a frame stays "speech" after raw speech.
+    pub hangover_ms: u32,
+    /// Shorter runs of speech are not segments.
+    pub min_speech_ms: u32,
+    /// Shorter pauses do not end a segment.
+    pub min_silence_ms: u32,
+    /// Added before and after each segment.
+    pub padding_ms: u32,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            mode: 2,
+            frame_ms: 10,
+            hangover_ms: 200,
+            min_speech_ms: 100,
+            min_silence_ms: 300,
+            padding_ms: 30,
+        }
+    }
+}
+
+/// A speech segment, in samples from the start of the stream (end exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// First sample.
+    pub start: u64,
+    /// One past the last sample.
+    pub end: u64,
+}
+
+/// What one call to [`Vad::push`] decided.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct VadOutput {
+    /// Index of the first frame in `speech`.
+    pub first_frame: u64,
+    /// Per completed frame: speech (with hangover) or not.
+    pub speech: Vec<bool>,
+    /// Segments that ended.
+    pub segments: Vec<Segment>,
+}
+
+/// A streaming voice activity detector for 16-bit mono audio.
+#[derive(Debug)]
+pub struct Vad {
+    config: VadConfig,
+    rate: u32,
+    frame_len: usize,
+    levels: usize,
+    partial: Vec<i16>,
+    frames_done: u64,
+    smooth: [i64; 5],
+    floor: [i64; 5],
+    started: bool,
+    since_speech: u64,
+    open: Option<(u64, u64)>,
+    last_end: u64,
+}
+
+impl Vad {
+    /// A detector for audio at `rate` (8000 or 16000 Hz).
+    pub fn new(rate: u32, config: VadConfig) -> Result<Self, String> {
+        let levels = match rate {
+            16000 => 5,
+            8000 => 4,
+            other => {
+                return Err(format!(
+                    "voice activity detection needs 8000 or 16000 Hz audio, found {other} Hz; \
+                     put an AudioResampleNode (target_sample_rate: 16000) before it"
+                ));
+            }
+        };
+        if ![10, 20, 30].contains(&config.frame_ms) {
+            return Err(format!("frame_duration_ms must be 10, 20 or 30, found {}", config.frame_ms));
+        }
+        if config.mode > 3 {
+            return Err(format!("mode must be 0 to 3, found {}", config.mode));
+        }
+        Ok(Self {
+            config,
+            rate,
+            frame_len: (rate * config.frame_ms / 1000) as usize,
+            levels,
+            partial: Vec::new(),
+            frames_done: 0,
+            smooth: [0; 5],
+            floor: [0; 5],
+            started: false,
+            since_speech: u64::MAX,
+            open: None,
+            last_end: 0,
+        })
+    }
+
+    /// Samples per frame.
+    pub fn frame_len(&self) -> usize {
+        self.frame_len
+    }
+
+    /// Sample rate in Hz.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn ms_to_frames(&self, ms: u32) -> u64 {
+        u64::from(ms.div_ceil(self.config.frame_ms))
+    }
+
+    /// Band powers and total power of one frame (Q8 log2 of mean power per sample).
+    pub fn band_levels(&self, frame: &[i16]) -> ([i64; 5], i64) {
+        let mut a: Vec<i64> = frame.iter().map(|&x| i64::from(x)).collect();
+        let total: i64 = a.iter().map(|x| x * x).sum();
+        let mut bands = [0i64; 5];
+        for level in 1..=self.levels {
+            let half = a.len() / 2;
+            let mut energy = 0i64;
+            for i in 0..half {
+                let (even, odd) = (a[2 * i], a[2 * i + 1]);
+                let d = even - odd;
+                energy += d * d;
+                a[i] = even + odd;
+            }
+            a.truncate(half);
+            if level + 4 > self.levels {
+                // Highest band first here; stored lowest first.
+                bands[self.levels - level + 1] = log2_q8(energy as u64) - 256 * level as i64;
+            }
+        }
+        bands[0] = log2_q8(a.iter().map(|x| x * x).sum::<i64>() as u64) - 256 * self.levels as i64;
+        let n = log2_q8(frame.len() as u64);
+        (bands.map(|b| b - n), log2_q8(total as u64) - n)
+    }
+
+    /// Raw decision for one frame, updating the noise floor.
+    fn raw_decision(&mut self, frame: &[i16]) -> bool {
+        let (power, total) = self.band_levels(frame);
+        if !self.started {
+            self.smooth = power;
+            self.floor = power;
+            self.started = true;
+        }
+        let mut score = 0i64;
+        for b in 0..5 {
+            let ratio = power[b] - self.floor[b] - MARGIN;
+            if ratio > 0 {
+                score += WEIGHTS[b] * ratio.min(CAP);
+            }
+        }
+        let speech = score > MODE_THRESHOLDS[usize::from(self.config.mode)] && total > GATE;
+        let rise = RISE * i64::from(self.config.frame_ms) / 10;
+        for b in 0..5 {
+            self.smooth[b] += (power[b] - self.smooth[b]) >> 1;
+            let gap = self.smooth[b] - self.floor[b];
+            self.floor[b] += if gap < 0 { gap >> 1 } else { (gap >> 7) + rise };
+        }
+        speech
+    }
+
+    /// Feeds samples; returns the decisions of every frame completed and the segments that ended.
+    pub fn push(&mut self, samples: &[i16]) -> VadOutput {
+        let mut out = VadOutput {
+            first_frame: self.frames_done,
+            ..VadOutput::default()
+        };
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let take = (self.frame_len - self.partial.len()).min(rest.len());
+            self.partial.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.partial.len() == self.frame_len {
+                let frame = std::mem::take(&mut self.partial);
+                let raw = self.raw_decision(&frame);
+                self.partial = frame;
+                self.partial.clear();
+                out.speech.push(self.step(raw, &mut out.segments));
+            }
+        }
+        out
+    }
+
+    /// Hangover and segment tracking for the next frame.
+    fn step(&mut self, raw: bool, segments: &mut Vec<Segment>) -> bool {
+        let i = self.frames_done;
+        self.frames_done += 1;
+        self.since_speech = if raw { 0 } else { self.since_speech.saturating_add(1) };
+        let min_silence = self.ms_to_frames(self.config.min_silence_ms);
+        match (&mut self.open, raw) {
+            (None, true) => self.open = Some((i, i + 1)),
+            (Some((_, end)), true) => *end = i + 1,
+            (Some((start, end)), false) => {
+                if i + 1 - *end >= min_silence {
+                    let (s, e) = (*start, *end);
+                    self.open = None;
+                    segments.extend(self.close(s, e, u64::MAX));
+                }
+            }
+            (None, false) => {}
+        }
+        self.since_speech <= self.ms_to_frames(self.config.hangover_ms)
+    }
+
+    /// The segment for frames `start..end`, if long enough, padded and clipped.
+    fn close(&mut self, start: u64, end: u64, stream_end: u64) -> Option<Segment> {
+        if end - start < self.ms_to_frames(self.config.min_speech_ms) {
+            return None;
+        }
+        let frame = self.frame_len as u64;
+        let pad = u64::from(self.rate) * u64::from(self.config.padding_ms) / 1000;
+        let segment = Segment {
+            start: (start * frame).saturating_sub(pad).max(self.last_end),
+            end: (end * frame + pad).min(stream_end),
+        };
+        self.last_end = segment.end;
+        Some(segment)
+    }
+
+    /// The first sample a future segment can include (audio before it is no longer needed).
+    pub fn keep_from(&self) -> u64 {
+        let frame = self.frame_len as u64;
+        let pad = u64::from(self.rate) * u64::from(self.config.padding_ms) / 1000;
+        let first = self.open.map_or(self.frames_done, |(s, _)| s);
+        (first * frame).saturating_sub(pad).max(self.last_end)
+    }
+
+    /// Ends the stream: closes an open segment. `total_samples` is the stream's length.
+    pub fn finish(&mut self) -> Vec<Segment> {
+        let total = self.frames_done * self.frame_len as u64 + self.partial.len() as u64;
+        self.open.take().and_then(|(s, e)| self.close(s, e, total)).into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log2_q8_matches_definition() {
+        assert_eq!(log2_q8(0), 0);
+        assert_eq!(log2_q8(1), 0);
+        assert_eq!(log2_q8(2), 256);
+        assert_eq!(log2_q8(3), 256 + 128);
+        assert_eq!(log2_q8(1 << 40), 40 * 256);
+        assert_eq!(log2_q8(u64::MAX), 63 * 256 + 255);
+    }
+
+    fn noisy_tone(rate: u32, seconds: f64, loud: impl Fn(f64) -> bool) -> Vec<i16> {
+        let mut seed = 12345u32;
+        (0..(f64::from(rate) * seconds) as usize)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let noise = f64::from((seed >> 16) as i16 % 64);
+                let t = i as f64 / f64::from(rate);
+                let tone = if loud(t) { 8000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin() } else { 0.0 };
+                (tone + noise) as i16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_a_tone_burst_in_noise() {
+        let x = noisy_tone(16000, 3.0, |t| (1.0..2.0).contains(&t));
+        let mut vad = Vad::new(16000, VadConfig::default()).expect("valid");
+        let out = vad.push(&x);
+        let mut segments = out.segments;
+        segments.extend(vad.finish());
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        let (s, e) = (segments[0].start as f64 / 16000.0, segments[0].end as f64 / 16000.0);
+        assert!((s - 1.0).abs() < 0.05 && (e - 2.0).abs() < 0.05, "{s} {e}");
+        assert_eq!(out.speech.len(), 300);
+        assert!(!out.speech[50] && out.speech[150] && !out.speech[280]);
+    }
+
+    #[test]
+    fn chunking_does_not_change_decisions() {
+        let x = noisy_tone(8000, 2.0, |t| (0.5..0.9).contains(&t) || (1.3..1.6).contains(&t));
+        let run = |size: usize| {
+            let mut vad = Vad::new(8000, VadConfig { frame_ms: 20, ..VadConfig::default() }).expect("valid");
+            let (mut speech, mut segments) = (Vec::new(), Vec::new());
+            for chunk in x.chunks(size) {
+                let out = vad.push(chunk);
+                speech.extend(out.speech);
+                segments.extend(out.segments);
+            }
+            segments.extend(vad.finish());
+            (speech, segments)
+        };
+        let whole = run(x.len());
+        assert_eq!(whole.1.len(), 2);
+        for size in [1, 7, 160, 1000] {
+            assert_eq!(run(size), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn rejects_unsupported_rates() {
+        let err = Vad::new(44100, VadConfig::default()).expect_err("44.1 kHz");
+        assert!(err.contains("AudioResampleNode"), "{err}");
+    }
+}

@@ -1,0 +1,123 @@
+"""Voice activity detection in integer fixed point: the algorithm of the engine's ``VADNode``,
+step for step, so both give identical decisions.
+
+Per frame (10, 20 or 30 ms of 16-bit mono audio at 8 or 16 kHz):
+
+1. **Band powers.** A Haar wavelet-packet pyramid (sums and differences of sample pairs, integers
+   only) splits the frame into octave bands; five are used at both rates: 0-250, 250-500,
+   500-1000, 1000-2000 and 2000-4000 Hz. Each band's energy (an exact 64-bit sum of squares, scaled
+   by the level's gain) is turned into a Q8 base-2 logarithm (``log2_q8``: 256 units per octave).
+2. **Noise floor.** Per band, a smoothed level follows the band power; the floor drops quickly to
+   it and rises slowly (a fixed amount per 10 ms plus 1/128 of the gap), so it settles on the
+   background between words and follows noise that starts or grows.
+3. **Score.** Each band's signal-to-floor ratio above ``margin``, capped, is weighted (speech bands
+   weigh most) and summed; a frame is *raw speech* when the score passes the mode's threshold and
+   the frame is louder than an absolute gate (-70 dBFS), so digital silence never counts.
+4. **Smoothing.** A frame is reported as speech when it is raw speech or follows one within
+   ``hangover_ms``. Segments are runs of raw speech merged across gaps shorter than
+   ``min_silence_ms``, kept when at least ``min_speech_ms`` long, and widened by ``padding_ms``.
+
+Only integer additions, multiplications, comparisons and arithmetic shifts are used after the
+samples are 16-bit, so Rust and numpy compute the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["MODES", "VadConfig", "VadState", "band_levels", "log2_q8", "decide"]
+
+#: Per-band weights, lowest band first (0-250, 250-500, 500-1k, 1-2k, 2-4k Hz).
+WEIGHTS = (1, 2, 3, 3, 2)
+#: Score thresholds of modes 0 (least aggressive: more frames are speech) to 3.
+MODES = (2048, 3072, 4608, 6144)
+#: A band's ratio over its floor counts only above this (Q8 log2: 256 = 3 dB of power).
+MARGIN = 256
+#: ... and at most this much (8 octaves of power, 24 dB).
+CAP = 2048
+#: Frames quieter than this are never speech (Q8 log2 of mean power per sample; -70 dBFS).
+GATE = 1727  # 30 octaves (full scale) - 70 dB
+#: Floor rise per 10 ms, Q8 log2.
+RISE = 4
+
+
+def log2_q8(v: np.ndarray) -> np.ndarray:
+    """``floor(256 · log2 v)`` approximated by the bit length and the next 8 bits (0 for 0)."""
+    v = np.asarray(v, dtype=np.int64)
+    mant, exp = np.frexp(v.astype(np.float64))  # exact: v < 2^53
+    bits = exp.astype(np.int64) - 1
+    frac = np.floor((mant * 2.0 - 1.0) * 256.0).astype(np.int64)
+    return np.where(v > 0, bits * 256 + frac, 0)
+
+
+def band_levels(frames: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Band powers (``frames × 5``) and total power (``frames``) of int16 frames, Q8 log2 of
+    mean power per sample."""
+    levels = 5 if rate == 16000 else 4
+    n = frames.shape[1]
+    a = frames.astype(np.int64)
+    total = (a * a).sum(axis=1)
+    bands = []
+    for level in range(1, levels + 1):
+        even, odd = a[:, 0::2], a[:, 1::2]
+        d = even - odd
+        a = even + odd
+        if level > levels - 4:
+            bands.append(log2_q8((d * d).sum(axis=1)) - 256 * level)
+    bands.append(log2_q8((a * a).sum(axis=1)) - 256 * levels)
+    n_q8 = int(log2_q8(np.array([n]))[0])
+    power = np.stack(bands[::-1], axis=1) - n_q8
+    return power, log2_q8(total) - n_q8
+
+
+@dataclass
+class VadConfig:
+    """The decision parameters (see the module docs)."""
+
+    mode: int = 2
+    frame_ms: int = 10
+
+    @property
+    def threshold(self) -> int:
+        return MODES[self.mode]
+
+    @property
+    def rise(self) -> int:
+        return RISE * self.frame_ms // 10
+
+
+@dataclass
+class VadState:
+    """Everything carried from one frame to the next."""
+
+    smooth: list[int] = field(default_factory=list)
+    floor: list[int] = field(default_factory=list)
+
+
+def decide(power: np.ndarray, total: np.ndarray, config: VadConfig, state: VadState) -> np.ndarray:
+    """Raw speech decisions for consecutive frames, updating ``state``."""
+    out = np.zeros(len(power), dtype=bool)
+    rows = power.tolist()
+    totals = total.tolist()
+    threshold, rise = config.threshold, config.rise
+    smooth, floor = state.smooth, state.floor
+    for i, row in enumerate(rows):
+        if not floor:
+            smooth[:] = row
+            floor[:] = row
+        score = 0
+        for b in range(5):
+            ratio = row[b] - floor[b] - MARGIN
+            if ratio > 0:
+                score += WEIGHTS[b] * min(ratio, CAP)
+        out[i] = score > threshold and totals[i] > GATE
+        for b in range(5):
+            smooth[b] += (row[b] - smooth[b]) >> 1
+            gap = smooth[b] - floor[b]
+            if gap < 0:
+                floor[b] += gap >> 1
+            else:
+                floor[b] += (gap >> 7) + rise
+    return out
