@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MODES", "VadConfig", "VadState", "band_levels", "log2_q8", "decide"]
+__all__ = ["MODES", "Vad", "VadConfig", "VadState", "band_levels", "log2_q8", "decide"]
 
 #: Per-band weights, lowest band first (0-250, 250-500, 500-1k, 1-2k, 2-4k Hz).
 WEIGHTS = (1, 2, 3, 3, 2)
 #: Score thresholds of modes 0 (least aggressive: more frames are speech) to 3.
-MODES = (2048, 3072, 4608, 6144)
+MODES = (1024, 1536, 2048, 3072)
 #: A band's ratio over its floor counts only above this (Q8 log2: 256 = 3 dB of power).
 MARGIN = 256
 #: ... and at most this much (8 octaves of power, 24 dB).
@@ -40,7 +40,7 @@ CAP = 2048
 #: Frames quieter than this are never speech (Q8 log2 of mean power per sample; -70 dBFS).
 GATE = 1727  # 30 octaves (full scale) - 70 dB
 #: Floor rise per 10 ms, Q8 log2.
-RISE = 4
+RISE = 8
 
 
 def log2_q8(v: np.ndarray) -> np.ndarray:
@@ -74,10 +74,14 @@ def band_levels(frames: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class VadConfig:
-    """The decision parameters (see the module docs)."""
+    """The detector's settings (the ``VADNode`` params)."""
 
     mode: int = 2
     frame_ms: int = 10
+    hangover_ms: int = 200
+    min_speech_ms: int = 100
+    min_silence_ms: int = 300
+    padding_ms: int = 30
 
     @property
     def threshold(self) -> int:
@@ -86,6 +90,10 @@ class VadConfig:
     @property
     def rise(self) -> int:
         return RISE * self.frame_ms // 10
+
+    def frames(self, ms: int) -> int:
+        """``ms`` in whole frames, rounded up."""
+        return -(-ms // self.frame_ms)
 
 
 @dataclass
@@ -121,3 +129,82 @@ def decide(power: np.ndarray, total: np.ndarray, config: VadConfig, state: VadSt
             else:
                 floor[b] += (gap >> 7) + rise
     return out
+
+
+class Vad:
+    """A streaming detector for int16 mono audio at 8 or 16 kHz (the engine's ``Vad``)."""
+
+    def __init__(self, rate: int, config: VadConfig) -> None:
+        if rate not in (8000, 16000):
+            raise ValueError(
+                f"voice activity detection needs 8000 or 16000 Hz audio, found {rate} Hz; "
+                "put an AudioResampleNode (target_sample_rate: 16000) before it"
+            )
+        self.rate = rate
+        self.config = config
+        self.frame_len = rate * config.frame_ms // 1000
+        self._state = VadState()
+        self._partial = np.zeros(0, dtype=np.int16)
+        self.frames_done = 0
+        self._since_speech: int | None = None
+        self._open: list[int] | None = None
+        self._last_end = 0
+
+    def push(self, samples: np.ndarray) -> tuple[int, list[bool], list[tuple[int, int]]]:
+        """Feeds int16 samples; returns (first frame index, per-frame decisions, ended segments in
+        samples)."""
+        first = self.frames_done
+        data = np.concatenate([self._partial, np.asarray(samples, dtype=np.int16).reshape(-1)])
+        whole = len(data) // self.frame_len * self.frame_len
+        self._partial = data[whole:]
+        speech: list[bool] = []
+        segments: list[tuple[int, int]] = []
+        if whole:
+            power, total = band_levels(data[:whole].reshape(-1, self.frame_len), self.rate)
+            for raw in decide(power, total, self.config, self._state).tolist():
+                speech.append(self._step(raw, segments))
+        return first, speech, segments
+
+    def _step(self, raw: bool, segments: list[tuple[int, int]]) -> bool:
+        i = self.frames_done
+        self.frames_done += 1
+        if raw:
+            self._since_speech = 0
+        elif self._since_speech is not None:
+            self._since_speech += 1
+        if raw:
+            if self._open is None:
+                self._open = [i, i + 1]
+            else:
+                self._open[1] = i + 1
+        elif self._open is not None and i + 1 - self._open[1] >= self.config.frames(self.config.min_silence_ms):
+            start, end = self._open
+            self._open = None
+            segments.extend(self._close(start, end, None))
+        return self._since_speech is not None and self._since_speech <= self.config.frames(self.config.hangover_ms)
+
+    def _close(self, start: int, end: int, stream_end: int | None) -> list[tuple[int, int]]:
+        if end - start < self.config.frames(self.config.min_speech_ms):
+            return []
+        pad = self.rate * self.config.padding_ms // 1000
+        first = max(start * self.frame_len - pad, 0, self._last_end)
+        last = end * self.frame_len + pad
+        if stream_end is not None:
+            last = min(last, stream_end)
+        self._last_end = last
+        return [(first, last)]
+
+    def keep_from(self) -> int:
+        """The first sample a future segment can include."""
+        pad = self.rate * self.config.padding_ms // 1000
+        first = self._open[0] if self._open is not None else self.frames_done
+        return max(first * self.frame_len - pad, 0, self._last_end)
+
+    def finish(self) -> list[tuple[int, int]]:
+        """Ends the stream: closes an open segment."""
+        total = self.frames_done * self.frame_len + len(self._partial)
+        if self._open is None:
+            return []
+        start, end = self._open
+        self._open = None
+        return self._close(start, end, total)

@@ -3,9 +3,33 @@ with the same ``node_type``, params, defaults, outputs and errors."""
 
 from __future__ import annotations
 
+from .audio import (
+    AudioChunkerNode,
+    AudioResampleNode,
+    ChannelMixNode,
+    FormatConverterNode,
+    GainNode,
+    NormalizeNode,
+    VADNode,
+)
 from .basic import AddNode, BufferNode, CalculatorNode, MultiplyNode, NativeNode, PassThroughNode
 
-__all__ = ["AddNode", "BufferNode", "CalculatorNode", "MultiplyNode", "NativeNode", "PassThroughNode", "NODE_TYPES"]
+__all__ = [
+    "AddNode",
+    "AudioChunkerNode",
+    "AudioResampleNode",
+    "BufferNode",
+    "CalculatorNode",
+    "ChannelMixNode",
+    "FormatConverterNode",
+    "GainNode",
+    "MultiplyNode",
+    "NativeNode",
+    "NormalizeNode",
+    "PassThroughNode",
+    "VADNode",
+    "NODE_TYPES",
+]
 
 #: Every built-in node type (and alias) by its manifest name.
 NODE_TYPES: dict[str, type[NativeNode]] = {
@@ -15,4 +39,11 @@ NODE_TYPES: dict[str, type[NativeNode]] = {
     "MultiplyNode": MultiplyNode,
     "AddNode": AddNode,
     "BufferNode": BufferNode,
+    "AudioResampleNode": AudioResampleNode,
+    "VADNode": VADNode,
+    "FormatConverterNode": FormatConverterNode,
+    "ChannelMixNode": ChannelMixNode,
+    "AudioChunkerNode": AudioChunkerNode,
+    "GainNode": GainNode,
+    "NormalizeNode": NormalizeNode,
 }

@@ -1,5 +1,7 @@
 //! `ChannelMixNode`: downmix to mono, upmix mono to several channels, or pick one channel.
 
+use std::sync::Arc;
+
 use remotemedia_core::{
     AudioBuffer, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value,
 };
@@ -118,12 +120,12 @@ fn remap(
 
 impl Node for ChannelMix {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         let have = audio.channels();
         match self.mix {
-            Mix::Downmix if have == 1 => out.emit(input),
-            Mix::Upmix(want) if have == want => out.emit(input),
-            Mix::Select(0) if have == 1 => out.emit(input),
+            Mix::Downmix if have == 1 => out.emit(Value::Audio(Arc::clone(audio))),
+            Mix::Upmix(want) if have == want => out.emit(Value::Audio(Arc::clone(audio))),
+            Mix::Select(0) if have == 1 => out.emit(Value::Audio(Arc::clone(audio))),
             Mix::Downmix => out.emit(downmix(audio)?),
             Mix::Upmix(want) if have == 1 => out.emit(remap(audio, want, |_| 0)?),
             Mix::Upmix(want) => {

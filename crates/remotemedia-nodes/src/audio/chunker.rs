@@ -68,12 +68,12 @@ struct Chunker {
 
 impl Node for Chunker {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         let layout = StreamLayout::check(&mut self.layout, audio)?;
         let frames = frames_per_chunk(self.length, layout.rate);
         let per_chunk = frames * usize::from(layout.channels);
         if self.pending.is_empty() && audio.frames() == frames {
-            out.emit(input);
+            out.emit(Value::Audio(Arc::clone(audio)));
             return Ok(());
         }
         self.pending.extend(audio);

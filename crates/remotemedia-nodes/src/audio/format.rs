@@ -29,7 +29,7 @@ struct FormatConverter {
 
 impl Node for FormatConverter {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         out.emit(Value::Audio(convert(audio, self.target)?));
         Ok(())
     }

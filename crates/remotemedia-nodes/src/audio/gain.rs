@@ -60,9 +60,9 @@ struct Gain {
 
 impl Node for Gain {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         if self.factor == 1.0 {
-            out.emit(input);
+            out.emit(Value::Audio(Arc::clone(audio)));
         } else {
             out.emit(apply_gain(audio, self.factor)?);
         }
@@ -124,7 +124,7 @@ fn level_samples(audio: &AudioBuffer) -> Vec<f64> {
 
 impl Node for Normalize {
     fn process(&mut self, input: Value, _out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         StreamLayout::check(&mut self.layout, audio)?;
         self.held.push(Arc::clone(audio));
         Ok(())

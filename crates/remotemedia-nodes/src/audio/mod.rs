@@ -21,10 +21,10 @@ mod format;
 mod gain;
 pub mod resample;
 mod resample_node;
+pub mod samples;
 pub mod vad;
 mod vad_node;
 pub mod wav;
-pub mod samples;
 
 pub use resample::{PolyphaseFilter, ResampleQuality, Resampler};
 

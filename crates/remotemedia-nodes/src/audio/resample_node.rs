@@ -1,5 +1,7 @@
 //! `AudioResampleNode`: the streaming [`Resampler`] as a pipeline node.
 
+use std::sync::Arc;
+
 use remotemedia_core::{Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value};
 
 use super::resample::{ResampleQuality, Resampler};
@@ -60,10 +62,10 @@ impl ResampleNode {
 
 impl Node for ResampleNode {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         let layout = StreamLayout::check(&mut self.layout, audio)?;
         if layout.rate == self.target {
-            out.emit(input);
+            out.emit(Value::Audio(Arc::clone(audio)));
             return Ok(());
         }
         let resampler = match &mut self.resampler {

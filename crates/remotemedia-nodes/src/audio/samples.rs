@@ -10,20 +10,66 @@
 use std::sync::Arc;
 
 use remotemedia_core::params::describe_value;
-use remotemedia_core::{AudioBuffer, NodeError, SampleFormat, Value};
+use remotemedia_core::{AudioBuffer, DType, NdArray, NodeError, SampleFormat, Value};
 
 const I16_SCALE: f32 = 32768.0;
 const I32_SCALE: f64 = 2_147_483_648.0;
 
 /// The audio carried by `input`, or the node's "expected audio" error.
-pub fn expect_audio(input: &Value) -> Result<&Arc<AudioBuffer>, NodeError> {
+///
+/// Besides audio values, the seeds' `(samples, sample_rate)` pair is accepted: a two-item list of
+/// a 1-D (mono) or 2-D `(frames, channels)` array and an integer rate. `float32`, `int16` and
+/// `int32` arrays keep their format (no copy); `float64` arrays become `float32`.
+pub fn expect_audio(input: &Value) -> Result<Arc<AudioBuffer>, NodeError> {
     match input {
-        Value::Audio(audio) => Ok(audio),
-        other => Err(NodeError::invalid_input(format!(
-            "expected audio, found {}",
-            describe_value(other)
-        ))),
+        Value::Audio(audio) => Ok(Arc::clone(audio)),
+        Value::List(items) if items.len() == 2 => match (&items[0], &items[1]) {
+            (Value::Array(array), Value::Int(rate)) => pair_to_audio(array, *rate).map(Arc::new),
+            _ => Err(not_audio(input)),
+        },
+        other => Err(not_audio(other)),
     }
+}
+
+fn not_audio(value: &Value) -> NodeError {
+    NodeError::invalid_input(format!(
+        "expected audio (or a (samples, sample_rate) pair), found {}",
+        describe_value(value)
+    ))
+}
+
+fn pair_to_audio(array: &NdArray, rate: i64) -> Result<AudioBuffer, NodeError> {
+    let rate = u32::try_from(rate).ok().filter(|r| *r > 0).ok_or_else(|| {
+        NodeError::invalid_input(format!("sample rate must be a positive integer, found {rate}"))
+    })?;
+    let channels = match array.shape() {
+        [_] => 1,
+        [_, c] => {
+            u16::try_from(*c).map_err(|_| NodeError::invalid_input(format!("{c} channels is too many")))?
+        }
+        other => {
+            return Err(NodeError::invalid_input(format!(
+                "audio samples must have shape (frames,) or (frames, channels), found {other:?}"
+            )));
+        }
+    };
+    let built = match array.dtype() {
+        DType::F32 => AudioBuffer::new(rate, channels, SampleFormat::F32, array.data().clone()),
+        DType::I16 => AudioBuffer::new(rate, channels, SampleFormat::I16, array.data().clone()),
+        DType::I32 => AudioBuffer::new(rate, channels, SampleFormat::I32, array.data().clone()),
+        DType::F64 => AudioBuffer::from_f32(
+            rate,
+            channels,
+            array.to_f64_vec().iter().map(|&x| x as f32).collect(),
+        ),
+        other => {
+            return Err(NodeError::invalid_input(format!(
+                "audio samples must be float32, float64, int16 or int32, found {}",
+                other.name()
+            )));
+        }
+    };
+    built.map_err(|e| NodeError::invalid_input(e.to_string()))
 }
 
 /// `x` as an `i16` sample (see the module docs).

@@ -41,7 +41,11 @@ pub fn log2_q8(v: u64) -> i64 {
         return 0;
     }
     let bits = 63 - i64::from(v.leading_zeros());
-    let frac = if bits >= 8 { (v >> (bits - 8)) & 0xFF } else { (v << (8 - bits)) & 0xFF };
+    let frac = if bits >= 8 {
+        (v >> (bits - 8)) & 0xFF
+    } else {
+        (v << (8 - bits)) & 0xFF
+    };
     bits * 256 + frac as i64
 }
 
@@ -126,7 +130,10 @@ impl Vad {
             }
         };
         if ![10, 20, 30].contains(&config.frame_ms) {
-            return Err(format!("frame_duration_ms must be 10, 20 or 30, found {}", config.frame_ms));
+            return Err(format!(
+                "frame_duration_ms must be 10, 20 or 30, found {}",
+                config.frame_ms
+            ));
         }
         if config.mode > 3 {
             return Err(format!("mode must be 0 to 3, found {}", config.mode));
@@ -237,7 +244,11 @@ impl Vad {
     fn step(&mut self, raw: bool, segments: &mut Vec<Segment>) -> bool {
         let i = self.frames_done;
         self.frames_done += 1;
-        self.since_speech = if raw { 0 } else { self.since_speech.saturating_add(1) };
+        self.since_speech = if raw {
+            0
+        } else {
+            self.since_speech.saturating_add(1)
+        };
         let min_silence = self.ms_to_frames(self.config.min_silence_ms);
         match (&mut self.open, raw) {
             (None, true) => self.open = Some((i, i + 1)),
@@ -280,7 +291,11 @@ impl Vad {
     /// Ends the stream: closes an open segment. `total_samples` is the stream's length.
     pub fn finish(&mut self) -> Vec<Segment> {
         let total = self.frames_done * self.frame_len as u64 + self.partial.len() as u64;
-        self.open.take().and_then(|(s, e)| self.close(s, e, total)).into_iter().collect()
+        self.open
+            .take()
+            .and_then(|(s, e)| self.close(s, e, total))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -305,7 +320,11 @@ mod tests {
                 seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
                 let noise = f64::from((seed >> 16) as i16 % 64);
                 let t = i as f64 / f64::from(rate);
-                let tone = if loud(t) { 8000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin() } else { 0.0 };
+                let tone = if loud(t) {
+                    8000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()
+                } else {
+                    0.0
+                };
                 (tone + noise) as i16
             })
             .collect()
@@ -319,7 +338,10 @@ mod tests {
         let mut segments = out.segments;
         segments.extend(vad.finish());
         assert_eq!(segments.len(), 1, "{segments:?}");
-        let (s, e) = (segments[0].start as f64 / 16000.0, segments[0].end as f64 / 16000.0);
+        let (s, e) = (
+            segments[0].start as f64 / 16000.0,
+            segments[0].end as f64 / 16000.0,
+        );
         assert!((s - 1.0).abs() < 0.05 && (e - 2.0).abs() < 0.05, "{s} {e}");
         assert_eq!(out.speech.len(), 300);
         assert!(!out.speech[50] && out.speech[150] && !out.speech[280]);
@@ -329,7 +351,14 @@ mod tests {
     fn chunking_does_not_change_decisions() {
         let x = noisy_tone(8000, 2.0, |t| (0.5..0.9).contains(&t) || (1.3..1.6).contains(&t));
         let run = |size: usize| {
-            let mut vad = Vad::new(8000, VadConfig { frame_ms: 20, ..VadConfig::default() }).expect("valid");
+            let mut vad = Vad::new(
+                8000,
+                VadConfig {
+                    frame_ms: 20,
+                    ..VadConfig::default()
+                },
+            )
+            .expect("valid");
             let (mut speech, mut segments) = (Vec::new(), Vec::new());
             for chunk in x.chunks(size) {
                 let out = vad.push(chunk);

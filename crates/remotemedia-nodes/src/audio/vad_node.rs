@@ -7,7 +7,9 @@
 //!   `{"start": s, "frame_ms": n, "speech": [bool, ...]}`, `start` being the first frame's time.
 //! - `speech`: the audio of each speech segment (the input samples, unchanged), when it ends.
 
-use remotemedia_core::{Map, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, SampleFormat, Value};
+use remotemedia_core::{
+    Map, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, SampleFormat, Value,
+};
 
 use super::chunker::Pending;
 use super::samples::{StreamLayout, convert, expect_audio};
@@ -15,7 +17,11 @@ use super::vad::{Segment, Vad, VadConfig};
 
 pub(crate) fn descriptor() -> NodeDescriptor {
     let ms = |name: &str, default: i64, text: &str| {
-        ParamSpec::integer(name).default(default).min(0.0).max(60_000.0).describe(text)
+        ParamSpec::integer(name)
+            .default(default)
+            .min(0.0)
+            .max(60_000.0)
+            .describe(text)
     };
     NodeDescriptor::new("VADNode")
         .describe("voice activity detection on 8 or 16 kHz mono audio: speech segments, per-frame decisions, or the speech audio")
@@ -96,7 +102,12 @@ struct VadNode {
 }
 
 impl VadNode {
-    fn emit_segments(&mut self, layout: StreamLayout, segments: &[Segment], out: &mut Outputs) -> Result<(), NodeError> {
+    fn emit_segments(
+        &mut self,
+        layout: StreamLayout,
+        segments: &[Segment],
+        out: &mut Outputs,
+    ) -> Result<(), NodeError> {
         let rate = f64::from(layout.rate);
         for seg in segments {
             match self.emit {
@@ -120,7 +131,7 @@ impl VadNode {
 
 impl Node for VadNode {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
-        let audio = expect_audio(&input)?;
+        let audio = &expect_audio(&input)?;
         let layout = StreamLayout::check(&mut self.layout, audio)?;
         if layout.channels != 1 {
             return Err(NodeError::invalid_input(format!(
@@ -139,9 +150,15 @@ impl Node for VadNode {
         match self.emit {
             Emit::Frames if !decided.speech.is_empty() => {
                 let mut map = Map::new();
-                map.insert("start".into(), Value::Float(decided.first_frame as f64 * frame_len / f64::from(layout.rate)));
+                map.insert(
+                    "start".into(),
+                    Value::Float(decided.first_frame as f64 * frame_len / f64::from(layout.rate)),
+                );
                 map.insert("frame_ms".into(), Value::Int(i64::from(self.config.frame_ms)));
-                map.insert("speech".into(), Value::list(decided.speech.iter().map(|&b| Value::Bool(b))));
+                map.insert(
+                    "speech".into(),
+                    Value::list(decided.speech.iter().map(|&b| Value::Bool(b))),
+                );
                 out.emit(Value::Map(map.into()));
             }
             Emit::Speech => self.held.extend(audio),

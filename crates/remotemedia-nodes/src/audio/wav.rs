@@ -87,23 +87,45 @@ pub fn read_wav_from(reader: impl Read) -> Result<AudioBuffer, String> {
     let bad = |e: hound::Error| format!("corrupt WAV data: {e}");
     let (rate, ch) = (spec.sample_rate, spec.channels);
     let built = match (spec.sample_format, spec.bits_per_sample) {
-        (WavFormat::Float, 32) => AudioBuffer::from_f32(rate, ch, wav.samples::<f32>().collect::<Result<_, _>>().map_err(bad)?),
+        (WavFormat::Float, 32) => AudioBuffer::from_f32(
+            rate,
+            ch,
+            wav.samples::<f32>().collect::<Result<_, _>>().map_err(bad)?,
+        ),
         (WavFormat::Int, 8) => AudioBuffer::from_i16(
             rate,
             ch,
-            wav.samples::<i8>().map(|s| s.map(|x| i16::from(x) << 8)).collect::<Result<_, _>>().map_err(bad)?,
+            wav.samples::<i8>()
+                .map(|s| s.map(|x| i16::from(x) << 8))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?,
         ),
-        (WavFormat::Int, 16) => AudioBuffer::from_i16(rate, ch, wav.samples::<i16>().collect::<Result<_, _>>().map_err(bad)?),
+        (WavFormat::Int, 16) => AudioBuffer::from_i16(
+            rate,
+            ch,
+            wav.samples::<i16>().collect::<Result<_, _>>().map_err(bad)?,
+        ),
         (WavFormat::Int, 24) => AudioBuffer::from_i32(
             rate,
             ch,
-            wav.samples::<i32>().map(|s| s.map(|x| x << 8)).collect::<Result<_, _>>().map_err(bad)?,
+            wav.samples::<i32>()
+                .map(|s| s.map(|x| x << 8))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?,
         ),
-        (WavFormat::Int, 32) => AudioBuffer::from_i32(rate, ch, wav.samples::<i32>().collect::<Result<_, _>>().map_err(bad)?),
+        (WavFormat::Int, 32) => AudioBuffer::from_i32(
+            rate,
+            ch,
+            wav.samples::<i32>().collect::<Result<_, _>>().map_err(bad)?,
+        ),
         (format, bits) => {
             return Err(format!(
                 "{bits}-bit {} WAV data is not supported yet (8/16/24/32-bit integer and 32-bit float are)",
-                if format == WavFormat::Float { "float" } else { "integer" }
+                if format == WavFormat::Float {
+                    "float"
+                } else {
+                    "integer"
+                }
             ));
         }
     };
@@ -153,28 +175,43 @@ impl WavFileWriter {
                 audio.channels()
             ));
         }
-        write_samples(&mut self.writer, audio, self.encoding).map_err(|e| format!("cannot write `{}`: {e}", self.path))
+        write_samples(&mut self.writer, audio, self.encoding)
+            .map_err(|e| format!("cannot write `{}`: {e}", self.path))
     }
 
     /// Writes the header sizes and closes the file.
     pub fn finalize(self) -> Result<(), String> {
         let path = self.path;
-        self.writer.finalize().map_err(|e| format!("cannot write `{path}`: {e}"))
+        self.writer
+            .finalize()
+            .map_err(|e| format!("cannot write `{path}`: {e}"))
     }
 }
 
-fn write_samples<W: Write + Seek>(w: &mut WavWriter<W>, audio: &AudioBuffer, encoding: WavEncoding) -> hound::Result<()> {
+fn write_samples<W: Write + Seek>(
+    w: &mut WavWriter<W>,
+    audio: &AudioBuffer,
+    encoding: WavEncoding,
+) -> hound::Result<()> {
     let audio = Arc::new(audio.clone());
     let as_format = |format| convert(&audio, format).ok();
     match encoding {
         WavEncoding::Float32 => {
-            for &x in as_format(SampleFormat::F32).as_deref().and_then(AudioBuffer::samples_f32).unwrap_or_default() {
+            for &x in as_format(SampleFormat::F32)
+                .as_deref()
+                .and_then(AudioBuffer::samples_f32)
+                .unwrap_or_default()
+            {
                 w.write_sample(x)?;
             }
         }
         WavEncoding::Int16 | WavEncoding::Int8 => {
             let pcm = as_format(SampleFormat::I16);
-            for &x in pcm.as_deref().and_then(AudioBuffer::samples_i16).unwrap_or_default() {
+            for &x in pcm
+                .as_deref()
+                .and_then(AudioBuffer::samples_i16)
+                .unwrap_or_default()
+            {
                 if encoding == WavEncoding::Int8 {
                     w.write_sample((round_i16(f64::from(x) / 256.0).clamp(-128, 127)) as i8)?;
                 } else {
@@ -184,7 +221,11 @@ fn write_samples<W: Write + Seek>(w: &mut WavWriter<W>, audio: &AudioBuffer, enc
         }
         WavEncoding::Int24 | WavEncoding::Int32 => {
             let pcm = as_format(SampleFormat::I32);
-            for &x in pcm.as_deref().and_then(AudioBuffer::samples_i32).unwrap_or_default() {
+            for &x in pcm
+                .as_deref()
+                .and_then(AudioBuffer::samples_i32)
+                .unwrap_or_default()
+            {
                 if encoding == WavEncoding::Int24 {
                     w.write_sample(round_i32(f64::from(x) / 256.0).clamp(-(1 << 23), (1 << 23) - 1))?;
                 } else {
@@ -209,7 +250,11 @@ mod tests {
             let encoding = WavEncoding::from_name(name);
             write_wav(&path, &audio, encoding).expect("written");
             let back = read_wav(&path).expect("read");
-            assert_eq!((back.sample_rate(), back.channels(), back.frames()), (22050, 2, 3), "{name}");
+            assert_eq!(
+                (back.sample_rate(), back.channels(), back.frames()),
+                (22050, 2, 3),
+                "{name}"
+            );
             let as_i16 = convert(&Arc::new(back), SampleFormat::I16).expect("i16");
             let want: Vec<i16> = if name == "i8" {
                 vec![0, 256, -32768, 32512, 512, -512]

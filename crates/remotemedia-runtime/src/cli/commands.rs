@@ -6,7 +6,10 @@ use remotemedia_core::{NodeMetrics, Pipeline, RunOptions, manifest_schema};
 use remotemedia_runtime::builtin_registry;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use super::io::{parse_inputs, parse_line, read_input_text, to_json_text, write_outputs};
+use super::io::{
+    is_wav_path, parse_inputs, parse_line, read_input_text, read_wav_input, to_json_text, write_outputs,
+    write_wav_output,
+};
 use super::{CliError, Command};
 
 pub async fn dispatch(command: Command) -> Result<(), CliError> {
@@ -23,10 +26,19 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 metrics,
                 ..RunOptions::default()
             });
-            let inputs = parse_inputs(&read_input_text(input.as_deref())?, input_format)?;
+            let inputs = match input.as_deref() {
+                Some(path) if is_wav_path(path) => vec![read_wav_input(path)?],
+                other => parse_inputs(&read_input_text(other)?, input_format)?,
+            };
             tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
             let report = pipeline.run_with_report(inputs).await?;
-            write_outputs(&report.outputs, output.as_deref(), jsonl)?;
+            match output.as_deref() {
+                Some(path) if is_wav_path(path) => {
+                    let rest = write_wav_output(&report.outputs, path)?;
+                    write_outputs(&rest, None, jsonl)?;
+                }
+                other => write_outputs(&report.outputs, other, jsonl)?,
+            }
             if let Some(metrics) = report.metrics {
                 print_metrics(&metrics);
             }

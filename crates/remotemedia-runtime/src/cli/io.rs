@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 
 use remotemedia_core::Value;
+use remotemedia_nodes::audio::wav::{WavEncoding, WavFileWriter, read_wav};
 
 use super::{CliError, InputFormat};
 
@@ -67,6 +68,61 @@ fn parse_lines(text: &str) -> Result<Vec<Value>, CliError> {
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| parse_line(line, i + 1))
         .collect()
+}
+
+/// Whether a `--input` / `--output` path names a WAV file (by its extension).
+pub fn is_wav_path(path: &str) -> bool {
+    std::path::Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+}
+
+/// A WAV file as one audio input item.
+pub fn read_wav_input(path: &str) -> Result<Value, CliError> {
+    let audio =
+        read_wav(std::path::Path::new(path)).map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
+    tracing::info!(
+        path,
+        rate = audio.sample_rate(),
+        channels = audio.channels(),
+        seconds = audio.duration_secs(),
+        "read WAV input"
+    );
+    Ok(Value::Audio(audio.into()))
+}
+
+/// Writes every audio output, in order, to the WAV file `path`; returns the other outputs.
+///
+/// The file takes the first audio output's rate, channel count and sample format; with no audio
+/// output, no file is written (a warning says so).
+pub fn write_wav_output(outputs: &[Value], path: &str) -> Result<Vec<Value>, CliError> {
+    let failed = |e: String| CliError::runtime(format!("cannot write output: {e}"));
+    let mut writer: Option<WavFileWriter> = None;
+    let mut rest = Vec::new();
+    for value in outputs {
+        let Value::Audio(audio) = value else {
+            rest.push(value.clone());
+            continue;
+        };
+        let w = match &mut writer {
+            Some(w) => w,
+            slot @ None => slot.insert(
+                WavFileWriter::create(
+                    std::path::Path::new(path),
+                    audio.sample_rate(),
+                    audio.channels(),
+                    WavEncoding::natural(audio.format()),
+                )
+                .map_err(failed)?,
+            ),
+        };
+        w.write(audio).map_err(failed)?;
+    }
+    match writer {
+        Some(w) => w.finalize().map_err(failed)?,
+        None => tracing::warn!("the pipeline produced no audio; `{path}` was not written"),
+    }
+    Ok(rest)
 }
 
 /// One value as compact JSON text.

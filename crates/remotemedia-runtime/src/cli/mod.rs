@@ -39,15 +39,17 @@ enum Command {
     Run {
         /// The manifest (.json, .yaml or .yml).
         manifest: PathBuf,
-        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin. Without it,
-        /// stdin is read when it is not a terminal; otherwise the pipeline gets no input.
+        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin; a `.wav` file is
+        /// one audio item. Without it, stdin is read when it is not a terminal; otherwise the
+        /// pipeline gets no input.
         #[arg(short, long, value_name = "PATH|-")]
         input: Option<String>,
         /// How to read the input: `auto` takes a document that is one JSON array as its items,
         /// one other JSON value as a single item, and anything else as JSON Lines.
         #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
         input_format: InputFormat,
-        /// Where to write the outputs (default: stdout).
+        /// Where to write the outputs (default: stdout). With a `.wav` path, the audio outputs go
+        /// to that WAV file (in order) and every other output to stdout.
         #[arg(short, long, value_name = "PATH|-")]
         output: Option<String>,
         /// Write outputs as JSON Lines instead of one JSON array.

@@ -1,0 +1,436 @@
+"""Pure-Python twins of the engine's audio nodes (numpy): same ``node_type``, params, defaults,
+outputs and error messages as the native nodes, documented in ``docs/audio.md``.
+
+Inputs are :class:`remotemedia.audio.Audio` values or the seeds' ``(samples, sample_rate)`` pairs
+(float32, float64, int16 or int32 arrays of shape ``(frames,)`` or ``(frames, channels)``);
+outputs are ``Audio`` values (VAD segments and frame decisions are dicts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio
+from ..dsp import resample as _resample
+from ..dsp import vad as _vad
+from ..dsp.samples import FORMATS, convert, to_float32
+from ..errors import ManifestError, NodeError
+from .basic import NativeNode
+from .spec import MISSING, ParamSpec, describe_value
+
+__all__ = [
+    "AudioChunkerNode",
+    "AudioResampleNode",
+    "ChannelMixNode",
+    "FormatConverterNode",
+    "GainNode",
+    "NormalizeNode",
+    "VADNode",
+    "as_audio",
+]
+
+
+def as_audio(value: Any) -> Audio:
+    """``value`` as audio (an ``Audio``, or a ``(samples, sample_rate)`` pair), else the engine's error."""
+    if isinstance(value, Audio):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], np.ndarray):
+        samples, rate = value
+        if not isinstance(rate, int) or isinstance(rate, bool):
+            raise NodeError(f"expected audio (or a (samples, sample_rate) pair), found {describe_value(value)}")
+        if rate <= 0:
+            raise NodeError(f"sample rate must be a positive integer, found {rate}")
+        if samples.ndim not in (1, 2):
+            raise NodeError(
+                f"audio samples must have shape (frames,) or (frames, channels), found {list(samples.shape)}"
+            )
+        if samples.dtype == np.float64:
+            samples = samples.astype(np.float32)
+        elif samples.dtype.name not in ("float32", "int16", "int32"):
+            raise NodeError(f"audio samples must be float32, float64, int16 or int32, found {samples.dtype.name}")
+        return Audio(samples, rate)
+    raise NodeError(f"expected audio (or a (samples, sample_rate) pair), found {describe_value(value)}")
+
+
+_FORMAT_NAMES = {np.dtype(np.float32): "f32", np.dtype(np.int16): "i16", np.dtype(np.int32): "i32"}
+
+
+class _Stream:
+    """The stream's fixed layout, as the engine checks it."""
+
+    def __init__(self) -> None:
+        self.layout: tuple[int, int, str] | None = None
+
+    def check(self, audio: Audio) -> tuple[int, int, str]:
+        now = (audio.sample_rate, audio.channels, _FORMAT_NAMES[audio.samples.dtype])
+        if self.layout is None:
+            self.layout = now
+        elif self.layout != now:
+            first, second = (f"{r} Hz {c}-channel {f}" for r, c, f in (self.layout, now))
+            raise NodeError(f"the audio stream changed from {first} to {second} mid-stream; a node's state holds one layout")
+        return now
+
+
+def _invalid(node_type: str, message: str) -> ManifestError:
+    return ManifestError([f"params: {message}"], origin=f"`{node_type}`")
+
+
+class FormatConverterNode(NativeNode):
+    """Converts samples to ``target_format`` (``f32``/``i16``/``i32``; round half to even, clip)."""
+
+    DESCRIPTION = "converts audio samples to `target_format` (round half to even, clip to range)"
+    PARAMS = (
+        ParamSpec("target_format", "string", default="f32", choices=("f32", "i16", "i32"), description="sample format of the output"),
+    )
+
+    def __init__(self, target_format: str = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
+        super().__init__(name=name, runtime_hint=runtime_hint, target_format=target_format)
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        return Audio(convert(audio.samples, FORMATS[self.values["target_format"]]), audio.sample_rate)
+
+
+def _mean_int(samples: np.ndarray) -> np.ndarray:
+    total = samples.astype(np.int64).sum(axis=1)
+    return total.astype(np.float64) / samples.shape[1]
+
+
+class ChannelMixNode(NativeNode):
+    """``downmix`` to mono, ``upmix`` mono to ``channels``, or ``select`` channel ``channel``."""
+
+    DESCRIPTION = "`downmix` averages every channel into mono, `upmix` copies mono into `channels` channels, `select` keeps channel `channel`"
+    PARAMS = (
+        ParamSpec("mode", "string", default="downmix", choices=("downmix", "upmix", "select"), description="what to do with the channels"),
+        ParamSpec("channels", "integer", default=2, minimum=1, maximum=64, description="output channel count for `upmix`"),
+        ParamSpec("channel", "integer", default=0, minimum=0, maximum=63, description="the channel `select` keeps (0 is the first)"),
+    )
+
+    def __init__(
+        self,
+        mode: str = MISSING,
+        channels: int = MISSING,
+        channel: int = MISSING,
+        name: str | None = None,
+        runtime_hint: str = "auto",
+    ) -> None:
+        super().__init__(name=name, runtime_hint=runtime_hint, mode=mode, channels=channels, channel=channel)
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        s, have, mode = audio.samples, audio.channels, self.values["mode"]
+        if mode == "downmix":
+            if have == 1:
+                return audio
+            if s.dtype == np.float32:
+                acc = s[:, 0].copy()
+                for c in range(1, have):
+                    acc += s[:, c]
+                mixed = acc / np.float32(have)
+            else:
+                info = np.iinfo(s.dtype)
+                mixed = np.clip(np.rint(_mean_int(s)), info.min, info.max).astype(s.dtype)
+            return Audio(mixed.reshape(-1, 1), audio.sample_rate)
+        if mode == "upmix":
+            want = self.values["channels"]
+            if have == want:
+                return audio
+            if have != 1:
+                raise NodeError(
+                    f"upmix copies mono audio into {want} channels, found {have}-channel audio; downmix it first"
+                )
+            return Audio(np.repeat(s, want, axis=1), audio.sample_rate)
+        c = self.values["channel"]
+        if c >= have:
+            raise NodeError(f"channel {c} does not exist in {have}-channel audio (channels count from 0)")
+        return audio if have == 1 else Audio(np.ascontiguousarray(s[:, c : c + 1]), audio.sample_rate)
+
+
+class AudioChunkerNode(NativeNode):
+    """Re-cuts audio into chunks of ``chunk_samples`` frames (or ``chunk_ms``, default 20 ms); the
+    remainder is emitted at end of stream."""
+
+    DESCRIPTION = "re-cuts audio into chunks of `chunk_samples` frames (or `chunk_ms`); the remainder is emitted at end of stream"
+    PARAMS = (
+        ParamSpec("chunk_ms", "number", minimum=0.001, description="chunk length in milliseconds (default 20 when `chunk_samples` is not given); rounded to whole frames"),
+        ParamSpec("chunk_samples", "integer", minimum=1, description="chunk length in frames (samples per channel); give this or `chunk_ms`"),
+    )
+
+    def __init__(
+        self, chunk_ms: float = MISSING, chunk_samples: int = MISSING, name: str | None = None, runtime_hint: str = "auto"
+    ) -> None:
+        super().__init__(name=name, runtime_hint=runtime_hint, chunk_ms=chunk_ms, chunk_samples=chunk_samples)
+        if self.values["chunk_ms"] is not None and self.values["chunk_samples"] is not None:
+            raise _invalid(self.node_type, "give either `chunk_ms` or `chunk_samples`, not both")
+        self._stream = _Stream()
+        self._pending: list[np.ndarray] = []
+
+    def _frames(self, rate: int) -> int:
+        if self.values["chunk_samples"] is not None:
+            return self.values["chunk_samples"]
+        ms = self.values["chunk_ms"] if self.values["chunk_ms"] is not None else 20.0
+        return max(int(np.floor(ms * rate / 1000.0 + 0.5)) if ms * rate / 1000.0 >= 0 else 0, 1)
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
+        self._pending = []
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        rate, _, _ = self._stream.check(audio)
+        frames = self._frames(rate)
+        if not self._pending and audio.frames == frames:
+            yield audio
+            return
+        self._pending.append(audio.samples)
+        held = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        start = 0
+        while len(held) - start >= frames:
+            yield Audio(held[start : start + frames].copy(), rate)
+            start += frames
+        self._pending = [held[start:]] if start < len(held) else []
+
+    def flush(self) -> Any:
+        if self._pending and self._stream.layout is not None:
+            held = np.concatenate(self._pending)
+            self._pending = []
+            if len(held):
+                return Audio(held, self._stream.layout[0])
+        return None
+
+
+def _db_to_factor(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def _apply_gain(audio: Audio, factor: float) -> Audio:
+    s = audio.samples
+    if s.dtype == np.float32:
+        return Audio(s * np.float32(factor), audio.sample_rate)
+    info = np.iinfo(s.dtype)
+    y = np.clip(np.rint(s.astype(np.float64) * factor), info.min, info.max).astype(s.dtype)
+    return Audio(y, audio.sample_rate)
+
+
+class GainNode(NativeNode):
+    """Multiplies audio by ``db`` decibels of gain (integer samples saturate)."""
+
+    DESCRIPTION = "multiplies audio by `db` decibels of gain (integer samples saturate)"
+    PARAMS = (
+        ParamSpec("db", "number", default=0.0, minimum=-200, maximum=200, description="gain in decibels (negative attenuates)"),
+    )
+
+    def __init__(self, db: float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
+        super().__init__(name=name, runtime_hint=runtime_hint, db=db)
+        self._factor = _db_to_factor(float(self.values["db"]))
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        return audio if self._factor == 1.0 else _apply_gain(audio, self._factor)
+
+
+class NormalizeNode(NativeNode):
+    """Scales a whole stream so its peak (or RMS) level is ``target_db`` dBFS; emits one audio value
+    at end of stream."""
+
+    DESCRIPTION = "scales a whole stream so its peak (or RMS) level is `target_db` dBFS; emits one audio value at end of stream"
+    PARAMS = (
+        ParamSpec("mode", "string", default="peak", choices=("peak", "rms"), description="the level that is normalised"),
+        ParamSpec("target_db", "number", default=-1.0, minimum=-200, maximum=0, description="target level in dBFS (full scale = 0 dB)"),
+    )
+
+    def __init__(
+        self, mode: str = MISSING, target_db: float = MISSING, name: str | None = None, runtime_hint: str = "auto"
+    ) -> None:
+        super().__init__(name=name, runtime_hint=runtime_hint, mode=mode, target_db=target_db)
+        self._stream = _Stream()
+        self._held: list[np.ndarray] = []
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
+        self._held = []
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        self._stream.check(audio)
+        self._held.append(audio.samples)
+        return None
+
+    def flush(self) -> Any:
+        if self._stream.layout is None:
+            return None
+        whole = Audio(np.concatenate(self._held), self._stream.layout[0])
+        self._held = []
+        x = to_float32(whole.samples).astype(np.float64).reshape(-1)
+        if self.values["mode"] == "rms":
+            squares = float(np.cumsum(x * x)[-1]) if len(x) else 0.0
+            level = (squares / max(float(len(x)), 1.0)) ** 0.5
+        else:
+            level = float(np.abs(x).max()) if len(x) else 0.0
+        if level > 0.0 and np.isfinite(level):
+            return _apply_gain(whole, _db_to_factor(float(self.values["target_db"])) / level)
+        return whole
+
+
+class AudioResampleNode(NativeNode):
+    """Resamples audio to ``target_sample_rate`` (polyphase windowed sinc; output time-aligned with
+    the input). ``target_rate`` is accepted as another name for ``target_sample_rate`` (the seeds)."""
+
+    DESCRIPTION = "resamples audio to `target_sample_rate` (polyphase windowed sinc; output time-aligned with the input)"
+    PARAMS = (
+        ParamSpec("target_sample_rate", "integer", default=16000, minimum=1, maximum=1536000, description="output sample rate in Hz"),
+        ParamSpec("quality", "string", default="high", choices=("low", "medium", "high"), description="filter length: `low` (80 dB), `medium` (100 dB) or `high` (120 dB stopband)"),
+    )
+
+    def __init__(
+        self,
+        target_sample_rate: int = MISSING,
+        quality: str = MISSING,
+        name: str | None = None,
+        runtime_hint: str = "auto",
+        target_rate: int = MISSING,
+    ) -> None:
+        if target_rate is not MISSING and target_sample_rate is MISSING:
+            target_sample_rate = target_rate
+        super().__init__(name=name, runtime_hint=runtime_hint, target_sample_rate=target_sample_rate, quality=quality)
+        self._stream = _Stream()
+        self._resampler: _resample.Resampler | None = None
+
+    @property
+    def target_sample_rate(self) -> int:
+        """Output rate in Hz (read-only)."""
+        return self.values["target_sample_rate"]
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
+        self._resampler = None
+
+    def _out(self, y: np.ndarray) -> Audio | None:
+        if not len(y) or self._stream.layout is None:
+            return None
+        fmt = FORMATS[self._stream.layout[2]]
+        return Audio(convert(y.astype(np.float32), fmt), self.values["target_sample_rate"])
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        rate, channels, _ = self._stream.check(audio)
+        target = self.values["target_sample_rate"]
+        if rate == target:
+            return audio
+        if self._resampler is None:
+            try:
+                self._resampler = _resample.Resampler(rate, target, channels, self.values["quality"])
+            except ValueError as e:
+                raise NodeError(str(e)) from None
+        return self._out(self._resampler.process(to_float32(audio.samples)))
+
+    def flush(self) -> Any:
+        return None if self._resampler is None else self._out(self._resampler.flush())
+
+
+class VADNode(NativeNode):
+    """Voice activity detection on 8 or 16 kHz mono audio (see ``remotemedia.dsp.vad``).
+
+    ``emit="segments"`` (default): a dict ``{"start": s, "end": s}`` per speech segment when it ends;
+    ``"frames"``: per input that completed frames, ``{"start": s, "frame_ms": n, "speech": [bool]}``;
+    ``"speech"``: the audio of each segment.
+    """
+
+    DESCRIPTION = "voice activity detection on 8 or 16 kHz mono audio: speech segments, per-frame decisions, or the speech audio"
+    PARAMS = (
+        ParamSpec("frame_duration_ms", "integer", default=10, minimum=10, maximum=30, description="frame length: 10, 20 or 30 ms"),
+        ParamSpec("mode", "integer", default=2, minimum=0, maximum=3, description="aggressiveness, 0 (most frames are speech) to 3 (fewest)"),
+        ParamSpec("hangover_ms", "integer", default=200, minimum=0, maximum=60000, description="a frame stays speech this long after raw speech (per-frame output)"),
+        ParamSpec("min_speech_ms", "integer", default=100, minimum=0, maximum=60000, description="shorter speech is not a segment"),
+        ParamSpec("min_silence_ms", "integer", default=300, minimum=0, maximum=60000, description="shorter pauses do not end a segment"),
+        ParamSpec("padding_ms", "integer", default=30, minimum=0, maximum=60000, description="added before and after each segment"),
+        ParamSpec("emit", "string", default="segments", choices=("segments", "frames", "speech"), description="what is emitted: segment times, per-frame decisions, or the speech audio"),
+    )
+
+    def __init__(
+        self,
+        frame_duration_ms: int = MISSING,
+        mode: int = MISSING,
+        hangover_ms: int = MISSING,
+        min_speech_ms: int = MISSING,
+        min_silence_ms: int = MISSING,
+        padding_ms: int = MISSING,
+        emit: str = MISSING,
+        name: str | None = None,
+        runtime_hint: str = "auto",
+    ) -> None:
+        super().__init__(
+            name=name,
+            runtime_hint=runtime_hint,
+            frame_duration_ms=frame_duration_ms,
+            mode=mode,
+            hangover_ms=hangover_ms,
+            min_speech_ms=min_speech_ms,
+            min_silence_ms=min_silence_ms,
+            padding_ms=padding_ms,
+            emit=emit,
+        )
+        v = self.values
+        if v["frame_duration_ms"] not in (10, 20, 30):
+            raise _invalid(self.node_type, f"`frame_duration_ms` must be 10, 20 or 30, found {v['frame_duration_ms']}")
+        self._config = _vad.VadConfig(
+            mode=v["mode"],
+            frame_ms=v["frame_duration_ms"],
+            hangover_ms=v["hangover_ms"],
+            min_speech_ms=v["min_speech_ms"],
+            min_silence_ms=v["min_silence_ms"],
+            padding_ms=v["padding_ms"],
+        )
+        self.initialize()
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
+        self._vad: _vad.Vad | None = None
+        self._held = np.zeros(0)
+        self._held_start = 0
+
+    def _segments(self, segments: list[tuple[int, int]], rate: int) -> list[Any]:
+        out: list[Any] = []
+        for start, end in segments:
+            if self.values["emit"] == "segments":
+                out.append({"start": start / rate, "end": end / rate})
+            elif self.values["emit"] == "speech":
+                a, b = start - self._held_start, min(end - self._held_start, len(self._held))
+                out.append(Audio(self._held[a:b].reshape(-1, 1).copy(), rate))
+        return out
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        rate, channels, _ = self._stream.check(audio)
+        if channels != 1:
+            raise NodeError(
+                f"VADNode needs mono audio, found {channels} channels; put a ChannelMixNode (mode: downmix) before it"
+            )
+        if self._vad is None:
+            try:
+                self._vad = _vad.Vad(rate, self._config)
+            except ValueError as e:
+                raise NodeError(str(e)) from None
+        pcm = convert(audio.samples, np.int16).reshape(-1)
+        first, speech, segments = self._vad.push(pcm)
+        emit = self.values["emit"]
+        out: list[Any] = []
+        if emit == "frames" and speech:
+            out.append({"start": first * self._vad.frame_len / rate, "frame_ms": self._config.frame_ms, "speech": speech})
+        if emit == "speech":
+            s = audio.samples.reshape(-1)
+            self._held = np.concatenate([self._held, s]) if len(self._held) else s
+        out.extend(self._segments(segments, rate))
+        keep = self._vad.keep_from()
+        if emit == "speech" and keep > self._held_start:
+            drop = min(keep - self._held_start, len(self._held))
+            self._held = self._held[drop:]
+            self._held_start += drop
+        yield from out
+
+    def flush(self) -> Any:
+        if self._vad is None or self._stream.layout is None:
+            return None
+        yield from self._segments(self._vad.finish(), self._stream.layout[0])
