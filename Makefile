@@ -10,7 +10,7 @@ VENV ?= .venv
 VENV_PURE ?= .venv-pure
 PY := $(VENV)/bin/python
 
-.PHONY: compat-table help setup build demo test test-rust test-examples test-python test-python-pure test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
+.PHONY: compat-table help setup build demo demo-calculator bench-audio test test-rust test-examples test-python test-python-pure test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -21,8 +21,14 @@ setup: ## install the tools the tests need (cargo-nextest) if missing
 build: ## build the release binary
 	$(CARGO) build --release -p remotemedia-runtime
 
-demo: build ## the main job: run the example pipeline on the example data shipped in manifests/
+demo: build ## the main job: speech segments of the recording shipped in manifests/data (WAV -> mono -> 16 kHz -> VAD)
+	$(BIN) run manifests/voice_activity.yaml --input manifests/data/arctic_a0007.wav
+
+demo-calculator: build ## the arithmetic example: manifests/passthrough_calculator.json on its example input
 	$(BIN) run manifests/passthrough_calculator.json --input manifests/passthrough_calculator.input.json
+
+bench-audio: ## audio nodes vs soxr / scipy / webrtcvad / Silero: quality and speed tables (needs the bench packages, espeak-ng)
+	$(VENV)/bin/python benches/audio.py
 
 test: setup test-rust test-examples test-rustpython-only test-python test-python-pure ## every test (what CI runs)
 
@@ -42,7 +48,7 @@ venv: $(VENV)/.ready ## a virtualenv with the Python package (editable) and the 
 $(VENV)/.ready: python/pyproject.toml crates/remotemedia-python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest pyyaml numpy ruff
+	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest hypothesis pyyaml numpy ruff
 	$(VENV)/bin/pip install -q -e python
 	touch $@
 
@@ -54,7 +60,7 @@ test-python: extension ## pytest with the Rust extension installed (both runtime
 
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
-	$(VENV_PURE)/bin/pip install -q pytest pyyaml numpy
+	$(VENV_PURE)/bin/pip install -q pytest hypothesis pyyaml numpy
 	$(VENV_PURE)/bin/pip install -q ./python
 	cd tests/python && ../../$(VENV_PURE)/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('remotemedia_runtime') is not None)"
 	cd tests/python && ../../$(VENV_PURE)/bin/python -m pytest . -q -p no:cacheprovider

@@ -53,7 +53,7 @@ def log2_q8(v: np.ndarray) -> np.ndarray:
 
 
 def band_levels(frames: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Band powers (``frames × 5``) and total power (``frames``) of int16 frames, Q8 log2 of
+    """Band powers (``frames x 5``) and total power (``frames``) of int16 frames, Q8 log2 of
     mean power per sample."""
     levels = 5 if rate == 16000 else 4
     n = frames.shape[1]

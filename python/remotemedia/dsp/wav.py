@@ -108,7 +108,9 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int, encoding:
     if channels > 2 or bits > 16:
         mask = (1 << channels) - 1 if channels <= 18 else 0
         guid = struct.pack("<H", tag) + b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
-        fmt = struct.pack("<HHIIHHHHI", _EXTENSIBLE, channels, sample_rate, sample_rate * align, align, bits, 22, bits, mask)
+        fmt = struct.pack(
+            "<HHIIHHHHI", _EXTENSIBLE, channels, sample_rate, sample_rate * align, align, bits, 22, bits, mask
+        )
         fmt += guid
     else:
         fmt = struct.pack("<HHIIHH", tag, channels, sample_rate, sample_rate * align, align, bits)

@@ -40,10 +40,10 @@ NODE_TYPES: dict[str, type[NativeNode]] = {
     "AddNode": AddNode,
     "BufferNode": BufferNode,
     "AudioResampleNode": AudioResampleNode,
-    "VADNode": VADNode,
     "FormatConverterNode": FormatConverterNode,
     "ChannelMixNode": ChannelMixNode,
     "AudioChunkerNode": AudioChunkerNode,
     "GainNode": GainNode,
     "NormalizeNode": NormalizeNode,
+    "VADNode": VADNode,
 }

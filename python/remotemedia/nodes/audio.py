@@ -69,7 +69,9 @@ class _Stream:
             self.layout = now
         elif self.layout != now:
             first, second = (f"{r} Hz {c}-channel {f}" for r, c, f in (self.layout, now))
-            raise NodeError(f"the audio stream changed from {first} to {second} mid-stream; a node's state holds one layout")
+            raise NodeError(
+                f"the audio stream changed from {first} to {second} mid-stream; a node's state holds one layout"
+            )
         return now
 
 
@@ -82,7 +84,13 @@ class FormatConverterNode(NativeNode):
 
     DESCRIPTION = "converts audio samples to `target_format` (round half to even, clip to range)"
     PARAMS = (
-        ParamSpec("target_format", "string", default="f32", choices=("f32", "i16", "i32"), description="sample format of the output"),
+        ParamSpec(
+            "target_format",
+            "string",
+            default="f32",
+            choices=("f32", "i16", "i32"),
+            description="sample format of the output",
+        ),
     )
 
     def __init__(self, target_format: str = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
@@ -101,11 +109,29 @@ def _mean_int(samples: np.ndarray) -> np.ndarray:
 class ChannelMixNode(NativeNode):
     """``downmix`` to mono, ``upmix`` mono to ``channels``, or ``select`` channel ``channel``."""
 
-    DESCRIPTION = "`downmix` averages every channel into mono, `upmix` copies mono into `channels` channels, `select` keeps channel `channel`"
+    DESCRIPTION = (
+        "`downmix` averages every channel into mono, `upmix` copies mono into `channels` channels, "
+        "`select` keeps channel `channel`"
+    )
     PARAMS = (
-        ParamSpec("mode", "string", default="downmix", choices=("downmix", "upmix", "select"), description="what to do with the channels"),
-        ParamSpec("channels", "integer", default=2, minimum=1, maximum=64, description="output channel count for `upmix`"),
-        ParamSpec("channel", "integer", default=0, minimum=0, maximum=63, description="the channel `select` keeps (0 is the first)"),
+        ParamSpec(
+            "mode",
+            "string",
+            default="downmix",
+            choices=("downmix", "upmix", "select"),
+            description="what to do with the channels",
+        ),
+        ParamSpec(
+            "channels", "integer", default=2, minimum=1, maximum=64, description="output channel count for `upmix`"
+        ),
+        ParamSpec(
+            "channel",
+            "integer",
+            default=0,
+            minimum=0,
+            maximum=63,
+            description="the channel `select` keeps (0 is the first)",
+        ),
     )
 
     def __init__(
@@ -152,14 +178,32 @@ class AudioChunkerNode(NativeNode):
     """Re-cuts audio into chunks of ``chunk_samples`` frames (or ``chunk_ms``, default 20 ms); the
     remainder is emitted at end of stream."""
 
-    DESCRIPTION = "re-cuts audio into chunks of `chunk_samples` frames (or `chunk_ms`); the remainder is emitted at end of stream"
+    DESCRIPTION = (
+        "re-cuts audio into chunks of `chunk_samples` frames (or `chunk_ms`); the remainder is emitted at end of stream"
+    )
     PARAMS = (
-        ParamSpec("chunk_ms", "number", minimum=0.001, description="chunk length in milliseconds (default 20 when `chunk_samples` is not given); rounded to whole frames"),
-        ParamSpec("chunk_samples", "integer", minimum=1, description="chunk length in frames (samples per channel); give this or `chunk_ms`"),
+        ParamSpec(
+            "chunk_ms",
+            "number",
+            minimum=0.001,
+            description=(
+                "chunk length in milliseconds (default 20 when `chunk_samples` is not given); rounded to whole frames"
+            ),
+        ),
+        ParamSpec(
+            "chunk_samples",
+            "integer",
+            minimum=1,
+            description="chunk length in frames (samples per channel); give this or `chunk_ms`",
+        ),
     )
 
     def __init__(
-        self, chunk_ms: float = MISSING, chunk_samples: int = MISSING, name: str | None = None, runtime_hint: str = "auto"
+        self,
+        chunk_ms: float = MISSING,
+        chunk_samples: int = MISSING,
+        name: str | None = None,
+        runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, chunk_ms=chunk_ms, chunk_samples=chunk_samples)
         if self.values["chunk_ms"] is not None and self.values["chunk_samples"] is not None:
@@ -219,7 +263,9 @@ class GainNode(NativeNode):
 
     DESCRIPTION = "multiplies audio by `db` decibels of gain (integer samples saturate)"
     PARAMS = (
-        ParamSpec("db", "number", default=0.0, minimum=-200, maximum=200, description="gain in decibels (negative attenuates)"),
+        ParamSpec(
+            "db", "number", default=0.0, minimum=-200, maximum=200, description="gain in decibels (negative attenuates)"
+        ),
     )
 
     def __init__(self, db: float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
@@ -235,10 +281,21 @@ class NormalizeNode(NativeNode):
     """Scales a whole stream so its peak (or RMS) level is ``target_db`` dBFS; emits one audio value
     at end of stream."""
 
-    DESCRIPTION = "scales a whole stream so its peak (or RMS) level is `target_db` dBFS; emits one audio value at end of stream"
+    DESCRIPTION = (
+        "scales a whole stream so its peak (or RMS) level is `target_db` dBFS; emits one audio value at end of stream"
+    )
     PARAMS = (
-        ParamSpec("mode", "string", default="peak", choices=("peak", "rms"), description="the level that is normalised"),
-        ParamSpec("target_db", "number", default=-1.0, minimum=-200, maximum=0, description="target level in dBFS (full scale = 0 dB)"),
+        ParamSpec(
+            "mode", "string", default="peak", choices=("peak", "rms"), description="the level that is normalised"
+        ),
+        ParamSpec(
+            "target_db",
+            "number",
+            default=-1.0,
+            minimum=-200,
+            maximum=0,
+            description="target level in dBFS (full scale = 0 dB)",
+        ),
     )
 
     def __init__(
@@ -278,10 +335,25 @@ class AudioResampleNode(NativeNode):
     """Resamples audio to ``target_sample_rate`` (polyphase windowed sinc; output time-aligned with
     the input). ``target_rate`` is accepted as another name for ``target_sample_rate`` (the seeds)."""
 
-    DESCRIPTION = "resamples audio to `target_sample_rate` (polyphase windowed sinc; output time-aligned with the input)"
+    DESCRIPTION = (
+        "resamples audio to `target_sample_rate` (polyphase windowed sinc; output time-aligned with the input)"
+    )
     PARAMS = (
-        ParamSpec("target_sample_rate", "integer", default=16000, minimum=1, maximum=1536000, description="output sample rate in Hz"),
-        ParamSpec("quality", "string", default="high", choices=("low", "medium", "high"), description="filter length: `low` (80 dB), `medium` (100 dB) or `high` (120 dB stopband)"),
+        ParamSpec(
+            "target_sample_rate",
+            "integer",
+            default=16000,
+            minimum=1,
+            maximum=1536000,
+            description="output sample rate in Hz",
+        ),
+        ParamSpec(
+            "quality",
+            "string",
+            default="high",
+            choices=("low", "medium", "high"),
+            description="filter length: `low` (80 dB), `medium` (100 dB) or `high` (120 dB stopband)",
+        ),
     )
 
     def __init__(
@@ -338,15 +410,65 @@ class VADNode(NativeNode):
     ``"speech"``: the audio of each segment.
     """
 
-    DESCRIPTION = "voice activity detection on 8 or 16 kHz mono audio: speech segments, per-frame decisions, or the speech audio"
+    DESCRIPTION = (
+        "voice activity detection on 8 or 16 kHz mono audio: speech segments, per-frame decisions, or the speech audio"
+    )
     PARAMS = (
-        ParamSpec("frame_duration_ms", "integer", default=10, minimum=10, maximum=30, description="frame length: 10, 20 or 30 ms"),
-        ParamSpec("mode", "integer", default=2, minimum=0, maximum=3, description="aggressiveness, 0 (most frames are speech) to 3 (fewest)"),
-        ParamSpec("hangover_ms", "integer", default=200, minimum=0, maximum=60000, description="a frame stays speech this long after raw speech (per-frame output)"),
-        ParamSpec("min_speech_ms", "integer", default=100, minimum=0, maximum=60000, description="shorter speech is not a segment"),
-        ParamSpec("min_silence_ms", "integer", default=300, minimum=0, maximum=60000, description="shorter pauses do not end a segment"),
-        ParamSpec("padding_ms", "integer", default=30, minimum=0, maximum=60000, description="added before and after each segment"),
-        ParamSpec("emit", "string", default="segments", choices=("segments", "frames", "speech"), description="what is emitted: segment times, per-frame decisions, or the speech audio"),
+        ParamSpec(
+            "frame_duration_ms",
+            "integer",
+            default=10,
+            minimum=10,
+            maximum=30,
+            description="frame length: 10, 20 or 30 ms",
+        ),
+        ParamSpec(
+            "mode",
+            "integer",
+            default=2,
+            minimum=0,
+            maximum=3,
+            description="aggressiveness, 0 (most frames are speech) to 3 (fewest)",
+        ),
+        ParamSpec(
+            "hangover_ms",
+            "integer",
+            default=200,
+            minimum=0,
+            maximum=60000,
+            description="a frame stays speech this long after raw speech (per-frame output)",
+        ),
+        ParamSpec(
+            "min_speech_ms",
+            "integer",
+            default=100,
+            minimum=0,
+            maximum=60000,
+            description="shorter speech is not a segment",
+        ),
+        ParamSpec(
+            "min_silence_ms",
+            "integer",
+            default=300,
+            minimum=0,
+            maximum=60000,
+            description="shorter pauses do not end a segment",
+        ),
+        ParamSpec(
+            "padding_ms",
+            "integer",
+            default=30,
+            minimum=0,
+            maximum=60000,
+            description="added before and after each segment",
+        ),
+        ParamSpec(
+            "emit",
+            "string",
+            default="segments",
+            choices=("segments", "frames", "speech"),
+            description="what is emitted: segment times, per-frame decisions, or the speech audio",
+        ),
     )
 
     def __init__(
@@ -418,7 +540,9 @@ class VADNode(NativeNode):
         emit = self.values["emit"]
         out: list[Any] = []
         if emit == "frames" and speech:
-            out.append({"start": first * self._vad.frame_len / rate, "frame_ms": self._config.frame_ms, "speech": speech})
+            out.append(
+                {"start": first * self._vad.frame_len / rate, "frame_ms": self._config.frame_ms, "speech": speech}
+            )
         if emit == "speech":
             s = audio.samples.reshape(-1)
             self._held = np.concatenate([self._held, s]) if len(self._held) else s

@@ -58,7 +58,7 @@ struct ChannelMix {
 
 /// Applies `pick` to every frame (a slice of one sample per channel).
 fn per_frame<T: Copy, U>(samples: &[T], channels: usize, pick: impl Fn(&[T]) -> U) -> Vec<U> {
-    samples.chunks_exact(channels).map(pick).collect()
+    pulp::Arch::new().dispatch(|| samples.chunks_exact(channels).map(pick).collect())
 }
 
 fn mean_f32(frame: &[f32]) -> f32 {

@@ -6,7 +6,7 @@ use remotemedia_core::{
     AudioBuffer, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value,
 };
 
-use super::samples::{StreamLayout, expect_audio, i16_to_f32, i32_to_f32, round_i16, round_i32};
+use super::samples::{StreamLayout, expect_audio, i16_to_f32, i32_to_f32, map_samples, round_i16, round_i32};
 
 pub(crate) fn gain_descriptor() -> NodeDescriptor {
     NodeDescriptor::new("GainNode")
@@ -36,7 +36,7 @@ pub(crate) fn apply_gain(audio: &AudioBuffer, factor: f64) -> Result<AudioBuffer
     let (rate, ch) = (audio.sample_rate(), audio.channels());
     let built = if let Some(s) = audio.samples_f32() {
         let g = factor as f32;
-        AudioBuffer::from_f32(rate, ch, s.iter().map(|&x| x * g).collect())
+        AudioBuffer::from_f32(rate, ch, map_samples(s, |x| x * g))
     } else if let Some(s) = audio.samples_i16() {
         AudioBuffer::from_i16(
             rate,

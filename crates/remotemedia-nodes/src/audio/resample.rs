@@ -187,6 +187,7 @@ pub struct Resampler {
     hist_start: i64,
     consumed: u64,
     produced: u64,
+    arch: pulp::Arch,
 }
 
 impl Resampler {
@@ -205,6 +206,7 @@ impl Resampler {
             hist_start: -(pad as i64),
             consumed: 0,
             produced: 0,
+            arch: pulp::Arch::new(),
             filter,
         })
     }
@@ -245,24 +247,10 @@ impl Resampler {
 
     /// Computes outputs while their last input frame has arrived (and `produced < limit`).
     fn produce(&mut self, limit: u64) -> Vec<f32> {
-        let f = &*self.filter;
-        let taps = f.taps;
-        let mut out = Vec::new();
-        while self.produced < limit {
-            let p = self.produced * f.down + f.delay;
-            let base = p / f.up;
-            if base >= self.consumed {
-                break;
-            }
-            let phase = (p % f.up) as usize;
-            let coefs = &f.table[phase * taps..(phase + 1) * taps];
-            let start = (base as i64 - (taps as i64 - 1) - self.hist_start) as usize;
-            for hist in &self.hist {
-                out.push(dot(coefs, &hist[start..start + taps]));
-            }
-            self.produced += 1;
-        }
-        out
+        self.arch.dispatch(Produce {
+            resampler: self,
+            limit,
+        })
     }
 
     /// Drops input frames no future output reads.
@@ -281,20 +269,64 @@ impl Resampler {
     }
 }
 
-/// `Σ a[i]·b[i]` in eight independent lanes (so it vectorises), summed in a fixed order.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
+/// The output loop, compiled for the widest SIMD the CPU has (AVX-512, AVX2 + FMA, or SSE2) and
+/// chosen at run time by [`pulp`]: the baseline x86-64 build would otherwise only use SSE2.
+struct Produce<'a> {
+    resampler: &'a mut Resampler,
+    limit: u64,
+}
+
+impl pulp::WithSimd for Produce<'_> {
+    type Output = Vec<f32>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Vec<f32> {
+        let r = self.resampler;
+        let f = &*r.filter;
+        let taps = f.taps;
+        let (step_base, step_phase) = (f.down / f.up, f.down % f.up);
+        let p = r.produced * f.down + f.delay;
+        let (mut base, mut phase) = (p / f.up, p % f.up);
+        let mut out = Vec::new();
+        while r.produced < self.limit && base < r.consumed {
+            let coefs = &f.table[phase as usize * taps..(phase as usize + 1) * taps];
+            let start = (base as i64 - (taps as i64 - 1) - r.hist_start) as usize;
+            for hist in &r.hist {
+                out.push(dot(simd, coefs, &hist[start..start + taps]));
+            }
+            r.produced += 1;
+            base += step_base;
+            phase += step_phase;
+            if phase >= f.up {
+                phase -= f.up;
+                base += 1;
+            }
         }
+        out
     }
-    for (i, (x, y)) in ra.iter().zip(rb).enumerate() {
-        lanes[i] += x * y;
+}
+
+/// `Σ a[i]·b[i]` in two SIMD accumulators. The summation order depends only on the slice length
+/// and the instruction set, so chunking never changes a result.
+#[inline(always)]
+fn dot<S: pulp::Simd>(simd: S, a: &[f32], b: &[f32]) -> f32 {
+    let (ah, at) = S::as_simd_f32s(a);
+    let (bh, bt) = S::as_simd_f32s(b);
+    let (mut acc0, mut acc1) = (simd.splat_f32s(0.0), simd.splat_f32s(0.0));
+    let mut pairs_a = ah.chunks_exact(2);
+    let mut pairs_b = bh.chunks_exact(2);
+    for (x, y) in (&mut pairs_a).zip(&mut pairs_b) {
+        acc0 = simd.mul_add_f32s(x[0], y[0], acc0);
+        acc1 = simd.mul_add_f32s(x[1], y[1], acc1);
     }
-    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
+    if let (Some(x), Some(y)) = (pairs_a.remainder().first(), pairs_b.remainder().first()) {
+        acc0 = simd.mul_add_f32s(*x, *y, acc0);
+    }
+    let mut sum = simd.reduce_sum_f32s(simd.add_f32s(acc0, acc1));
+    for (x, y) in at.iter().zip(bt) {
+        sum += x * y;
+    }
+    sum
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub const MODE_THRESHOLDS: [i64; 4] = [1024, 1536, 2048, 3072];
 const MARGIN: i64 = 256;
 /// ... and at most this much (24 dB).
 const CAP: i64 = 2048;
+/// The longest frame: 30 ms at 16 kHz.
+const MAX_FRAME: usize = 480;
 /// Frames quieter than this are never speech (Q8 log2 of mean power per sample; -70 dBFS).
 const GATE: i64 = 1727;
 /// Floor rise per 10 ms (Q8 log2).
@@ -170,25 +172,32 @@ impl Vad {
 
     /// Band powers and total power of one frame (Q8 log2 of mean power per sample).
     pub fn band_levels(&self, frame: &[i16]) -> ([i64; 5], i64) {
-        let mut a: Vec<i64> = frame.iter().map(|&x| i64::from(x)).collect();
-        let total: i64 = a.iter().map(|x| x * x).sum();
+        // Haar sums grow by one bit per level: 16 + 5 bits fit an i32; squares are summed in i64.
+        let mut buf = [0i32; MAX_FRAME];
+        let mut len = frame.len().min(MAX_FRAME);
+        let mut total = 0i64;
+        for (slot, &x) in buf.iter_mut().zip(frame) {
+            *slot = i32::from(x);
+            total += i64::from(x) * i64::from(x);
+        }
         let mut bands = [0i64; 5];
         for level in 1..=self.levels {
-            let half = a.len() / 2;
+            let half = len / 2;
             let mut energy = 0i64;
             for i in 0..half {
-                let (even, odd) = (a[2 * i], a[2 * i + 1]);
-                let d = even - odd;
+                let (even, odd) = (buf[2 * i], buf[2 * i + 1]);
+                let d = i64::from(even - odd);
                 energy += d * d;
-                a[i] = even + odd;
+                buf[i] = even + odd;
             }
-            a.truncate(half);
+            len = half;
             if level + 4 > self.levels {
                 // Highest band first here; stored lowest first.
                 bands[self.levels - level + 1] = log2_q8(energy as u64) - 256 * level as i64;
             }
         }
-        bands[0] = log2_q8(a.iter().map(|x| x * x).sum::<i64>() as u64) - 256 * self.levels as i64;
+        let low: i64 = buf[..len].iter().map(|&x| i64::from(x) * i64::from(x)).sum();
+        bands[0] = log2_q8(low as u64) - 256 * self.levels as i64;
         let n = log2_q8(frame.len() as u64);
         (bands.map(|b| b - n), log2_q8(total as u64) - n)
     }
@@ -226,6 +235,14 @@ impl Vad {
         };
         let mut rest = samples;
         while !rest.is_empty() {
+            if self.partial.is_empty() && rest.len() >= self.frame_len {
+                // Whole frames straight from the input.
+                let (frame, tail) = rest.split_at(self.frame_len);
+                let raw = self.raw_decision(frame);
+                out.speech.push(self.step(raw, &mut out.segments));
+                rest = tail;
+                continue;
+            }
             let take = (self.frame_len - self.partial.len()).min(rest.len());
             self.partial.extend_from_slice(&rest[..take]);
             rest = &rest[take..];

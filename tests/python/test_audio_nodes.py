@@ -1,0 +1,230 @@
+"""The audio nodes on both runtimes: the native nodes and their numpy twins agree (exactly for
+format/channel/chunk/gain/normalise and VAD; within 1e-4 for the resampler), and chunking a signal
+never changes the output (property tests with hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import remotemedia
+from conftest import HAVE_EXTENSION, MANIFESTS, run, run_both
+from remotemedia.audio import Audio
+from remotemedia.dsp.wav import read_wav
+from remotemedia.errors import NodeError
+from remotemedia.nodes import (
+    AudioChunkerNode,
+    AudioResampleNode,
+    ChannelMixNode,
+    FormatConverterNode,
+    GainNode,
+    NormalizeNode,
+    VADNode,
+)
+
+ARCTIC = MANIFESTS / "data" / "arctic_a0007.wav"
+
+
+def pipeline(*nodes: remotemedia.Node) -> remotemedia.Pipeline:
+    p = remotemedia.Pipeline()
+    for n in nodes:
+        p.add_node(n)
+    return p
+
+
+def speech(seconds: float = 2.0, rate: int = 16000, channels: int = 1, seed: int = 1) -> np.ndarray:
+    """Noise with bursts of a two-tone "vowel", int16 (frames, channels)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    on = (np.floor(t * 3) % 2) == 1
+    x = on * (6000 * np.sin(2 * np.pi * 300 * t) + 3000 * np.sin(2 * np.pi * 1200 * t)) + rng.normal(0, 60, t.size)
+    x = np.clip(np.round(x), -32768, 32767).astype(np.int16)
+    return np.repeat(x[:, None], channels, axis=1) if channels > 1 else x[:, None]
+
+
+def chunks(samples: np.ndarray, rate: int, sizes: list[int]) -> list[Audio]:
+    out, at, i = [], 0, 0
+    while at < len(samples):
+        n = max(sizes[i % len(sizes)], 1)
+        out.append(Audio(samples[at : at + n].copy(), rate))
+        at += n
+        i += 1
+    return out
+
+
+def joined(outputs: list) -> tuple[np.ndarray, list]:
+    audio = [o.samples for o in outputs if isinstance(o, Audio)]
+    rest = [o for o in outputs if not isinstance(o, Audio)]
+    return (np.concatenate(audio) if audio else np.zeros((0, 1))), rest
+
+
+STEREO_I16 = Audio(np.array([[100, 201], [-32768, -32768], [7, 8], [32767, -1]], dtype=np.int16), 8000)
+STEREO_F32 = Audio(np.array([[0.1, 0.2], [-1.0, 0.7], [0.3, 0.30000001]], dtype=np.float32), 8000)
+STEREO_I32 = Audio(np.array([[2**31 - 1, 1], [-(2**31), 3], [98304, -163840]], dtype=np.int32), 8000)
+
+
+@pytest.mark.parametrize("audio", [STEREO_I16, STEREO_F32, STEREO_I32], ids=["i16", "f32", "i32"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: FormatConverterNode(target_format="f32"),
+        lambda: FormatConverterNode(target_format="i16"),
+        lambda: FormatConverterNode(target_format="i32"),
+        lambda: ChannelMixNode(),
+        lambda: ChannelMixNode(mode="select", channel=1),
+        lambda: GainNode(db=-6.5),
+        lambda: GainNode(db=12),
+        lambda: NormalizeNode(),
+        lambda: NormalizeNode(mode="rms", target_db=-20),
+        lambda: AudioChunkerNode(chunk_samples=2),
+    ],
+    ids=["to-f32", "to-i16", "to-i32", "downmix", "select", "gain-down", "gain-up", "peak", "rms", "chunker"],
+)
+def test_cheap_nodes_agree_exactly(make, audio: Audio) -> None:
+    outputs = run_both(lambda: pipeline(make()), [audio, audio])
+    assert outputs and all(isinstance(o, Audio) for o in outputs)
+
+
+def test_exact_values() -> None:
+    (down,) = run(pipeline(ChannelMixNode()), STEREO_I16, use_rust=False)
+    assert down.samples.ravel().tolist() == [150, -32768, 8, 16383]  # 150.5 -> 150, 7.5 -> 8 (half to even)
+    (f,) = run(
+        pipeline(FormatConverterNode(target_format="i16")),
+        Audio(np.array([1.0, -1.0, 0.5 / 32768, 1.5 / 32768], dtype=np.float32), 8000),
+        use_rust=False,
+    )
+    assert f.samples.ravel().tolist() == [32767, -32768, 0, 2]
+    (up,) = run(
+        pipeline(ChannelMixNode(mode="upmix", channels=3)),
+        Audio(np.array([1, -2], dtype=np.int16), 8000),
+        use_rust=False,
+    )
+    assert up.samples.tolist() == [[1, 1, 1], [-2, -2, -2]]
+
+
+def test_resampler_agrees_within_1e4() -> None:
+    x = speech(1.0, 48000, 2).astype(np.float32) / 32768
+    for target, quality in [(16000, "high"), (44100, "medium"), (8000, "low")]:
+        outs = [
+            joined(
+                run(
+                    pipeline(AudioResampleNode(target_sample_rate=target, quality=quality)), Audio(x, 48000), use_rust=r
+                )
+            )[0]
+            for r in (True, False)
+        ]
+        assert outs[0].shape == outs[1].shape == (-(-48000 * target // 48000), 2)
+        assert np.max(np.abs(outs[0] - outs[1])) <= 1e-4
+
+
+def test_resampler_is_band_limited_and_aligned() -> None:
+    t = np.arange(44100) / 44100
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    alias = (0.5 * np.sin(2 * np.pi * 15000 * t)).astype(np.float32)  # above 8 kHz: must vanish
+    (y,) = run(pipeline(AudioResampleNode(target_sample_rate=16000)), Audio(tone + alias, 44100), use_rust=False)[:1]
+    want = 0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    assert np.max(np.abs(y.samples[1000:15000, 0] - want[1000:15000])) < 1e-4
+
+
+@pytest.mark.parametrize("rate,frame_ms,mode", [(16000, 10, 2), (16000, 20, 0), (8000, 30, 3)])
+def test_vad_decisions_and_segments_agree(rate: int, frame_ms: int, mode: int) -> None:
+    x = speech(3.0, rate)
+    for emit in ("frames", "segments", "speech"):
+
+        def make(emit: str = emit) -> remotemedia.Pipeline:
+            return pipeline(VADNode(frame_duration_ms=frame_ms, mode=mode, emit=emit))
+
+        assert run_both(make, chunks(x, rate, [1234, 77])), emit
+
+
+def test_vad_on_the_recording_matches_its_speech_region() -> None:
+    samples, rate = read_wav(ARCTIC)
+    (segment,) = run_both(lambda: pipeline(VADNode()), Audio(samples, rate))
+    assert abs(segment["start"] - 0.42) <= 0.1 and abs(segment["end"] - 3.37) <= 0.1
+
+
+def test_voice_activity_manifest_runs_from_python(use_rust: bool) -> None:
+    p = remotemedia.Pipeline.from_manifest(MANIFESTS / "voice_activity.yaml")
+    samples, rate = read_wav(ARCTIC)
+    out = run(p, Audio(np.repeat(samples, 2, axis=1), rate), use_rust=use_rust)
+    assert len(out) == 1 and abs(out[0]["start"] - 0.42) <= 0.1 and abs(out[0]["end"] - 3.37) <= 0.1
+
+
+def test_seed_tuple_is_audio(use_rust: bool) -> None:
+    x = np.array([0.5, -0.25, 1.0])
+    (out,) = run(pipeline(GainNode(db=0)), (x, 8000), use_rust=use_rust)
+    assert out == Audio(x.astype(np.float32), 8000)
+
+
+def test_seed_parameter_name_target_rate() -> None:
+    assert AudioResampleNode(target_rate=8000).target_sample_rate == 8000
+
+
+def test_bad_input_is_a_clear_error(use_rust: bool) -> None:
+    with pytest.raises(NodeError, match=r"expected audio \(or a \(samples, sample_rate\) pair\), found int 3"):
+        run(pipeline(GainNode()), 3, use_rust=use_rust)
+    with pytest.raises(NodeError, match="needs 8000 or 16000 Hz audio, found 44100 Hz"):
+        run(pipeline(VADNode()), Audio(np.zeros(441, dtype=np.int16), 44100), use_rust=use_rust)
+    with pytest.raises(NodeError, match="changed from 16000 Hz 1-channel i16 to 8000 Hz 1-channel i16 mid-stream"):
+        run(
+            pipeline(AudioChunkerNode()),
+            [Audio(np.zeros(9, dtype=np.int16), 16000), Audio(np.zeros(9, dtype=np.int16), 8000)],
+            use_rust=use_rust,
+        )
+
+
+SIZES = st.lists(
+    st.one_of(st.just(1), st.just(7), st.just(160), st.just(16000), st.integers(1, 3000)), min_size=1, max_size=5
+)
+
+
+def run_twin(make, inputs: list) -> list:
+    return run(pipeline(make()), inputs, use_rust=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 8000), sizes=SIZES, target=st.sampled_from([8000, 22050, 44100]))
+def test_resampler_chunking_property(n: int, sizes: list[int], target: int) -> None:
+    x = speech(n / 16000 + 1e-9, 16000)[:n]
+    whole, _ = joined(run_twin(lambda: AudioResampleNode(target_sample_rate=target, quality="low"), [Audio(x, 16000)]))
+    parts, _ = joined(
+        run_twin(lambda: AudioResampleNode(target_sample_rate=target, quality="low"), chunks(x, 16000, sizes))
+    )
+    assert whole.shape == parts.shape
+    assert np.max(np.abs(whole.astype(np.int32) - parts.astype(np.int32)), initial=0) == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 16000), sizes=SIZES, emit=st.sampled_from(["frames", "segments", "speech"]))
+def test_vad_chunking_property(n: int, sizes: list[int], emit: str) -> None:
+    x = speech(1.0, 16000)[:n]
+
+    def flat(out: list) -> tuple:
+        audio, rest = joined(out)
+        decisions = [d for o in rest if "speech" in o for d in o["speech"]]
+        segments = [o for o in rest if "speech" not in o]
+        return audio.tolist(), decisions, segments
+
+    whole = flat(run_twin(lambda: VADNode(emit=emit, min_silence_ms=100), [Audio(x, 16000)]))
+    parts = flat(run_twin(lambda: VADNode(emit=emit, min_silence_ms=100), chunks(x, 16000, sizes)))
+    assert whole == parts
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 3000), sizes=SIZES, chunk=st.integers(1, 500))
+def test_chunker_property(n: int, sizes: list[int], chunk: int) -> None:
+    x = speech(0.2, 16000, 2)[:n]
+    whole = run_twin(lambda: AudioChunkerNode(chunk_samples=chunk), [Audio(x, 16000)])
+    parts = run_twin(lambda: AudioChunkerNode(chunk_samples=chunk), chunks(x, 16000, sizes))
+    assert whole == parts
+    assert [o.frames for o in whole] == [chunk] * (n // chunk) + ([n % chunk] if n % chunk else [])
+
+
+@pytest.mark.skipif(not HAVE_EXTENSION, reason="needs the engine to compare with")
+def test_engine_runs_the_audio_nodes_natively() -> None:
+    p = pipeline(ChannelMixNode(), AudioResampleNode(), VADNode())
+    run(p, Audio(speech(1.0, 48000, 2), 48000))
+    assert p.last_run.runtime == "rust"
+    assert set(p.last_run.nodes.values()) == {"rust"}
