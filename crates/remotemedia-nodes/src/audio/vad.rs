@@ -219,10 +219,10 @@ impl Vad {
         }
         let speech = score > MODE_THRESHOLDS[usize::from(self.config.mode)] && total > GATE;
         let rise = RISE * i64::from(self.config.frame_ms) / 10;
-        for b in 0..5 {
-            self.smooth[b] += (power[b] - self.smooth[b]) >> 1;
-            let gap = self.smooth[b] - self.floor[b];
-            self.floor[b] += if gap < 0 { gap >> 1 } else { (gap >> 7) + rise };
+        for ((smooth, floor), level) in self.smooth.iter_mut().zip(&mut self.floor).zip(power) {
+            *smooth += (level - *smooth) >> 1;
+            let gap = *smooth - *floor;
+            *floor += if gap < 0 { gap >> 1 } else { (gap >> 7) + rise };
         }
         speech
     }
