@@ -228,3 +228,23 @@ def test_engine_runs_the_audio_nodes_natively() -> None:
     run(p, Audio(speech(1.0, 48000, 2), 48000))
     assert p.last_run.runtime == "rust"
     assert set(p.last_run.nodes.values()) == {"rust"}
+
+
+CHEAP = {
+    "gain": lambda: GainNode(db=-3.5),
+    "to-f32": lambda: FormatConverterNode(target_format="f32"),
+    "to-i32": lambda: FormatConverterNode(target_format="i32"),
+    "downmix": lambda: ChannelMixNode(),
+    "select": lambda: ChannelMixNode(mode="select", channel=1),
+    "peak": lambda: NormalizeNode(),
+    "rms": lambda: NormalizeNode(mode="rms", target_db=-20),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 3000), sizes=SIZES, name=st.sampled_from(sorted(CHEAP)))
+def test_cheap_nodes_chunking_property(n: int, sizes: list[int], name: str) -> None:
+    x = speech(0.2, 16000, 2)[:n]
+    whole, _ = joined(run_twin(CHEAP[name], [Audio(x, 16000)]))
+    parts, _ = joined(run_twin(CHEAP[name], chunks(x, 16000, sizes)))
+    assert whole.dtype == parts.dtype and np.array_equal(whole, parts)

@@ -75,6 +75,11 @@ class _Stream:
         return now
 
 
+def _ms_param(name: str, default: int, description: str) -> ParamSpec:
+    """A duration param in milliseconds (0 to 60 s), as the VAD declares them."""
+    return ParamSpec(name, "integer", default=default, minimum=0, maximum=60000, description=description)
+
+
 def _invalid(node_type: str, message: str) -> ManifestError:
     return ManifestError([f"params: {message}"], origin=f"`{node_type}`")
 
@@ -430,38 +435,10 @@ class VADNode(NativeNode):
             maximum=3,
             description="aggressiveness, 0 (most frames are speech) to 3 (fewest)",
         ),
-        ParamSpec(
-            "hangover_ms",
-            "integer",
-            default=200,
-            minimum=0,
-            maximum=60000,
-            description="a frame stays speech this long after raw speech (per-frame output)",
-        ),
-        ParamSpec(
-            "min_speech_ms",
-            "integer",
-            default=100,
-            minimum=0,
-            maximum=60000,
-            description="shorter speech is not a segment",
-        ),
-        ParamSpec(
-            "min_silence_ms",
-            "integer",
-            default=300,
-            minimum=0,
-            maximum=60000,
-            description="shorter pauses do not end a segment",
-        ),
-        ParamSpec(
-            "padding_ms",
-            "integer",
-            default=30,
-            minimum=0,
-            maximum=60000,
-            description="added before and after each segment",
-        ),
+        _ms_param("hangover_ms", 200, "a frame stays speech this long after raw speech (per-frame output)"),
+        _ms_param("min_speech_ms", 100, "shorter speech is not a segment"),
+        _ms_param("min_silence_ms", 300, "shorter pauses do not end a segment"),
+        _ms_param("padding_ms", 30, "added before and after each segment"),
         ParamSpec(
             "emit",
             "string",
