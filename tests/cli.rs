@@ -220,7 +220,14 @@ fn nodes_json_lists_every_node_with_params() {
             "CalculatorNode",
             "MultiplyNode",
             "AddNode",
-            "BufferNode"
+            "BufferNode",
+            "AudioResampleNode",
+            "FormatConverterNode",
+            "ChannelMixNode",
+            "AudioChunkerNode",
+            "GainNode",
+            "NormalizeNode",
+            "VADNode"
         ]
     );
     let by_name = |n: &str| {
@@ -243,6 +250,10 @@ fn nodes_json_lists_every_node_with_params() {
     assert_eq!(by_name("MultiplyNode")["params"]["factor"]["default"], 2);
     assert_eq!(by_name("AddNode")["params"]["addend"]["default"], 0);
     assert_eq!(by_name("BufferNode")["params"]["buffer_size"]["type"], "integer");
+    let vad = by_name("VADNode");
+    assert_eq!(vad["params"]["emit"]["choices"], serde_json::json!(["segments", "frames", "speech"]));
+    assert_eq!(vad["params"]["mode"]["default"], 2);
+    assert_eq!(by_name("AudioResampleNode")["params"]["quality"]["default"], "high");
 }
 
 #[test]

@@ -254,7 +254,9 @@ def _check_semantics(
                 f'{path}.runtime_hint: runtime hint "python" asks for the Python implementation of `{cls.node_type}`, '
                 'which the Rust engine does not run; use "auto" or "rust", or run the pipeline with the Python executor'
             )
-        _, param_issues = check_params(cls.node_type, cls.PARAMS, d.params, f"{path}.params")
+        values, param_issues = check_params(cls.node_type, cls.PARAMS, d.params, f"{path}.params")
+        if not param_issues:
+            param_issues = [f"{path}.params: {m}" for m in cls.check_values(values)]
         issues.extend(param_issues)
 
     ids = [d.id for d in decls]

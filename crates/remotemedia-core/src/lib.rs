@@ -54,5 +54,5 @@ pub use params::{ParamKind, ParamSpec, Params};
 pub use python::{
     INTERPRETER_ENV, InterpreterChoice, PythonHost, PythonNodeSpec, PythonSource, interpreter_override,
 };
-pub use registry::{NodeDescriptor, NodeFactory, RegisteredNode, Registry};
+pub use registry::{CheckedFactory, NodeDescriptor, NodeFactory, RegisteredNode, Registry};
 pub use value::{AudioBuffer, Buffer, DType, Map, NdArray, SampleFormat, Value};

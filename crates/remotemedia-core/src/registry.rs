@@ -108,6 +108,37 @@ pub trait NodeFactory: Send + Sync {
     fn sync_instances(&self) -> Option<bool> {
         None
     }
+
+    /// Checks params beyond their declared schema (combinations of params, say) while a manifest
+    /// is validated, without creating an instance; a [`NodeError::InvalidParams`] becomes a
+    /// manifest problem at `nodes[i].params`. The default accepts everything.
+    fn check(&self, _params: &Params) -> Result<(), NodeError> {
+        Ok(())
+    }
+}
+
+/// A factory with a params check run at validation (see [`NodeFactory::check`]): `create` makes
+/// instances, `check` vets params.
+pub struct CheckedFactory<F, C> {
+    /// Creates an instance.
+    pub create: F,
+    /// Checks params without creating anything.
+    pub check: C,
+}
+
+impl<F, C> NodeFactory for CheckedFactory<F, C>
+where
+    F: Fn(&Params) -> Result<NodeInstance, NodeError> + Send + Sync,
+    C: Fn(&Params) -> Result<(), NodeError> + Send + Sync,
+{
+    fn create(&self, params: &Params) -> Result<NodeInstance, NodeError> {
+        (self.check)(params)?;
+        (self.create)(params)
+    }
+
+    fn check(&self, params: &Params) -> Result<(), NodeError> {
+        (self.check)(params)
+    }
 }
 
 impl<F> NodeFactory for F

@@ -16,7 +16,7 @@ from ..audio import Audio
 from ..dsp import resample as _resample
 from ..dsp import vad as _vad
 from ..dsp.samples import FORMATS, convert, to_float32
-from ..errors import ManifestError, NodeError
+from ..errors import NodeError
 from .basic import NativeNode
 from .spec import MISSING, ParamSpec, describe_value
 
@@ -78,10 +78,6 @@ class _Stream:
 def _ms_param(name: str, default: int, description: str) -> ParamSpec:
     """A duration param in milliseconds (0 to 60 s), as the VAD declares them."""
     return ParamSpec(name, "integer", default=default, minimum=0, maximum=60000, description=description)
-
-
-def _invalid(node_type: str, message: str) -> ManifestError:
-    return ManifestError([f"params: {message}"], origin=f"`{node_type}`")
 
 
 class FormatConverterNode(NativeNode):
@@ -211,10 +207,14 @@ class AudioChunkerNode(NativeNode):
         runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, chunk_ms=chunk_ms, chunk_samples=chunk_samples)
-        if self.values["chunk_ms"] is not None and self.values["chunk_samples"] is not None:
-            raise _invalid(self.node_type, "give either `chunk_ms` or `chunk_samples`, not both")
         self._stream = _Stream()
         self._pending: list[np.ndarray] = []
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any]) -> list[str]:
+        if values.get("chunk_ms") is not None and values.get("chunk_samples") is not None:
+            return ["give either `chunk_ms` or `chunk_samples`, not both"]
+        return []
 
     def _frames(self, rate: int) -> int:
         if self.values["chunk_samples"] is not None:
@@ -472,8 +472,6 @@ class VADNode(NativeNode):
             emit=emit,
         )
         v = self.values
-        if v["frame_duration_ms"] not in (10, 20, 30):
-            raise _invalid(self.node_type, f"`frame_duration_ms` must be 10, 20 or 30, found {v['frame_duration_ms']}")
         self._config = _vad.VadConfig(
             mode=v["mode"],
             frame_ms=v["frame_duration_ms"],
@@ -483,6 +481,12 @@ class VADNode(NativeNode):
             padding_ms=v["padding_ms"],
         )
         self.initialize()
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any]) -> list[str]:
+        if values["frame_duration_ms"] not in (10, 20, 30):
+            return [f"`frame_duration_ms` must be 10, 20 or 30, found {values['frame_duration_ms']}"]
+        return []
 
     def initialize(self) -> None:
         self._stream = _Stream()

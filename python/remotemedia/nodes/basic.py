@@ -33,10 +33,18 @@ class NativeNode(Node):
         super().__init__(name=name, runtime_hint=runtime_hint)
         given = {k: v for k, v in params.items() if v is not MISSING}
         values, issues = check_params(self.node_type, self.PARAMS, given)
+        if not issues:
+            issues = [f"params: {m}" for m in self.check_values(values)]
         if issues:
             raise ManifestError(issues, origin=f"`{self.node_type}`")
         self._init_kwargs = given
         self.values = values
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any]) -> list[str]:
+        """Problems the param schema cannot express (combinations of params), in the engine's
+        words; checked on construction and when a manifest is validated."""
+        return []
 
 
 class PassThroughNode(NativeNode):

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Manifest, NodeSpec, RuntimeHint};
-use crate::error::{Error, ManifestIssue, Result};
+use crate::error::{Error, ManifestIssue, NodeError, Result};
 use crate::graph::Graph;
 use crate::params::Params;
 use crate::python::{InterpreterChoice, PythonNodeSpec, PythonSource};
@@ -127,6 +127,7 @@ pub(crate) fn plan(
             ));
         }
 
+        let issues_before = issues.len();
         let mut values = Map::new();
         for (name, raw) in &spec.params {
             let param_path = format!("{path}.params.{name}");
@@ -180,11 +181,23 @@ pub(crate) fn plan(
                 None => {}
             }
         }
+        let params = Params::new(values);
+        if issues.len() == issues_before {
+            // Checks the schema cannot express (combinations of params): a manifest problem now,
+            // not a failure once data flows.
+            if let Err(e) = registered.factory.check(&params) {
+                let message = match e {
+                    NodeError::InvalidParams(m) => m,
+                    other => other.to_string(),
+                };
+                issues.push(ManifestIssue::new(format!("{path}.params"), message));
+            }
+        }
         nodes.push(PlannedNode {
             id: Arc::from(spec.id.as_str()),
             node_type: Arc::from(descriptor.node_type.as_str()),
             registered: registered.clone(),
-            params: Params::new(values),
+            params,
             runtime: "native",
         });
     }

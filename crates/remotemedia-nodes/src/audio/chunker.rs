@@ -33,17 +33,27 @@ enum ChunkLength {
     Frames(usize),
 }
 
+/// `chunk_ms` and `chunk_samples` exclude each other.
+pub(crate) fn check(params: &Params) -> Result<(), NodeError> {
+    if given(params, "chunk_ms") && given(params, "chunk_samples") {
+        return Err(NodeError::InvalidParams(
+            "give either `chunk_ms` or `chunk_samples`, not both".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn given(params: &Params, name: &str) -> bool {
+    params.get(name).is_some_and(|v| !matches!(v, Value::Null))
+}
+
 pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
-    let given = |name: &str| params.get(name).is_some_and(|v| !matches!(v, Value::Null));
-    let length = match (given("chunk_ms"), given("chunk_samples")) {
-        (true, true) => {
-            return Err(NodeError::InvalidParams(
-                "give either `chunk_ms` or `chunk_samples`, not both".into(),
-            ));
-        }
-        (_, true) => ChunkLength::Frames(usize::try_from(params.int("chunk_samples")?).unwrap_or(1).max(1)),
-        (true, false) => ChunkLength::Ms(params.float("chunk_ms")?),
-        (false, false) => ChunkLength::Ms(20.0),
+    let length = if given(params, "chunk_samples") {
+        ChunkLength::Frames(usize::try_from(params.int("chunk_samples")?).unwrap_or(1).max(1))
+    } else if given(params, "chunk_ms") {
+        ChunkLength::Ms(params.float("chunk_ms")?)
+    } else {
+        ChunkLength::Ms(20.0)
     };
     Ok(NodeInstance::sync(Chunker {
         length,

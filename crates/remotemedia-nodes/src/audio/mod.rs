@@ -28,15 +28,27 @@ pub mod wav;
 
 pub use resample::{PolyphaseFilter, ResampleQuality, Resampler};
 
-use remotemedia_core::{Registry, Result};
+use remotemedia_core::{CheckedFactory, Registry, Result};
 
 pub(crate) fn register(registry: &mut Registry) -> Result<()> {
     registry.register(resample_node::descriptor(), resample_node::create)?;
     registry.register(format::descriptor(), format::create)?;
     registry.register(channels::descriptor(), channels::create)?;
-    registry.register(chunker::descriptor(), chunker::create)?;
+    registry.register(
+        chunker::descriptor(),
+        CheckedFactory {
+            create: chunker::create,
+            check: chunker::check,
+        },
+    )?;
     registry.register(gain::gain_descriptor(), gain::create_gain)?;
     registry.register(gain::normalize_descriptor(), gain::create_normalize)?;
-    registry.register(vad_node::descriptor(), vad_node::create)?;
+    registry.register(
+        vad_node::descriptor(),
+        CheckedFactory {
+            create: vad_node::create,
+            check: vad_node::check,
+        },
+    )?;
     Ok(())
 }

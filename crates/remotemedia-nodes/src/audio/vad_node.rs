@@ -57,17 +57,23 @@ enum Emit {
     Speech,
 }
 
+/// `frame_duration_ms` is 10, 20 or 30.
+pub(crate) fn check(params: &Params) -> Result<(), NodeError> {
+    let frame_ms = params.int("frame_duration_ms")?;
+    if ![10, 20, 30].contains(&frame_ms) {
+        return Err(NodeError::InvalidParams(format!(
+            "`frame_duration_ms` must be 10, 20 or 30, found {frame_ms}"
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
     let ms = |name: &str| -> Result<u32, NodeError> {
         let v = params.int(name)?;
         u32::try_from(v).map_err(|_| NodeError::InvalidParams(format!("`{name}` must be >= 0, found {v}")))
     };
     let frame_ms = ms("frame_duration_ms")?;
-    if ![10, 20, 30].contains(&frame_ms) {
-        return Err(NodeError::InvalidParams(format!(
-            "`frame_duration_ms` must be 10, 20 or 30, found {frame_ms}"
-        )));
-    }
     let config = VadConfig {
         mode: u8::try_from(params.int("mode")?).unwrap_or(2),
         frame_ms,
