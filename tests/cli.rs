@@ -251,9 +251,15 @@ fn nodes_json_lists_every_node_with_params() {
     assert_eq!(by_name("AddNode")["params"]["addend"]["default"], 0);
     assert_eq!(by_name("BufferNode")["params"]["buffer_size"]["type"], "integer");
     let vad = by_name("VADNode");
-    assert_eq!(vad["params"]["emit"]["choices"], serde_json::json!(["segments", "frames", "speech"]));
+    assert_eq!(
+        vad["params"]["emit"]["choices"],
+        serde_json::json!(["segments", "frames", "speech"])
+    );
     assert_eq!(vad["params"]["mode"]["default"], 2);
-    assert_eq!(by_name("AudioResampleNode")["params"]["quality"]["default"], "high");
+    assert_eq!(
+        by_name("AudioResampleNode")["params"]["quality"]["default"],
+        "high"
+    );
 }
 
 #[test]
