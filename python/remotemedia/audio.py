@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Audio"]
+__all__ = ["Audio", "read_wav", "write_wav"]
 
 _DTYPES = ("float32", "int16", "int32")
 
@@ -65,3 +65,20 @@ class Audio:
 
     def __repr__(self) -> str:
         return f"Audio({self.frames} frames x {self.channels} ch, {self.sample_rate} Hz, {self.samples.dtype.name})"
+
+
+def read_wav(path: Any) -> Audio:
+    """A WAV file as audio: 8/16-bit files as int16, 24/32-bit as int32, float files as float32
+    (the engine's mapping; see ``remotemedia.dsp.wav``)."""
+    from .dsp.wav import read_wav as _read
+
+    samples, rate = _read(path)
+    return Audio(samples, rate)
+
+
+def write_wav(path: Any, audio: Audio, encoding: str | None = None) -> None:
+    """Writes audio to a WAV file, in its own sample format unless ``encoding`` (``i8``, ``i16``,
+    ``i24``, ``i32``, ``f32``) says otherwise."""
+    from .dsp.wav import write_wav as _write
+
+    _write(path, audio.samples, audio.sample_rate, encoding)

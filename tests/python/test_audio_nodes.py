@@ -4,6 +4,9 @@ never changes the output (property tests with hypothesis)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,6 +28,7 @@ from remotemedia.nodes import (
 )
 
 ARCTIC = MANIFESTS / "data" / "arctic_a0007.wav"
+ROOT_BIN = Path(os.environ.get("CARGO_TARGET_DIR", MANIFESTS.parent / "target")) / "release" / "remotemedia-runtime"
 
 
 def pipeline(*nodes: remotemedia.Node) -> remotemedia.Pipeline:
@@ -248,3 +252,39 @@ def test_cheap_nodes_chunking_property(n: int, sizes: list[int], name: str) -> N
     whole, _ = joined(run_twin(CHEAP[name], [Audio(x, 16000)]))
     parts, _ = joined(run_twin(CHEAP[name], chunks(x, 16000, sizes)))
     assert whole.dtype == parts.dtype and np.array_equal(whole, parts)
+
+
+@pytest.mark.parametrize("encoding", ["i8", "i16", "i24", "i32", "f32"])
+def test_wav_round_trip(tmp_path, encoding: str) -> None:
+    from remotemedia.audio import read_wav as read_audio
+    from remotemedia.audio import write_wav as write_audio
+
+    audio = Audio(np.array([[0, 256], [-32768, 32767], [512, -512]], dtype=np.int16), 22050)
+    write_audio(tmp_path / "x.wav", audio, encoding)
+    back = read_audio(tmp_path / "x.wav")
+    assert (back.sample_rate, back.channels, back.frames) == (22050, 2, 3)
+    want = [0, 256, -32768, 32512 if encoding == "i8" else 32767, 512, -512]
+    from remotemedia.dsp.samples import convert
+
+    assert convert(back.samples, np.int16).ravel().tolist() == want
+
+
+def test_wav_written_by_the_engine_reads_the_same(tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    binary = shutil.which("remotemedia-runtime") or str(ROOT_BIN)
+    if not Path(binary).exists():
+        pytest.skip("the remotemedia-runtime binary is not built")
+    out = tmp_path / "speech.wav"
+    subprocess.run(
+        [binary, "run", str(MANIFESTS / "voice_activity_speech.yaml"), "--input", str(ARCTIC), "--output", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    from remotemedia.audio import read_wav as read_audio
+
+    speech = read_audio(out)
+    samples, rate = read_wav(ARCTIC)
+    (twin,) = run(pipeline(VADNode(emit="speech")), Audio(samples, rate), use_rust=False)
+    assert speech == twin
