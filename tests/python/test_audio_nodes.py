@@ -28,7 +28,7 @@ from remotemedia.nodes import (
 )
 
 ARCTIC = MANIFESTS / "data" / "arctic_a0007.wav"
-ROOT_BIN = Path(os.environ.get("CARGO_TARGET_DIR", MANIFESTS.parent / "target")) / "release" / "remotemedia-runtime"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", MANIFESTS.parent / "target"))
 
 
 def pipeline(*nodes: remotemedia.Node) -> remotemedia.Pipeline:
@@ -273,9 +273,11 @@ def test_wav_written_by_the_engine_reads_the_same(tmp_path) -> None:
     import shutil
     import subprocess
 
-    binary = shutil.which("remotemedia-runtime") or str(ROOT_BIN)
-    if not Path(binary).exists():
-        pytest.skip("the remotemedia-runtime binary is not built")
+    # `make test` builds the debug binary (Rust tests) before it runs pytest.
+    built = [TARGET / kind / "remotemedia-runtime" for kind in ("release", "debug")]
+    binary = shutil.which("remotemedia-runtime") or next((str(b) for b in built if b.exists()), None)
+    if binary is None:
+        pytest.skip("no remotemedia-runtime binary: run `cargo build` first")
     out = tmp_path / "speech.wav"
     subprocess.run(
         [binary, "run", str(MANIFESTS / "voice_activity_speech.yaml"), "--input", str(ARCTIC), "--output", str(out)],

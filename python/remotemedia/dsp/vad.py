@@ -143,6 +143,10 @@ class Vad:
         self.rate = rate
         self.config = config
         self.frame_len = rate * config.frame_ms // 1000
+        self._hangover = config.frames(config.hangover_ms)
+        self._min_speech = config.frames(config.min_speech_ms)
+        self._min_silence = config.frames(config.min_silence_ms)
+        self._pad = rate * config.padding_ms // 1000
         self._state = VadState()
         self._partial = np.zeros(0, dtype=np.int16)
         self.frames_done = 0
@@ -177,18 +181,17 @@ class Vad:
                 self._open = [i, i + 1]
             else:
                 self._open[1] = i + 1
-        elif self._open is not None and i + 1 - self._open[1] >= self.config.frames(self.config.min_silence_ms):
+        elif self._open is not None and i + 1 - self._open[1] >= self._min_silence:
             start, end = self._open
             self._open = None
             segments.extend(self._close(start, end, None))
-        return self._since_speech is not None and self._since_speech <= self.config.frames(self.config.hangover_ms)
+        return self._since_speech is not None and self._since_speech <= self._hangover
 
     def _close(self, start: int, end: int, stream_end: int | None) -> list[tuple[int, int]]:
-        if end - start < self.config.frames(self.config.min_speech_ms):
+        if end - start < self._min_speech:
             return []
-        pad = self.rate * self.config.padding_ms // 1000
-        first = max(start * self.frame_len - pad, 0, self._last_end)
-        last = end * self.frame_len + pad
+        first = max(start * self.frame_len - self._pad, 0, self._last_end)
+        last = end * self.frame_len + self._pad
         if stream_end is not None:
             last = min(last, stream_end)
         self._last_end = last
@@ -196,9 +199,8 @@ class Vad:
 
     def keep_from(self) -> int:
         """The first sample a future segment can include."""
-        pad = self.rate * self.config.padding_ms // 1000
         first = self._open[0] if self._open is not None else self.frames_done
-        return max(first * self.frame_len - pad, 0, self._last_end)
+        return max(first * self.frame_len - self._pad, 0, self._last_end)
 
     def finish(self) -> list[tuple[int, int]]:
         """Ends the stream: closes an open segment."""

@@ -8,6 +8,7 @@ outputs are ``Audio`` values (VAD segments and frame decisions are dicts).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -220,7 +221,7 @@ class AudioChunkerNode(NativeNode):
         if self.values["chunk_samples"] is not None:
             return self.values["chunk_samples"]
         ms = self.values["chunk_ms"] if self.values["chunk_ms"] is not None else 20.0
-        return max(int(np.floor(ms * rate / 1000.0 + 0.5)) if ms * rate / 1000.0 >= 0 else 0, 1)
+        return max(math.floor(ms * rate / 1000.0 + 0.5), 1)  # Rust's round(): halves away from 0
 
     def initialize(self) -> None:
         self._stream = _Stream()

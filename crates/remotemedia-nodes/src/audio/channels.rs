@@ -94,19 +94,17 @@ fn downmix(audio: &AudioBuffer) -> Result<AudioBuffer, NodeError> {
     built.map_err(|e| NodeError::failed(e.to_string()))
 }
 
+/// Output channel `c` of every frame copies input channel `source(c)`.
 fn remap(
     audio: &AudioBuffer,
     out_channels: u16,
     source: impl Fn(usize) -> usize,
 ) -> Result<AudioBuffer, NodeError> {
     let (rate, n) = (audio.sample_rate(), usize::from(audio.channels()));
-    let pick = |c: usize| source(c);
-    let take = |frame_count: usize| -> Vec<usize> {
-        (0..frame_count)
-            .flat_map(|f| (0..usize::from(out_channels)).map(move |c| f * n + pick(c)))
-            .collect()
-    };
-    let idx = take(audio.frames());
+    let sources: Vec<usize> = (0..usize::from(out_channels)).map(source).collect();
+    let idx: Vec<usize> = (0..audio.frames())
+        .flat_map(|f| sources.iter().map(move |c| f * n + c))
+        .collect();
     let built = if let Some(s) = audio.samples_f32() {
         AudioBuffer::from_f32(rate, out_channels, idx.iter().map(|&i| s[i]).collect())
     } else if let Some(s) = audio.samples_i16() {

@@ -6,7 +6,7 @@ use remotemedia_core::{
     AudioBuffer, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value,
 };
 
-use super::samples::{StreamLayout, expect_audio, i16_to_f32, i32_to_f32, map_samples, round_i16, round_i32};
+use super::samples::{StreamLayout, expect_audio, map_samples, round_i16, round_i32, to_f32};
 
 pub(crate) fn gain_descriptor() -> NodeDescriptor {
     NodeDescriptor::new("GainNode")
@@ -107,21 +107,6 @@ struct Normalize {
     held: Vec<Arc<AudioBuffer>>,
 }
 
-fn level_samples(audio: &AudioBuffer) -> Vec<f64> {
-    if let Some(s) = audio.samples_f32() {
-        s.iter().map(|&x| f64::from(x)).collect()
-    } else if let Some(s) = audio.samples_i16() {
-        s.iter().map(|&x| f64::from(i16_to_f32(x))).collect()
-    } else {
-        audio
-            .samples_i32()
-            .unwrap_or_default()
-            .iter()
-            .map(|&x| f64::from(i32_to_f32(x)))
-            .collect()
-    }
-}
-
 impl Node for Normalize {
     fn process(&mut self, input: Value, _out: &mut Outputs) -> Result<(), NodeError> {
         let audio = &expect_audio(&input)?;
@@ -137,7 +122,7 @@ impl Node for Normalize {
         let whole = super::chunker::concat(layout, &std::mem::take(&mut self.held))?;
         // Sequential sums in f64, in sample order (the Python twin sums in the same order).
         let (mut peak, mut squares) = (0.0f64, 0.0f64);
-        for x in level_samples(&whole) {
+        for x in to_f32(&whole).iter().map(|&x| f64::from(x)) {
             peak = peak.max(x.abs());
             squares += x * x;
         }

@@ -50,11 +50,16 @@ struct ResampleNode {
 }
 
 impl ResampleNode {
-    fn emit(&self, samples: &[f32], out: &mut Outputs) -> Result<(), NodeError> {
+    fn emit(&self, samples: Vec<f32>, out: &mut Outputs) -> Result<(), NodeError> {
         if let Some(layout) = self.layout
             && !samples.is_empty()
         {
-            out.emit(from_f32(self.target, layout.channels, layout.format, samples)?);
+            out.emit(from_f32(
+                self.target,
+                layout.channels,
+                layout.format,
+                samples.into(),
+            )?);
         }
         Ok(())
     }
@@ -81,11 +86,11 @@ impl Node for ResampleNode {
             ),
         };
         let samples = resampler.process(&to_f32(audio));
-        self.emit(&samples, out)
+        self.emit(samples, out)
     }
 
     fn flush(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
         let samples = self.resampler.as_mut().map(Resampler::flush).unwrap_or_default();
-        self.emit(&samples, out)
+        self.emit(samples, out)
     }
 }

@@ -7,6 +7,7 @@
 //! - i16 → i32 shifts left by 16 bits (exact); i32 → i16 rounds half to even after dividing by 2^16
 //!   and clips.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use remotemedia_core::params::describe_value;
@@ -132,31 +133,33 @@ pub fn i32_to_f32(x: i32) -> f32 {
     (f64::from(x) / I32_SCALE) as f32
 }
 
-/// Every sample of `audio` as `f32` (interleaved).
-pub fn to_f32(audio: &AudioBuffer) -> Vec<f32> {
+/// Every sample of `audio` as `f32` (interleaved), borrowed when the audio already is `f32`.
+pub fn to_f32(audio: &AudioBuffer) -> Cow<'_, [f32]> {
     if let Some(s) = audio.samples_f32() {
-        return s.to_vec();
+        return Cow::Borrowed(s);
     }
     if let Some(s) = audio.samples_i16() {
-        return map_samples(s, i16_to_f32);
+        return Cow::Owned(map_samples(s, i16_to_f32));
     }
-    audio
-        .samples_i32()
-        .map(|s| map_samples(s, i32_to_f32))
-        .unwrap_or_default()
+    Cow::Owned(
+        audio
+            .samples_i32()
+            .map(|s| map_samples(s, i32_to_f32))
+            .unwrap_or_default(),
+    )
 }
 
-/// Interleaved `f32` samples stored as `format`.
+/// Interleaved `f32` samples stored as `format` (no copy when it is `f32`).
 pub fn from_f32(
     rate: u32,
     channels: u16,
     format: SampleFormat,
-    samples: &[f32],
+    samples: Cow<'_, [f32]>,
 ) -> Result<AudioBuffer, NodeError> {
     let built = match format {
-        SampleFormat::F32 => AudioBuffer::from_f32(rate, channels, samples.to_vec()),
-        SampleFormat::I16 => AudioBuffer::from_i16(rate, channels, map_samples(samples, f32_to_i16)),
-        SampleFormat::I32 => AudioBuffer::from_i32(rate, channels, map_samples(samples, f32_to_i32)),
+        SampleFormat::F32 => AudioBuffer::from_f32(rate, channels, samples.into_owned()),
+        SampleFormat::I16 => AudioBuffer::from_i16(rate, channels, map_samples(&samples, f32_to_i16)),
+        SampleFormat::I32 => AudioBuffer::from_i32(rate, channels, map_samples(&samples, f32_to_i32)),
     };
     built.map_err(|e| NodeError::failed(e.to_string()))
 }
@@ -176,7 +179,7 @@ pub fn convert(audio: &Arc<AudioBuffer>, format: SampleFormat) -> Result<Arc<Aud
             ch,
             s.iter().map(|&x| round_i16(f64::from(x) / 65536.0)).collect(),
         ),
-        _ => return from_f32(rate, ch, format, &to_f32(audio)).map(Arc::new),
+        _ => return from_f32(rate, ch, format, to_f32(audio)).map(Arc::new),
     };
     built.map(Arc::new).map_err(|e| NodeError::failed(e.to_string()))
 }

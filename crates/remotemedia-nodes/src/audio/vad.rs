@@ -107,6 +107,12 @@ pub struct Vad {
     config: VadConfig,
     rate: u32,
     frame_len: usize,
+    /// `hangover_ms`, `min_speech_ms` and `min_silence_ms` in whole frames (rounded up).
+    hangover_frames: u64,
+    min_speech_frames: u64,
+    min_silence_frames: u64,
+    /// `padding_ms` in samples.
+    pad: u64,
     levels: usize,
     partial: Vec<i16>,
     frames_done: u64,
@@ -140,10 +146,15 @@ impl Vad {
         if config.mode > 3 {
             return Err(format!("mode must be 0 to 3, found {}", config.mode));
         }
+        let frames = |ms: u32| u64::from(ms.div_ceil(config.frame_ms));
         Ok(Self {
             config,
             rate,
             frame_len: (rate * config.frame_ms / 1000) as usize,
+            hangover_frames: frames(config.hangover_ms),
+            min_speech_frames: frames(config.min_speech_ms),
+            min_silence_frames: frames(config.min_silence_ms),
+            pad: u64::from(rate) * u64::from(config.padding_ms) / 1000,
             levels,
             partial: Vec::new(),
             frames_done: 0,
@@ -164,10 +175,6 @@ impl Vad {
     /// Sample rate in Hz.
     pub fn rate(&self) -> u32 {
         self.rate
-    }
-
-    fn ms_to_frames(&self, ms: u32) -> u64 {
-        u64::from(ms.div_ceil(self.config.frame_ms))
     }
 
     /// Band powers and total power of one frame (Q8 log2 of mean power per sample).
@@ -266,7 +273,7 @@ impl Vad {
         } else {
             self.since_speech.saturating_add(1)
         };
-        let min_silence = self.ms_to_frames(self.config.min_silence_ms);
+        let min_silence = self.min_silence_frames;
         match (&mut self.open, raw) {
             (None, true) => self.open = Some((i, i + 1)),
             (Some((_, end)), true) => *end = i + 1,
@@ -279,19 +286,18 @@ impl Vad {
             }
             (None, false) => {}
         }
-        self.since_speech <= self.ms_to_frames(self.config.hangover_ms)
+        self.since_speech <= self.hangover_frames
     }
 
     /// The segment for frames `start..end`, if long enough, padded and clipped.
     fn close(&mut self, start: u64, end: u64, stream_end: u64) -> Option<Segment> {
-        if end - start < self.ms_to_frames(self.config.min_speech_ms) {
+        if end - start < self.min_speech_frames {
             return None;
         }
         let frame = self.frame_len as u64;
-        let pad = u64::from(self.rate) * u64::from(self.config.padding_ms) / 1000;
         let segment = Segment {
-            start: (start * frame).saturating_sub(pad).max(self.last_end),
-            end: (end * frame + pad).min(stream_end),
+            start: (start * frame).saturating_sub(self.pad).max(self.last_end),
+            end: (end * frame + self.pad).min(stream_end),
         };
         self.last_end = segment.end;
         Some(segment)
@@ -299,13 +305,13 @@ impl Vad {
 
     /// The first sample a future segment can include (audio before it is no longer needed).
     pub fn keep_from(&self) -> u64 {
-        let frame = self.frame_len as u64;
-        let pad = u64::from(self.rate) * u64::from(self.config.padding_ms) / 1000;
         let first = self.open.map_or(self.frames_done, |(s, _)| s);
-        (first * frame).saturating_sub(pad).max(self.last_end)
+        (first * self.frame_len as u64)
+            .saturating_sub(self.pad)
+            .max(self.last_end)
     }
 
-    /// Ends the stream: closes an open segment. `total_samples` is the stream's length.
+    /// Ends the stream: closes an open segment (clipped to the samples received).
     pub fn finish(&mut self) -> Vec<Segment> {
         let total = self.frames_done * self.frame_len as u64 + self.partial.len() as u64;
         self.open

@@ -34,7 +34,7 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             let report = pipeline.run_with_report(inputs).await?;
             match output.as_deref() {
                 Some(path) if is_wav_path(path) => {
-                    let rest = write_wav_output(&report.outputs, path)?;
+                    let rest = write_wav_output(report.outputs, path)?;
                     write_outputs(&rest, None, jsonl)?;
                 }
                 other => write_outputs(&report.outputs, other, jsonl)?,

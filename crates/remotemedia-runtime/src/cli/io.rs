@@ -95,13 +95,13 @@ pub fn read_wav_input(path: &str) -> Result<Value, CliError> {
 ///
 /// The file takes the first audio output's rate, channel count and sample format; with no audio
 /// output, no file is written (a warning says so).
-pub fn write_wav_output(outputs: &[Value], path: &str) -> Result<Vec<Value>, CliError> {
+pub fn write_wav_output(outputs: Vec<Value>, path: &str) -> Result<Vec<Value>, CliError> {
     let failed = |e: String| CliError::runtime(format!("cannot write output: {e}"));
     let mut writer: Option<WavFileWriter> = None;
     let mut rest = Vec::new();
     for value in outputs {
         let Value::Audio(audio) = value else {
-            rest.push(value.clone());
+            rest.push(value);
             continue;
         };
         let w = match &mut writer {
@@ -116,7 +116,7 @@ pub fn write_wav_output(outputs: &[Value], path: &str) -> Result<Vec<Value>, Cli
                 .map_err(failed)?,
             ),
         };
-        w.write(audio).map_err(failed)?;
+        w.write(&audio).map_err(failed)?;
     }
     match writer {
         Some(w) => w.finalize().map_err(failed)?,
