@@ -32,8 +32,8 @@ bench-audio: ## audio nodes vs soxr / scipy / webrtcvad / Silero: quality and sp
 
 test: setup test-rust test-examples test-rustpython-only test-python test-python-pure ## every test (what CI runs)
 
-test-rust: ## Rust unit, integration, CLI and doc tests
-	$(CARGO) nextest run --workspace --no-fail-fast
+test-rust: venv ## Rust unit, integration, CLI and doc tests (numpy for the CPython tests comes from .venv)
+	PYTHONPATH=$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") $(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
 
 test-examples: ## run every crate example (each asserts its result)
@@ -60,7 +60,7 @@ test-python: extension ## pytest with the Rust extension installed (both runtime
 
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
-	$(VENV_PURE)/bin/pip install -q pytest hypothesis pyyaml numpy
+	$(VENV_PURE)/bin/pip install -q pytest hypothesis
 	$(VENV_PURE)/bin/pip install -q ./python
 	cd tests/python && ../../$(VENV_PURE)/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('remotemedia_runtime') is not None)"
 	cd tests/python && ../../$(VENV_PURE)/bin/python -m pytest . -q -p no:cacheprovider

@@ -241,6 +241,37 @@ fn bad_audio_input_is_a_clear_error() {
 }
 
 #[test]
+fn every_stateless_audio_node_refuses_a_layout_change_mid_stream() {
+    // Rate, channel count and sample format changes, each refused by gain, channel mix and format
+    // conversion as by the stateful nodes.
+    let first = audio(16000, 1, vec![0; 8]);
+    let changes = [
+        (audio(8000, 1, vec![0; 8]), "to 8000 Hz 1-channel i16"),
+        (audio(16000, 2, vec![0; 8]), "to 16000 Hz 2-channel i16"),
+        (audio_f32(16000, 1, vec![0.0; 8]), "to 16000 Hz 1-channel f32"),
+    ];
+    for node in [
+        "GainNode, params: {db: -6}",
+        "GainNode, params: {db: 0}",
+        "ChannelMixNode",
+        "ChannelMixNode, params: {mode: select, channel: 0}",
+        "FormatConverterNode, params: {target_format: i32}",
+    ] {
+        for (second, expected) in &changes {
+            let err = run(
+                &format!("  - {{id: n, node_type: {node}}}\n"),
+                vec![first.clone(), second.clone()],
+            )
+            .unwrap_err();
+            assert!(
+                err.contains(&format!("changed from 16000 Hz 1-channel i16 {expected} mid-stream")),
+                "{node}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_samples_and_rate_pair_is_audio() {
     let pair = Value::list([
         Value::Array(

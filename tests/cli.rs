@@ -72,6 +72,18 @@ fn run_keeps_ints_floats_and_structure() {
 }
 
 #[test]
+fn run_reads_json_floats_exactly() {
+    // The shortest form of a float is read back to the same bits (was ...783e-10).
+    bin()
+        .arg("run")
+        .arg(manifest("valid/passthrough_only.json"))
+        .write_stdin("[9.313225746154785e-10, 0.1, 5e-324, 1.7976931348623157e308, -0.0]")
+        .assert()
+        .success()
+        .stdout("[9.313225746154785e-10,0.1,5e-324,1.7976931348623157e+308,-0.0]\n");
+}
+
+#[test]
 fn run_metrics_go_to_stderr() {
     bin()
         .arg("run")

@@ -254,3 +254,33 @@ fn the_binary_reports_the_interpreter_and_honours_the_override() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_binary_exits_promptly_when_a_cpython_call_times_out() {
+    // The abandoned call sleeps 20 s; the process must not wait for it.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("slow.yaml");
+    std::fs::write(
+        &manifest,
+        "version: v1\nnodes:\n  - id: slow\n    node_type: Slow\n    class: Slow\n    runtime_hint: cpython\n    timeout_ms: 400\n    source: |\n      import time\n      from remotemedia import Node\n      class Slow(Node):\n          def process(self, x):\n              time.sleep(20)\n              return x\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = Command::cargo_bin("remotemedia-runtime")
+        .unwrap()
+        .arg("run")
+        .arg(&manifest)
+        .write_stdin("[1]")
+        .timeout(Duration::from_secs(15))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("node `slow` (`Slow`) failed: timed out after 400 ms"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(elapsed < Duration::from_secs(5), "exited after {elapsed:?}");
+}

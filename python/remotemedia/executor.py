@@ -14,29 +14,52 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Any
 
 from .core.node import Node
+from .core.protocol import call_hook_async, outputs, outputs_async
 from .errors import NodeError
 
 __all__ = ["PythonExecutor", "collect_outputs", "annotate"]
 
 _END = object()
 
+#: What ``process``/``flush`` returned, as a list of outputs (the node protocol).
+collect_outputs = outputs_async
 
-async def collect_outputs(result: Any) -> list[Any]:
-    """Normalizes what ``process``/``flush`` returned into a list of outputs."""
-    if inspect.isawaitable(result):
-        result = await result
-    if result is None:
-        return []
-    if inspect.isgenerator(result):
-        return list(result)
-    if inspect.isasyncgen(result):
-        return [item async for item in result]
-    return [result]
+
+async def _limited(node: Node, method: str, args: tuple[Any, ...], limit_ms: int) -> list[Any]:
+    """Calls ``node.method(*args)`` within ``limit_ms``, as the engine does: the call runs on a
+    thread of its own (a daemon, so an abandoned call never holds the process up) and is abandoned,
+    not interrupted, once the limit passes; the run then fails with ``timed out after N ms``."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[list[Any]] = loop.create_future()
+
+    def settle(result: list[Any] | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def call() -> None:
+        try:
+            result, error = outputs(getattr(node, method)(*args)), None
+        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task as it is
+            result, error = None, e
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop closed while the abandoned call ran
+            pass
+
+    threading.Thread(target=call, name=f"remotemedia-timed-{method}", daemon=True).start()
+    try:
+        return await asyncio.wait_for(asyncio.shield(done), limit_ms / 1000)
+    except asyncio.TimeoutError:
+        raise NodeError(f"timed out after {limit_ms} ms") from None
 
 
 def normalize(value: Any) -> Any:
@@ -96,16 +119,17 @@ class PythonExecutor:
     async def _call(self, i: int, method: str, *args: Any) -> list[Any]:
         node = self.nodes[i]
         try:
-            return await collect_outputs(getattr(node, method)(*args))
+            limit = getattr(node, "timeout_ms", None)
+            if limit is not None:
+                return await _limited(node, method, args, limit)
+            return await outputs_async(getattr(node, method)(*args))
         except Exception as e:
             raise annotate(e, self.ids[i], node.node_type) from e.__cause__
 
     async def _lifecycle(self, method: str) -> None:
         for i, node in enumerate(self.nodes):
             try:
-                result = getattr(node, method)()
-                if inspect.isawaitable(result):
-                    await result
+                await call_hook_async(node, method)
             except Exception as e:
                 raise annotate(e, self.ids[i], node.node_type) from e.__cause__
 

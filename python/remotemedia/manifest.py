@@ -186,10 +186,15 @@ def validate_manifest(
                 issues.append(
                     f'{path}.runtime_hint: unknown runtime hint "{hint}"; expected one of {", ".join(RUNTIME_HINTS)}'
                 )
-            python = {k: raw[k] for k in ("module", "file", "source", "class", "timeout_ms") if raw.get(k) is not None}
+            python = {k: raw[k] for k in ("module", "file", "source", "class") if raw.get(k) is not None}
             for key in ("module", "file", "source", "class"):
                 if key in python and not isinstance(python[key], str):
                     issues.append(f"{path}.{key}: expected a string, found {_found(python[key])}")
+            timeout = raw.get("timeout_ms")
+            if timeout is not None and (type(timeout) is not int or timeout <= 0):
+                issues.append(f"{path}.timeout_ms: expected a positive integer (milliseconds), found {_found(timeout)}")
+            elif timeout is not None:
+                python["timeout_ms"] = timeout
             if len(issues) == before:
                 decls.append(NodeDecl(node_id or "", node_type or "", dict(params), hint, python))
 
@@ -268,12 +273,10 @@ def _check_semantics(
 
 
 def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
-    """Loads a Python node described by ``module``/``file``/``source`` + ``class`` into this
-    interpreter (the engine's checks and messages); sets ``d.instance``."""
-    import importlib
-    import importlib.util
-    import sys
-    import types
+    """Checks a Python node described by ``module``/``file``/``source`` + ``class`` and loads it
+    into this interpreter, for the pure-Python executor (the engine's checks and messages); sets
+    ``d.instance``."""
+    from .core.described import LoadError, load_class_instance
 
     path = f"nodes[{i}]"
     cls_name = d.python.get("class")
@@ -294,39 +297,14 @@ def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
             '(or "auto")'
         ]
     try:
-        if "module" in d.python:
-            where = f"module `{d.python['module']}`"
-            if base_dir is not None and str(base_dir) not in sys.path:
-                sys.path.insert(0, str(base_dir))
-            module = importlib.import_module(d.python["module"])
-        elif "file" in d.python:
-            file = Path(d.python["file"])
-            file = base_dir / file if base_dir is not None and not file.is_absolute() else file
-            where = f"file `{file}`"
-            if not file.is_file():
-                return [f"{path}.file: cannot read `{file}`: no such file"]
-            spec = importlib.util.spec_from_file_location(file.stem, file)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            sys.modules[file.stem] = module
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-        else:
-            where = "inline source"
-            name = "remotemedia_node_" + "".join(c if c.isalnum() else "_" for c in d.id)
-            module = types.ModuleType(name)
-            sys.modules[name] = module
-            exec(compile(d.python["source"], f"<{name}>", "exec"), module.__dict__)
-        d.instance = getattr(module, cls_name)(**d.params)
-    except Exception as e:
-        return [f"{path}: cannot load class `{cls_name}` from {where}: python: {type(e).__name__}: {e}"]
+        d.instance = load_class_instance(d.id, d.python, d.params, base_dir)
+    except LoadError as e:
+        field = ".file" if str(e).startswith("cannot read") else ""
+        return [f"{path}{field}: {e}"]
     if d.runtime_hint is not None:
         d.instance.runtime_hint = d.runtime_hint
     d.instance.name = d.id
-    # Described by a manifest: the engine loads it from there (RustPython first under "auto"),
-    # and serializing the pipeline writes the same description back.
-    location = dict(d.python)
-    if "file" in location:
-        location["file"] = str(file.resolve())
-    d.instance._manifest_location = location
+    d.instance.timeout_ms = d.python.get("timeout_ms")
     return []
 
 

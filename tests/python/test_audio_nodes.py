@@ -162,6 +162,28 @@ def test_seed_tuple_is_audio(use_rust: bool) -> None:
     assert out == Audio(x.astype(np.float32), 8000)
 
 
+@pytest.mark.parametrize(
+    "node",
+    [
+        lambda: GainNode(db=-6),
+        lambda: GainNode(db=0),
+        lambda: ChannelMixNode(),
+        lambda: ChannelMixNode(mode="select", channel=0),
+        lambda: FormatConverterNode(target_format="i32"),
+    ],
+)
+def test_stateless_nodes_refuse_a_layout_change_mid_stream(node, use_rust: bool) -> None:
+    first = Audio(np.zeros(8, dtype=np.int16), 16000)
+    changes = [
+        (Audio(np.zeros(8, dtype=np.int16), 8000), "to 8000 Hz 1-channel i16"),
+        (Audio(np.zeros((8, 2), dtype=np.int16), 16000), "to 16000 Hz 2-channel i16"),
+        (Audio(np.zeros(8, dtype=np.float32), 16000), "to 16000 Hz 1-channel f32"),
+    ]
+    for second, expected in changes:
+        with pytest.raises(NodeError, match=f"changed from 16000 Hz 1-channel i16 {expected} mid-stream"):
+            run(pipeline(node()), [first, second], use_rust=use_rust)
+
+
 def test_seed_parameter_name_target_rate() -> None:
     assert AudioResampleNode(target_rate=8000).target_sample_rate == 8000
 

@@ -21,7 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use remotemedia_core::{AudioBuffer, DType, Map, NdArray, SampleFormat, Value};
 
-use crate::buffers::{numpy_view, wrap_numpy};
+use crate::buffers::{copy_numpy, numpy_view, wrap_numpy};
 
 /// Converts one Python object.
 pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -137,18 +137,11 @@ fn dtype_of(array: &Bound<'_, PyUntypedArray>) -> PyResult<DType> {
 fn array_to_value(array: &Bound<'_, PyUntypedArray>) -> PyResult<NdArray> {
     let dtype = dtype_of(array)?;
     let shape = array.shape().to_vec();
-    let buffer = match wrap_numpy(array, dtype.size()) {
+    // Frozen memory is shared; anything Python could write meanwhile (or strided, unaligned) is
+    // copied into C order once.
+    let buffer = match wrap_numpy(array, dtype.size())? {
         Some(buffer) => buffer,
-        None => {
-            // Strided or unaligned: copy into C order once.
-            let contiguous = array
-                .py()
-                .import("numpy")?
-                .call_method1("ascontiguousarray", (array,))?;
-            let contiguous = contiguous.cast::<PyUntypedArray>()?;
-            wrap_numpy(contiguous, dtype.size())
-                .ok_or_else(|| PyValueError::new_err("could not make the numpy array contiguous"))?
-        }
+        None => copy_numpy(array, dtype.size())?,
     };
     NdArray::new(dtype, shape, buffer).map_err(|e| PyValueError::new_err(e.to_string()))
 }

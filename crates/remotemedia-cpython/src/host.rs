@@ -12,7 +12,8 @@ use remotemedia_core::{
 
 use crate::convert::to_python;
 use crate::interp::{driver_call, ensure_base_classes, node_error};
-use crate::node::NodeObject;
+use crate::node::{NodeObject, shutting_down};
+use crate::thread_state::attach;
 
 /// Runs Python nodes on CPython (`runtime_hint: cpython`).
 ///
@@ -84,7 +85,7 @@ impl PythonHost for CPythonHost {
 
     fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError> {
         self.prepare();
-        Python::attach(|py| {
+        attach(|py| {
             let class = load_class(py, spec).map_err(|e| node_error(py, e))?;
             let kwargs = PyDict::new(py);
             for (name, value) in spec.params.iter() {
@@ -103,6 +104,7 @@ impl PythonHost for CPythonHost {
             *factory.ready.lock().unwrap_or_else(PoisonError::into_inner) = Some(first);
             Ok(Arc::new(factory) as Arc<dyn NodeFactory>)
         })
+        .unwrap_or_else(|| Err(shutting_down()))
     }
 }
 
@@ -158,7 +160,7 @@ impl NodeFactory for ClassFactory {
         let ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner).take();
         let object = match ready {
             Some(object) => object,
-            None => Python::attach(|py| self.instantiate(py))?,
+            None => attach(|py| self.instantiate(py)).unwrap_or_else(|| Err(shutting_down()))?,
         };
         Ok(object.into_instance(self.timeout_ms))
     }
@@ -199,7 +201,7 @@ impl PythonHost for LiveObjects {
             .get(&spec.node_id)
             .ok_or_else(|| NodeError::failed(format!("no live object for node `{}`", spec.node_id)))?;
         Ok(Arc::new(LiveFactory {
-            object: Python::attach(|py| object.clone_ref(py)),
+            object: attach(|py| object.clone_ref(py)).ok_or_else(shutting_down)?,
             timeout_ms: spec.timeout_ms,
         }))
     }
@@ -212,7 +214,8 @@ struct LiveFactory {
 
 impl NodeFactory for LiveFactory {
     fn create(&self, _: &Params) -> Result<NodeInstance, NodeError> {
-        let object = Python::attach(|py| NodeObject::start(py, self.object.clone_ref(py)))?;
+        let object = attach(|py| NodeObject::start(py, self.object.clone_ref(py)))
+            .unwrap_or_else(|| Err(shutting_down()))?;
         Ok(object.into_instance(self.timeout_ms))
     }
 

@@ -1,5 +1,5 @@
-//! The engine's foothold inside CPython: the driver helpers, the `remotemedia` base classes, and
-//! Python exceptions as node errors.
+//! The engine's foothold inside CPython: the driver helpers, the `remotemedia` base classes and
+//! node protocol, and Python exceptions as node errors.
 
 use pyo3::exceptions::PyImportError;
 use pyo3::prelude::*;
@@ -8,12 +8,28 @@ use pyo3::types::{PyDict, PyModule};
 use remotemedia_core::{NodeError, PythonError, PythonException};
 
 const DRIVER: &str = include_str!("driver.py");
-/// The package's own `Node` and `Audio` classes, provided when the `remotemedia` package is not
-/// installed in the interpreter (the standalone binary's embedded CPython).
+/// The package's own `Node` class, node protocol and `Audio` class, provided when the
+/// `remotemedia` package is not installed in the interpreter (the standalone binary's embedded
+/// CPython).
 const NODE_MODULE: &str = include_str!("../../../python/remotemedia/core/node.py");
+const PROTOCOL_MODULE: &str = include_str!("../../../python/remotemedia/core/protocol.py");
 const AUDIO_MODULE: &str = include_str!("../../../python/remotemedia/audio.py");
 
 static DRIVER_NS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+static PROTOCOL: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// Calls one of the node protocol's functions (`remotemedia.core.protocol`).
+pub(crate) fn protocol_call<'py>(
+    py: Python<'py>,
+    name: &str,
+    args: impl pyo3::call::PyCallArgs<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let module = PROTOCOL.get_or_try_init(py, || {
+        ensure_base_classes(py)?;
+        Ok::<_, PyErr>(py.import("remotemedia.core.protocol")?.unbind())
+    })?;
+    module.bind(py).getattr(name)?.call1(args)
+}
 
 /// The namespace of `driver.py`, run once per process.
 pub(crate) fn driver(py: Python<'_>) -> PyResult<&Bound<'_, PyDict>> {
@@ -60,9 +76,11 @@ pub(crate) fn ensure_base_classes(py: Python<'_>) -> PyResult<()> {
         Ok(m)
     };
     let node = module("remotemedia.core.node", Some(NODE_MODULE))?;
+    let protocol = module("remotemedia.core.protocol", Some(PROTOCOL_MODULE))?;
     let audio = module("remotemedia.audio", Some(AUDIO_MODULE))?;
     let core = module("remotemedia.core", None)?;
     core.setattr("node", &node)?;
+    core.setattr("protocol", &protocol)?;
     let package = module("remotemedia", None)?;
     package.setattr("core", &core)?;
     package.setattr("audio", &audio)?;

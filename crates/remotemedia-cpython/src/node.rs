@@ -9,7 +9,8 @@ use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use remotemedia_core::{AsyncNode, BoxFuture, Node, NodeError, NodeInstance, Outputs, Value};
 
 use crate::convert::{to_python, to_value};
-use crate::interp::{driver_call, node_error};
+use crate::interp::{node_error, protocol_call};
+use crate::thread_state::{attach, attach_kept};
 
 /// A Python node instance (a live object in this process's CPython).
 pub(crate) struct NodeObject {
@@ -19,14 +20,13 @@ pub(crate) struct NodeObject {
 impl NodeObject {
     /// Wraps an instance; `initialize` runs now.
     pub fn start(py: Python<'_>, object: Py<PyAny>) -> Result<Self, NodeError> {
-        driver_call(py, "hook", (object.bind(py), "initialize")).map_err(|e| node_error(py, e))?;
+        protocol_call(py, "call_hook", (object.bind(py), "initialize")).map_err(|e| node_error(py, e))?;
         Ok(Self { object })
     }
 
     /// Calls `process(input)` (or `flush()` when `input` is `None`); returns its outputs.
     fn call(&self, input: Option<&Value>) -> Result<Vec<Value>, NodeError> {
-        crate::thread_state::keep();
-        Python::attach(|py| {
+        attach_kept(|py| {
             let node = self.object.bind(py);
             let result = match input {
                 Some(value) => to_python(py, value).and_then(|arg| node.call_method1("process", (arg,))),
@@ -36,6 +36,7 @@ impl NodeObject {
             .map_err(|e| node_error(py, e))?;
             outputs(py, result).map_err(|e| node_error(py, e))
         })
+        .unwrap_or_else(|| Err(shutting_down()))
     }
 
     /// Wraps the object as a node: run inline (fused with its neighbours) when it has no time
@@ -54,17 +55,23 @@ impl NodeObject {
 
 impl Drop for NodeObject {
     fn drop(&mut self) {
-        Python::attach(|py| {
-            if let Err(e) = driver_call(py, "hook", (self.object.bind(py), "cleanup")) {
+        // Once the interpreter is shutting down, `cleanup` is skipped (nothing may run then).
+        attach(|py| {
+            if let Err(e) = protocol_call(py, "call_hook", (self.object.bind(py), "cleanup")) {
                 tracing::warn!("cleanup() raised: {}", node_error(py, e));
             }
         });
     }
 }
 
-/// What a `process`/`flush` call returned, as outputs. Plain values convert here; generators,
-/// coroutines and other awaitables go through the driver, which treats them exactly as the
-/// pure-Python executor does.
+/// The error of a call made while the interpreter shuts down.
+pub(crate) fn shutting_down() -> NodeError {
+    NodeError::failed("the Python interpreter is shutting down")
+}
+
+/// What a `process`/`flush` call returned, as outputs, by the node protocol
+/// (`remotemedia.core.protocol.outputs`, which the pure-Python executor uses too). `None` and exact
+/// built-in value types take a shortcut here that gives the protocol's answer.
 fn outputs(py: Python<'_>, result: Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
     if result.is_none() {
         return Ok(Vec::new());
@@ -79,7 +86,7 @@ fn outputs(py: Python<'_>, result: Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
     if plain {
         return Ok(vec![to_value(&result)?]);
     }
-    let items = driver_call(py, "outputs", (result,))?;
+    let items = protocol_call(py, "outputs", (result,))?;
     items
         .cast::<PyList>()?
         .iter()

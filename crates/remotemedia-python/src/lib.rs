@@ -56,6 +56,16 @@ fn registry(live: Option<LiveObjects>) -> Registry {
     registry
 }
 
+/// Attaches to the interpreter from an engine thread, unless it is shutting down (see
+/// `remotemedia_cpython::install_exit_guard`).
+fn attach<T>(f: impl for<'py> FnOnce(Python<'py>) -> PyResult<T>) -> PyResult<T> {
+    remotemedia_cpython::attach(f).unwrap_or_else(|| {
+        Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "the Python interpreter is shutting down",
+        ))
+    })
+}
+
 fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
 }
@@ -109,7 +119,7 @@ impl PyPlan {
         let pipeline = self.pipeline.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let result = pipeline.run(values).await;
-            Python::attach(|py| match result {
+            attach(|py| match result {
                 Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
                 Err(e) => Err(to_py_err(py, e)),
             })
@@ -131,7 +141,7 @@ impl PyPlan {
         });
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let result = pipeline.run_with_report(values).await;
-            Python::attach(|py| {
+            attach(|py| {
                 let report = result.map_err(|e| to_py_err(py, e))?;
                 let metrics = PyDict::new(py);
                 for m in report.metrics.unwrap_or_default() {
@@ -218,9 +228,9 @@ impl PySession {
                         },
                         None => remotemedia_core::Error::SessionClosed,
                     };
-                    Python::attach(|py| Err(to_py_err(py, failure)))
+                    attach(|py| Err(to_py_err(py, failure)))
                 }
-                Err(e) => Python::attach(|py| Err(to_py_err(py, e))),
+                Err(e) => attach(|py| Err(to_py_err(py, e))),
             }
         })
     }
@@ -233,7 +243,7 @@ impl PySession {
                 Some(out) => out.recv().await,
                 None => Ok(None),
             };
-            Python::attach(|py| -> PyResult<Py<PyAny>> {
+            attach(|py| -> PyResult<Py<PyAny>> {
                 match next {
                     Ok(Some(out)) => Ok(PyTuple::new(
                         py,
@@ -284,9 +294,22 @@ impl PySession {
     }
 }
 
-fn plan_manifest(py: Python<'_>, manifest_json: &str, live: Option<&Bound<'_, PyDict>>) -> PyResult<PyPlan> {
-    let manifest =
-        Manifest::parse_as(manifest_json, Format::Json, "(inline)").map_err(|e| to_py_err(py, e))?;
+/// Where a manifest comes from: its name in error messages, and the folder its relative Python
+/// `file` paths start from.
+#[derive(Default)]
+struct Origin {
+    name: Option<String>,
+    base_dir: Option<std::path::PathBuf>,
+}
+
+fn plan_manifest(
+    py: Python<'_>,
+    manifest_json: &str,
+    live: Option<&Bound<'_, PyDict>>,
+    origin: Origin,
+) -> PyResult<PyPlan> {
+    let name = origin.name.as_deref().unwrap_or("(inline)");
+    let manifest = Manifest::parse_as(manifest_json, Format::Json, name).map_err(|e| to_py_err(py, e))?;
     let live = live
         .map(|objects| {
             objects
@@ -299,7 +322,7 @@ fn plan_manifest(py: Python<'_>, manifest_json: &str, live: Option<&Bound<'_, Py
     let registry = registry(live);
     // Loading Python nodes may start interpreters: do it without holding the GIL.
     let pipeline = py
-        .detach(|| Pipeline::new(&manifest, &registry))
+        .detach(|| Pipeline::with_origin(&manifest, &registry, name, origin.base_dir.as_deref()))
         .map_err(|e| to_py_err(py, e))?;
     let single_stage = pipeline.stages().map(|s| s.len() == 1).unwrap_or(false);
     Ok(PyPlan {
@@ -309,17 +332,24 @@ fn plan_manifest(py: Python<'_>, manifest_json: &str, live: Option<&Bound<'_, Py
 }
 
 /// Validates and plans a pipeline from manifest v1 JSON text; `live` maps node ids to node objects
-/// of this interpreter.
+/// of this interpreter; `origin` names the manifest in error messages; relative Python `file`
+/// paths start from `base_dir`.
 #[pyfunction]
-#[pyo3(signature = (manifest_json, live=None))]
-fn plan(py: Python<'_>, manifest_json: &str, live: Option<&Bound<'_, PyDict>>) -> PyResult<PyPlan> {
-    plan_manifest(py, manifest_json, live)
+#[pyo3(signature = (manifest_json, live=None, *, origin=None, base_dir=None))]
+fn plan(
+    py: Python<'_>,
+    manifest_json: &str,
+    live: Option<&Bound<'_, PyDict>>,
+    origin: Option<String>,
+    base_dir: Option<std::path::PathBuf>,
+) -> PyResult<PyPlan> {
+    plan_manifest(py, manifest_json, live, Origin { name: origin, base_dir })
 }
 
 /// Runs a pipeline with no input (awaitable of the output list).
 #[pyfunction]
 fn execute_pipeline<'py>(py: Python<'py>, manifest_json: &str) -> PyResult<Bound<'py, PyAny>> {
-    plan_manifest(py, manifest_json, None)?.run(py, &PyList::empty(py).into_any())
+    plan_manifest(py, manifest_json, None, Origin::default())?.run(py, &PyList::empty(py).into_any())
 }
 
 /// Runs a pipeline over `inputs` (awaitable of the output list).
@@ -329,7 +359,7 @@ fn execute_pipeline_with_input<'py>(
     manifest_json: &str,
     inputs: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    plan_manifest(py, manifest_json, None)?.run(py, inputs)
+    plan_manifest(py, manifest_json, None, Origin::default())?.run(py, inputs)
 }
 
 /// The extension module.
@@ -337,6 +367,7 @@ fn execute_pipeline_with_input<'py>(
 #[pyo3(name = "remotemedia_runtime")]
 fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    remotemedia_cpython::install_exit_guard(m.py())?;
     m.add_class::<PyPlan>()?;
     m.add_class::<PySession>()?;
     m.add_class::<remotemedia_cpython::BufferKeeper>()?;

@@ -1,40 +1,14 @@
-"""The `remotemedia` module inside the embedded RustPython interpreter.
+"""The `remotemedia` module inside the embedded RustPython interpreter: the value types that
+stand for numpy arrays and audio here (`Array`, `Audio`).
 
-User node modules import their base class from here (`from remotemedia import Node`, or
-`from remotemedia.core.node import Node`), exactly as they do with the real package.
+The engine adds the package's own `Node` class and node protocol to it (the files
+`python/remotemedia/core/node.py` and `protocol.py`, run unchanged), so `from remotemedia import
+Node` and `from remotemedia.core.node import Node` work as with the real package.
 """
 
 import array as _array
 
 __all__ = ["Array", "Audio", "Node"]
-
-
-class Node:
-    """Base class of pipeline nodes (same interface as `remotemedia.Node`)."""
-
-    node_type = "Node"
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "node_type" not in cls.__dict__:
-            cls.node_type = cls.__name__
-
-    def __init__(self, name=None, runtime_hint="auto", **kwargs):
-        self.name = name
-        self.runtime_hint = runtime_hint
-        self.config = kwargs
-
-    def initialize(self):
-        return None
-
-    def process(self, data):
-        return data
-
-    def flush(self):
-        return None
-
-    def cleanup(self):
-        return None
 
 
 _TYPECODES = {
@@ -102,3 +76,40 @@ class Audio:
 
     def __repr__(self):
         return f"Audio({self.frames} frames x {self.channels} ch, {self.sample_rate} Hz, {self.format})"
+
+
+# --- Builtins RustPython computes differently from CPython, replaced by exact implementations. -----
+# Each is checked against CPython by the differential tests (tests/python/test_rustpython_parity.py);
+# what cannot be fixed here is listed in docs/python-compatibility.md.
+
+import builtins as _builtins
+
+_native_round = _builtins.round
+
+
+def _round(number, ndigits=None):
+    """`round` as CPython computes it for floats: the exact binary value rounded half to even, then
+    correctly converted back (RustPython 0.5 scales by 10**ndigits first, so `round(2.675, 2)` was
+    2.68 there and 2.67 in CPython)."""
+    if ndigits is None or type(number) is not float:
+        return _native_round(number) if ndigits is None else _native_round(number, ndigits)
+    n = ndigits if type(ndigits) is int else ndigits.__index__()
+    if number != number or number in (float("inf"), float("-inf")):
+        return number
+    if n > 323:  # beyond the last decimal digit a double can have
+        return number
+    if n < -308:
+        return 0.0 * number
+    negative = number < 0 or (number == 0 and str(number).startswith("-"))
+    p, q = abs(number).as_integer_ratio()
+    num, den = (p * 10**n, q) if n >= 0 else (p, q * 10**-n)
+    quotient, remainder = divmod(num, den)
+    if 2 * remainder > den or (2 * remainder == den and quotient & 1):
+        quotient += 1
+    result = float(f"{quotient}e{-n}")
+    if result == float("inf"):
+        raise OverflowError("rounded value too large to represent")
+    return -result if negative else result
+
+
+_builtins.round = _round

@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use remotemedia_core::{NodeError, PythonError, PythonNodeSpec, PythonSource, Value};
 use rustpython::InterpreterBuilderExt;
-use rustpython::vm::builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator};
+use rustpython::vm::builtins::{PyBaseExceptionRef, PyList};
 use rustpython::vm::function::{FuncArgs, KwArgs};
-use rustpython::vm::protocol::PyIterReturn;
 use rustpython::vm::scope::Scope;
 use rustpython::vm::{AsObject, Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine};
 use tokio::sync::mpsc as tokio_mpsc;
@@ -17,6 +16,9 @@ use tokio::sync::oneshot;
 use crate::convert::{from_py, to_py};
 
 const PRELUDE: &str = include_str!("prelude.py");
+/// The package's `Node` base class and node protocol, the same files every host runs.
+const NODE_MODULE: &str = include_str!("../../../python/remotemedia/core/node.py");
+const PROTOCOL_MODULE: &str = include_str!("../../../python/remotemedia/core/protocol.py");
 const THREAD_STACK: usize = 16 << 20;
 
 type CallResult = Result<Vec<Value>, NodeError>;
@@ -159,22 +161,35 @@ fn run_module(vm: &VirtualMachine, name: &str, source: &str, path: &str) -> PyRe
     Ok(module)
 }
 
-fn install_prelude(vm: &VirtualMachine) -> PyResult<()> {
-    let module = run_module(vm, "remotemedia", PRELUDE, "<remotemedia>")?;
-    // `from remotemedia.core.node import Node` works too.
-    let modules = vm.sys_module.get_attr("modules", vm)?;
-    for alias in ["remotemedia.core", "remotemedia.core.node"] {
-        modules.set_item(alias, module.clone(), vm)?;
-    }
-    module.set_attr("core", module.clone(), vm)?;
-    module.set_attr("node", module.clone(), vm)?;
-    Ok(())
+/// Makes `remotemedia` (with `Node`, `Array`, `Audio`), `remotemedia.core.node` and
+/// `remotemedia.core.protocol` importable; returns the protocol module.
+fn install_prelude(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+    let node = run_module(vm, "remotemedia.core.node", NODE_MODULE, "<remotemedia.core.node>")?;
+    let protocol = run_module(
+        vm,
+        "remotemedia.core.protocol",
+        PROTOCOL_MODULE,
+        "<remotemedia.core.protocol>",
+    )?;
+    let core = run_module(vm, "remotemedia.core", "", "<remotemedia.core>")?;
+    core.set_attr("node", node.clone(), vm)?;
+    core.set_attr("protocol", protocol.clone(), vm)?;
+    let package = run_module(vm, "remotemedia", PRELUDE, "<remotemedia>")?;
+    package.set_attr("core", core, vm)?;
+    package.set_attr("Node", node.get_attr("Node", vm)?, vm)?;
+    Ok(protocol)
+}
+
+/// A loaded class and the protocol functions that drive its instances.
+struct Loaded {
+    class: PyObjectRef,
+    protocol: PyObjectRef,
 }
 
 /// Imports the node's module and returns its class.
-fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
+fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<Loaded, NodeError> {
     let err = |e| python_error(vm, e);
-    install_prelude(vm).map_err(err)?;
+    let protocol = install_prelude(vm).map_err(err)?;
     let module = match &spec.source {
         PythonSource::Module(name) => vm.import(&vm.ctx.new_str(name.as_str()), 0).map_err(err)?,
         PythonSource::File(path) => {
@@ -188,17 +203,14 @@ fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeE
             run_module(vm, &name, source, &format!("<{name}>")).map_err(err)?
         }
     };
-    module
+    let class = module
         .get_attr(&vm.ctx.new_str(spec.class.as_str()), vm)
-        .map_err(err)
+        .map_err(err)?;
+    Ok(Loaded { class, protocol })
 }
 
 /// Instantiates the class with the params and calls `initialize`.
-fn instantiate(
-    vm: &VirtualMachine,
-    class: &PyObjectRef,
-    spec: &PythonNodeSpec,
-) -> Result<PyObjectRef, NodeError> {
+fn instantiate(vm: &VirtualMachine, loaded: &Loaded, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
     let err = |e| python_error(vm, e);
     let kwargs: KwArgs = spec
         .params
@@ -208,50 +220,57 @@ fn instantiate(
         .map_err(err)?
         .into_iter()
         .collect();
-    let node = class
+    let node = loaded
+        .class
         .call(FuncArgs::new(Vec::<PyObjectRef>::new(), kwargs), vm)
         .map_err(err)?;
-    if node.has_attr("initialize", vm).unwrap_or(false) {
-        let result = vm.call_method(&node, "initialize", ()).map_err(err)?;
-        drive(vm, result).map_err(err)?;
-    }
+    call_hook(vm, loaded, &node, "initialize").map_err(err)?;
     Ok(node)
 }
 
-/// Runs a coroutine (an `async def` method) to completion; other values pass through.
-fn drive(vm: &VirtualMachine, value: PyObjectRef) -> PyResult {
-    if value.downcast_ref::<PyCoroutine>().is_none() {
-        return Ok(value);
-    }
-    loop {
-        match vm.call_method(&value, "send", (vm.ctx.none(),)) {
-            Ok(_) => continue, // awaited something that yielded; keep going
-            Err(e) if e.class().is(vm.ctx.exceptions.stop_iteration) => {
-                return Ok(e.get_arg(0).unwrap_or_else(|| vm.ctx.none()));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+/// `protocol.call_hook(node, name)`: an optional lifecycle method, awaited if async.
+fn call_hook(vm: &VirtualMachine, loaded: &Loaded, node: &PyObjectRef, name: &str) -> PyResult<()> {
+    vm.call_method(&loaded.protocol, "call_hook", (node.clone(), vm.ctx.new_str(name)))?;
+    Ok(())
 }
 
-/// What a `process`/`flush` call returned, as outputs: `None` → none, a generator → every item,
-/// anything else → one output.
-fn outputs(vm: &VirtualMachine, result: PyObjectRef) -> CallResult {
-    let result = drive(vm, result).map_err(|e| python_error(vm, e))?;
+/// Whether a result is one output as it is: an exact built-in value type (a shortcut past the
+/// protocol, which gives the same answer for these).
+fn is_plain(vm: &VirtualMachine, result: &PyObjectRef) -> bool {
+    let types = &vm.ctx.types;
+    let class = result.class();
+    [
+        types.int_type,
+        types.float_type,
+        types.str_type,
+        types.bool_type,
+        types.list_type,
+        types.dict_type,
+        types.tuple_type,
+        types.bytes_type,
+    ]
+    .iter()
+    .any(|t| class.is(*t))
+}
+
+/// What a `process`/`flush` call returned, as outputs, by the node protocol
+/// (`protocol.outputs`: `None`, generators, async generators and coroutines).
+fn outputs(vm: &VirtualMachine, loaded: &Loaded, result: PyObjectRef) -> CallResult {
     if vm.is_none(&result) {
         return Ok(Vec::new());
     }
-    if result.downcast_ref::<PyGenerator>().is_some() {
-        let iter = result.get_iter(vm).map_err(|e| python_error(vm, e))?;
-        let mut out = Vec::new();
-        loop {
-            match iter.next(vm).map_err(|e| python_error(vm, e))? {
-                PyIterReturn::Return(item) => out.push(from_py(vm, &item)?),
-                PyIterReturn::StopIteration(_) => return Ok(out),
-            }
-        }
+    if is_plain(vm, &result) {
+        return Ok(vec![from_py(vm, &result)?]);
     }
-    Ok(vec![from_py(vm, &result)?])
+    let items = vm
+        .call_method(&loaded.protocol, "outputs", (result,))
+        .map_err(|e| python_error(vm, e))?;
+    let items = items
+        .downcast_ref::<PyList>()
+        .ok_or_else(|| NodeError::failed("the node protocol returned something other than a list"))?
+        .borrow_vec()
+        .to_vec();
+    items.iter().map(|item| from_py(vm, item)).collect()
 }
 
 fn serve(
@@ -261,8 +280,8 @@ fn serve(
 ) {
     let interp = interpreter(spec);
     interp.enter(|vm| {
-        let loaded = load(vm, spec).and_then(|class| Ok((instantiate(vm, &class, spec)?, class)));
-        let (mut node, class) = match loaded {
+        let loaded = load(vm, spec).and_then(|loaded| Ok((instantiate(vm, &loaded, spec)?, loaded)));
+        let (mut node, loaded) = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -277,9 +296,9 @@ fn serve(
                 Request::Renew => {
                     // A broken instance was cleaned up when its renewal failed.
                     if broken.is_none() {
-                        cleanup(vm, spec, &node);
+                        cleanup(vm, &loaded, spec, &node);
                     }
-                    match instantiate(vm, &class, spec) {
+                    match instantiate(vm, &loaded, spec) {
                         Ok(fresh) => {
                             node = fresh;
                             broken = None;
@@ -298,7 +317,7 @@ fn serve(
                         let result = to_py(vm, &value)
                             .and_then(|arg| vm.call_method(&node, "process", (arg,)))
                             .map_err(|e| python_error(vm, e))
-                            .and_then(|r| outputs(vm, r));
+                            .and_then(|r| outputs(vm, &loaded, r));
                         let failed = result.is_err();
                         if reply.send(result).is_err() || failed {
                             break;
@@ -309,7 +328,7 @@ fn serve(
                     let result = if node.has_attr("flush", vm).unwrap_or(false) {
                         vm.call_method(&node, "flush", ())
                             .map_err(|e| python_error(vm, e))
-                            .and_then(|r| outputs(vm, r))
+                            .and_then(|r| outputs(vm, &loaded, r))
                     } else {
                         Ok(Vec::new())
                     };
@@ -319,15 +338,13 @@ fn serve(
         }
         // The interpreter is no longer needed (its pipeline is gone, or the node failed).
         if broken.is_none() {
-            cleanup(vm, spec, &node);
+            cleanup(vm, &loaded, spec, &node);
         }
     });
 }
 
-fn cleanup(vm: &VirtualMachine, spec: &PythonNodeSpec, node: &PyObjectRef) {
-    if node.has_attr("cleanup", vm).unwrap_or(false)
-        && let Err(e) = vm.call_method(node, "cleanup", ()).and_then(|r| drive(vm, r))
-    {
+fn cleanup(vm: &VirtualMachine, loaded: &Loaded, spec: &PythonNodeSpec, node: &PyObjectRef) {
+    if let Err(e) = call_hook(vm, loaded, node, "cleanup") {
         tracing::warn!(node = %spec.node_id, "cleanup() raised: {}", python_error(vm, e));
     }
 }

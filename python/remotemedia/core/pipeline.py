@@ -58,9 +58,9 @@ def interpreter_hint(node: Node) -> str:
 
 def python_location(node: Node) -> dict[str, Any]:
     """Where a custom node's class lives, as manifest fields: the manifest description it was
-    loaded from, if any; else ``module`` + ``class`` when its module can be imported by name, else
-    the module's ``source`` + ``class`` (classes defined in ``__main__``, a notebook or a test
-    file). Built-in nodes need none."""
+    loaded from, if any; else ``module`` + ``class`` when the binary can import its module by name
+    (see :func:`importable_elsewhere`), else the module's ``source`` + ``class`` (classes defined in
+    ``__main__``, a notebook, a test file or a script's folder). Built-in nodes need none."""
     from ..nodes import NativeNode
 
     cls = type(node)
@@ -71,15 +71,80 @@ def python_location(node: Node) -> dict[str, Any]:
         return dict(described)
     module_name = cls.__module__
     module = sys.modules.get(module_name)
-    if module_name != "__main__" and module is not None and getattr(module, "__spec__", None) is not None:
-        spec = module.__spec__
-        if spec.name == module_name and spec.origin not in (None, "built-in"):
-            return {"module": module_name, "class": cls.__qualname__}
+    if module is not None and importable_elsewhere(module):
+        return {"module": module_name, "class": cls.__qualname__}
     try:
         source = class_source(inspect.getsource(module), cls.__name__) if module is not None else None
     except (OSError, TypeError, ValueError):
         source = None
     return {"source": source or inspect.getsource(cls), "class": cls.__qualname__}
+
+
+def importable_elsewhere(module: Any) -> bool:
+    """Whether another process of this Python installation (the ``remotemedia-runtime`` binary's
+    embedded CPython, which reads the same site-packages, an active virtual environment and
+    ``PYTHONPATH``) can import ``module`` by name: it comes from the standard library, from an
+    installed distribution (editable installs included), from a folder on ``PYTHONPATH`` or one a
+    site ``.pth`` file adds. A module this process imports only because a script's folder, the
+    working directory or a test runner was put on ``sys.path`` is not."""
+    name = getattr(module, "__name__", "__main__")
+    spec = getattr(module, "__spec__", None)
+    if name == "__main__" or spec is None or spec.name != name:
+        return False
+    if spec.origin in ("built-in", "frozen"):
+        return True
+    if spec.origin is None:
+        return False
+    if name.split(".")[0] in _installed_top_levels():
+        return True
+    origin = os.path.realpath(spec.origin)
+    return any(origin.startswith(root + os.sep) for root in _environment_roots())
+
+
+_ROOTS: tuple[str, ...] | None = None
+
+
+def _environment_roots() -> tuple[str, ...]:
+    """Folders any process of this installation searches: the standard library, site-packages,
+    ``PYTHONPATH`` and the folders site ``.pth`` files add."""
+    global _ROOTS
+    if _ROOTS is None:
+        import site
+        import sysconfig
+
+        roots = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+        sites = [*site.getsitepackages(), site.getusersitepackages()]
+        roots.update(sites)
+        roots.update(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+        for folder in sites:
+            try:
+                pth_files = [f for f in os.listdir(folder) if f.endswith(".pth")]
+            except OSError:
+                continue
+            for pth in pth_files:
+                try:
+                    lines = Path(folder, pth).read_text().splitlines()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                roots.update(line.strip() for line in lines if line.strip() and not line.startswith(("#", "import")))
+        _ROOTS = tuple(sorted({os.path.realpath(r) for r in roots}))
+    return _ROOTS
+
+
+_TOP_LEVELS: frozenset[str] | None = None
+
+
+def _installed_top_levels() -> frozenset[str]:
+    """Top-level modules that installed distributions provide (Python 3.10+; empty before)."""
+    global _TOP_LEVELS
+    if _TOP_LEVELS is None:
+        try:
+            from importlib.metadata import packages_distributions
+
+            _TOP_LEVELS = frozenset(packages_distributions())
+        except ImportError:
+            _TOP_LEVELS = frozenset()
+    return _TOP_LEVELS
 
 
 def class_source(module_source: str, class_name: str) -> str:
@@ -164,6 +229,17 @@ def rebuild_location(node: Node) -> dict[str, Any]:
         return {"source": class_source(inspect.getsource(module), cls.__name__), "class": cls.__name__}
     except (OSError, TypeError, ValueError) as e:
         raise RuntimeSelectionError(f"cannot find the source of class `{cls.__qualname__}` to rebuild it: {e}") from e
+
+
+def _engine_for_manifest(doc: Any) -> Any:
+    """The engine module when it will run a pipeline built from ``doc`` (installed, not turned off
+    by ``REMOTEMEDIA_RUNTIME=python``, and no node asks for ``runtime_hint: python``), else ``None``."""
+    if _runtime.runtime_mode() == "python" or not _runtime.rust_runtime_available(_runtime.runtime_mode()):
+        return None
+    nodes = doc.get("nodes") if isinstance(doc, dict) else None
+    if isinstance(nodes, list) and any(isinstance(n, dict) and n.get("runtime_hint") == "python" for n in nodes):
+        return None
+    return _runtime._runtime
 
 
 class Pipeline:
@@ -263,6 +339,8 @@ class Pipeline:
                 entry["params"] = dict(node.params)
             if node.runtime_hint != "auto":
                 entry["runtime_hint"] = node.runtime_hint
+            if getattr(node, "timeout_ms", None) is not None:
+                entry["timeout_ms"] = node.timeout_ms
             nodes.append(entry)
         return {
             "version": "v1",
@@ -282,25 +360,75 @@ class Pipeline:
     def from_manifest(cls, source: str | os.PathLike[str] | dict[str, Any]) -> Pipeline:
         """Builds a pipeline from a manifest: a dict, JSON or YAML text, or a file path.
 
-        Raises :class:`~remotemedia.errors.ManifestError` listing every problem.
+        Raises :class:`~remotemedia.errors.ManifestError` listing every problem. When the Rust
+        engine will run the pipeline, the engine checks it (and loads its Python nodes, RustPython
+        first); otherwise the pure-Python executor's validator does, with the same messages, and
+        loads the Python nodes into this interpreter.
         """
-        from ..manifest import load_manifest, validate_manifest
-        from ..nodes import NODE_TYPES
+        from ..manifest import load_manifest
 
         doc, origin = load_manifest(source)
         base_dir = None
         if isinstance(source, os.PathLike) or (isinstance(source, str) and origin != "(inline)"):
             base_dir = Path(source).resolve().parent
+        module = _engine_for_manifest(doc)
+        if module is None:
+            return cls._from_python_validated(doc, origin, base_dir)
+        plan = module.plan(json.dumps(doc), None, origin=origin, base_dir=str(base_dir) if base_dir else None)
+        pipeline = cls._from_engine_validated(doc, base_dir)
+        pipeline._plan_cache = (pipeline._plan_key(), module, plan)
+        return pipeline
+
+    @classmethod
+    def _from_python_validated(cls, doc: Any, origin: str, base_dir: Path | None) -> Pipeline:
+        from ..manifest import validate_manifest
+        from ..nodes import NODE_TYPES
+        from .described import DescribedNode
+
         plan = validate_manifest(doc, origin, base_dir=base_dir)
         pipeline = cls(plan.name)
         for decl in plan.nodes:
             if decl.instance is not None:
-                pipeline.add_node(decl.instance)
+                location = {k: v for k, v in decl.python.items() if k != "timeout_ms"}
+                pipeline.add_node(
+                    DescribedNode(
+                        decl.id,
+                        decl.node_type,
+                        location,
+                        decl.params,
+                        decl.runtime_hint or "auto",
+                        decl.python.get("timeout_ms"),
+                        base_dir,
+                        instance=decl.instance,
+                    )
+                )
                 continue
             node_cls = NODE_TYPES[decl.node_type]
             pipeline.add_node(node_cls(name=decl.id, runtime_hint=decl.runtime_hint or "auto", **decl.params))
         ids = [d.id for d in plan.nodes]
         pipeline._connections = [(ids[a], ids[b]) for a, b in plan.edges]
+        return pipeline
+
+    @classmethod
+    def _from_engine_validated(cls, doc: dict[str, Any], base_dir: Path | None) -> Pipeline:
+        """Builds the pipeline's nodes from a manifest the engine has checked (so nothing here
+        can fail); Python nodes stay descriptions (see :class:`~remotemedia.core.described.DescribedNode`)."""
+        from ..nodes import NODE_TYPES
+        from .described import DescribedNode
+
+        pipeline = cls((doc.get("metadata") or {}).get("name"))
+        for raw in doc["nodes"]:
+            params = raw.get("params") or {}
+            hint = raw.get("runtime_hint") or "auto"
+            if "class" in raw:
+                location = {k: raw[k] for k in ("module", "file", "source", "class") if k in raw}
+                pipeline.add_node(
+                    DescribedNode(raw["id"], raw["node_type"], location, params, hint, raw.get("timeout_ms"), base_dir)
+                )
+            else:
+                pipeline.add_node(NODE_TYPES[raw["node_type"]](name=raw["id"], runtime_hint=hint, **params))
+        if doc.get("connections") is not None:
+            pipeline._connections = [(c["from"], c["to"]) for c in doc["connections"]]
         return pipeline
 
     def _structure_key(self) -> tuple[Any, ...]:
@@ -384,24 +512,43 @@ class Pipeline:
                 pinned.append((node_id, hint))
         return pinned
 
+    def _plan_key(self) -> tuple[Any, ...]:
+        return (*self._structure_key(), os.environ.get(INTERPRETER_ENV, ""))
+
     def _plan_rust(self, module: Any) -> Any:
         """Asks the engine to plan the whole pipeline before any input is consumed (cached while
-        the pipeline's description does not change)."""
-        key = (*self._structure_key(), os.environ.get(INTERPRETER_ENV, ""))
+        the pipeline's description does not change). The engine checks it: its problems come as
+        :class:`~remotemedia.errors.ManifestError`, in its words."""
+        key = self._plan_key()
         cached = self._plan_cache
         if cached is not None and cached[0] == key and cached[1] is module:
             return cached[2]
         live = self._live_nodes()
         doc = self._manifest(live=set(live))
         del doc["metadata"]["created_at"]
-        plan = module.plan(json.dumps(doc), live or None)
+        plan = module.plan(json.dumps(doc), live or None, origin=f"pipeline {self.name!r}")
         self._plan_cache = (key, module, plan)
         return plan
 
-    def _python_executor(self, ids: list[str], edges: list[tuple[int, int]]) -> Any:
+    def _python_executor(self) -> Any:
+        """The pure-Python executor for this pipeline, after the Python validator's checks; nodes a
+        manifest describes are loaded into this interpreter now."""
+        from ..errors import ManifestError
         from ..executor import PythonExecutor
+        from .described import DescribedNode, LoadError
 
-        return PythonExecutor(self._nodes, ids, edges)
+        ids, edges = self._validated()
+        nodes, issues = [], []
+        for i, node in enumerate(self._nodes):
+            if isinstance(node, DescribedNode):
+                try:
+                    node = node.instance()
+                except LoadError as e:
+                    issues.append(f"nodes[{i}]: {e}")
+            nodes.append(node)
+        if issues:
+            raise ManifestError(issues, origin=f"pipeline {self.name!r}")
+        return PythonExecutor(nodes, ids, edges)
 
     def _fallback(self, reason: str, unexpected: bool) -> None:
         if unexpected:
@@ -413,7 +560,7 @@ class Pipeline:
 
     def _prepare(self, use_rust: bool) -> tuple[Any, Any]:
         """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`."""
-        ids, edges = self._validated()
+        ids = self.node_ids()
         mode = _runtime.runtime_mode()
         module, reason = self._select(use_rust, mode, ids)
         if module is not None:
@@ -428,19 +575,32 @@ class Pipeline:
                     raise RuntimeSelectionError(
                         f"node `{node_id}` asks for {hint!r}, but the engine cannot plan pipeline {self.name!r}: {e}"
                     ) from e
-                if mode == "rust":
+                if mode == "rust" or not self._python_can_run():
                     raise
                 self._fallback(str(e), unexpected=True)
+                executor = self._python_executor()
                 self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e))
-                return None, self._python_executor(ids, edges)
+                return None, executor
             logger.debug("running pipeline %r with the Rust runtime", self.name)
             runtimes = {i: ("rust" if r == "native" else r) for i, r in plan.node_runtimes}
             self.last_run = RunInfo("rust", runtimes)
             return plan, None
+        executor = self._python_executor()
         if reason is not None and reason not in ("use_rust=False", "REMOTEMEDIA_RUNTIME=python"):
             self._fallback(reason, unexpected=False)
         self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=reason)
-        return None, self._python_executor(ids, edges)
+        return None, executor
+
+    def _python_can_run(self) -> bool:
+        """Whether the Python validator accepts the pipeline (asked only when the engine refused
+        it, to tell a pipeline only the engine cannot run from one that is invalid)."""
+        from ..errors import ManifestError
+
+        try:
+            self._validated()
+        except ManifestError:
+            return False
+        return True
 
     async def run(self, input_data: Any = None, use_rust: bool = True) -> list[Any]:
         """Runs the pipeline over ``input_data`` and returns every output, in order.
@@ -503,17 +663,17 @@ class Pipeline:
 
     async def initialize(self) -> None:
         """Calls every node's ``initialize`` (the seeds' streaming API; ``run``/``process`` do it too)."""
-        from ..executor import collect_outputs
+        from .protocol import call_hook_async
 
         for node in self._nodes:
-            await collect_outputs(node.initialize())
+            await call_hook_async(node, "initialize")
 
     async def cleanup(self) -> None:
         """Calls every node's ``cleanup``."""
-        from ..executor import collect_outputs
+        from .protocol import call_hook_async
 
         for node in self._nodes:
-            await collect_outputs(node.cleanup())
+            await call_hook_async(node, "cleanup")
 
     def __repr__(self) -> str:
         return f"<Pipeline {self.name!r} nodes={self.node_ids()}>"

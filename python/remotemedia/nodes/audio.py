@@ -97,9 +97,14 @@ class FormatConverterNode(NativeNode):
 
     def __init__(self, target_format: str = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, target_format=target_format)
+        self._stream = _Stream()
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
 
     def process(self, data: Any) -> Any:
         audio = as_audio(data)
+        self._stream.check(audio)
         return Audio(convert(audio.samples, FORMATS[self.values["target_format"]]), audio.sample_rate)
 
 
@@ -145,9 +150,14 @@ class ChannelMixNode(NativeNode):
         runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, mode=mode, channels=channels, channel=channel)
+        self._stream = _Stream()
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
 
     def process(self, data: Any) -> Any:
         audio = as_audio(data)
+        self._stream.check(audio)
         s, have, mode = audio.samples, audio.channels, self.values["mode"]
         if mode == "downmix":
             if have == 1:
@@ -277,9 +287,14 @@ class GainNode(NativeNode):
     def __init__(self, db: float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, db=db)
         self._factor = _db_to_factor(float(self.values["db"]))
+        self._stream = _Stream()
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
 
     def process(self, data: Any) -> Any:
         audio = as_audio(data)
+        self._stream.check(audio)
         return audio if self._factor == 1.0 else _apply_gain(audio, self._factor)
 
 

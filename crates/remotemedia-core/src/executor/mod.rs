@@ -121,7 +121,9 @@ impl Pipeline {
         Self::with_origin(manifest, registry, "(inline)", Some(base_dir))
     }
 
-    fn with_origin(
+    /// Like [`Pipeline::new`]; `origin` names the manifest in error messages, and relative
+    /// Python `file` paths resolve against `base_dir`.
+    pub fn with_origin(
         manifest: &Manifest,
         registry: &Registry,
         origin: &str,

@@ -324,4 +324,36 @@ mod tests {
         .expect_err("f64");
         assert!(err.to_string().contains("unknown sample format `f64`"), "{err}");
     }
+
+    #[test]
+    fn the_reported_float_reads_exactly() {
+        // Read inexactly before serde_json's `float_roundtrip` feature: ...783e-10.
+        assert_eq!(round_trip("[9.313225746154785e-10]"), "[9.313225746154785e-10]");
+        assert_eq!(
+            value_from_json_text("9.313225746154785e-10").expect("float"),
+            Value::Float(9.313_225_746_154_785e-10)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_finite_float_round_trips_bit_exactly(bits in proptest::num::u64::ANY) {
+            let f = f64::from_bits(bits);
+            proptest::prop_assume!(f.is_finite());
+            // Written the way JSON producers write floats (shortest round-trip form), and read back.
+            let text = serde_json::to_string(&Value::Float(f).to_json().expect("finite")).expect("text");
+            let read = value_from_json_text(&text).expect("valid");
+            match read {
+                Value::Float(g) => proptest::prop_assert_eq!(g.to_bits(), f.to_bits(), "{}", text),
+                // Integral floats are written with `.0` and stay floats.
+                other => proptest::prop_assert!(false, "{text} read as {other:?}"),
+            }
+            // Python's repr and exponent forms too.
+            for form in [format!("{f:e}"), format!("{f:?}")] {
+                if let Ok(Value::Float(g)) = value_from_json_text(&form) {
+                    proptest::prop_assert_eq!(g.to_bits(), f.to_bits(), "{}", form);
+                }
+            }
+        }
+    }
 }

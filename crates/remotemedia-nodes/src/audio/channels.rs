@@ -6,7 +6,7 @@ use remotemedia_core::{
     AudioBuffer, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value,
 };
 
-use super::samples::{expect_audio, round_i16, round_i32};
+use super::samples::{StreamLayout, expect_audio, round_i16, round_i32};
 
 pub(crate) fn descriptor() -> NodeDescriptor {
     NodeDescriptor::new("ChannelMixNode")
@@ -49,11 +49,12 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
         "select" => Mix::Select(small("channel")?),
         _ => Mix::Downmix,
     };
-    Ok(NodeInstance::sync(ChannelMix { mix }))
+    Ok(NodeInstance::sync(ChannelMix { mix, layout: None }))
 }
 
 struct ChannelMix {
     mix: Mix,
+    layout: Option<StreamLayout>,
 }
 
 /// Applies `pick` to every frame (a slice of one sample per channel).
@@ -119,6 +120,7 @@ fn remap(
 impl Node for ChannelMix {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
         let audio = &expect_audio(&input)?;
+        StreamLayout::check(&mut self.layout, audio)?;
         let have = audio.channels();
         match self.mix {
             Mix::Downmix if have == 1 => out.emit(Value::Audio(Arc::clone(audio))),

@@ -4,7 +4,7 @@ use remotemedia_core::{
     Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, SampleFormat, Value,
 };
 
-use super::samples::{convert, expect_audio};
+use super::samples::{StreamLayout, convert, expect_audio};
 
 pub(crate) fn descriptor() -> NodeDescriptor {
     NodeDescriptor::new("FormatConverterNode")
@@ -20,16 +20,18 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
     let name = params.text("target_format")?;
     let target = SampleFormat::from_name(name)
         .ok_or_else(|| NodeError::InvalidParams(format!("unknown sample format `{name}`")))?;
-    Ok(NodeInstance::sync(FormatConverter { target }))
+    Ok(NodeInstance::sync(FormatConverter { target, layout: None }))
 }
 
 struct FormatConverter {
     target: SampleFormat,
+    layout: Option<StreamLayout>,
 }
 
 impl Node for FormatConverter {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
         let audio = &expect_audio(&input)?;
+        StreamLayout::check(&mut self.layout, audio)?;
         out.emit(Value::Audio(convert(audio, self.target)?));
         Ok(())
     }

@@ -22,7 +22,7 @@ pub(crate) fn gain_descriptor() -> NodeDescriptor {
 
 pub(crate) fn create_gain(params: &Params) -> Result<NodeInstance, NodeError> {
     let factor = db_to_factor(params.float("db")?);
-    Ok(NodeInstance::sync(Gain { factor }))
+    Ok(NodeInstance::sync(Gain { factor, layout: None }))
 }
 
 /// `10^(db/20)`.
@@ -56,11 +56,13 @@ pub(crate) fn apply_gain(audio: &AudioBuffer, factor: f64) -> Result<AudioBuffer
 
 struct Gain {
     factor: f64,
+    layout: Option<StreamLayout>,
 }
 
 impl Node for Gain {
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
         let audio = &expect_audio(&input)?;
+        StreamLayout::check(&mut self.layout, audio)?;
         if self.factor == 1.0 {
             out.emit(Value::Audio(Arc::clone(audio)));
         } else {

@@ -121,6 +121,9 @@ pub fn main() -> ExitCode {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(commands::dispatch(cli.command))
     }));
+    // Do not wait for blocking threads still busy with an abandoned call (a Python node past its
+    // `timeout_ms` cannot be interrupted): the outcome is known, so exit now.
+    runtime.shutdown_background();
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => err.report(),
