@@ -10,7 +10,7 @@ VENV ?= .venv
 VENV_PURE ?= .venv-pure
 PY := $(VENV)/bin/python
 
-.PHONY: compat-table help setup build demo demo-calculator bench-audio test test-rust test-examples test-python test-python-pure test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
+.PHONY: compat-table help setup build demo demo-calculator bench-audio test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ setup: ## install the tools the tests need (cargo-nextest) if missing
 	@command -v cargo-nextest >/dev/null || $(CARGO) install cargo-nextest --locked
 
 build: ## build the release binary
-	$(CARGO) build --release -p remotemedia-runtime
+	$(CARGO) build --release -p remotemedia-cli
 
 demo: build ## the main job: speech segments of the recording shipped in manifests/data (WAV -> mono -> 16 kHz -> VAD)
 	$(BIN) run manifests/voice_activity.yaml --input manifests/data/arctic_a0007.wav
@@ -58,6 +58,9 @@ extension: venv ## build the Rust extension `remotemedia_runtime` into the virtu
 test-python: extension ## pytest with the Rust extension installed (both runtimes compared)
 	$(PY) -m pytest tests/python -q
 
+test-exit-loop: extension ## slow: 1,000 runs of a script with a live node, none may crash at exit (own CI step)
+	REMOTEMEDIA_EXIT_RUNS=1000 $(PY) -m pytest tests/python/test_contract.py -q -k exits_cleanly
+
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
 	$(VENV_PURE)/bin/pip install -q pytest hypothesis
@@ -76,20 +79,21 @@ fmt: venv ## format the code
 	$(VENV)/bin/ruff format python tests/python benches
 
 compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython on tests/python_compat)
-	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-runtime --test python_compat
+	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-cli --test python_compat
 
-schema: ## regenerate manifests/schema.json from the code
-	$(CARGO) run -q -p remotemedia-runtime -- schema > manifests/schema.json
+schema: ## regenerate manifests/schema.json and the twins' param specs (python/remotemedia/nodes/specs.json) from the code
+	$(CARGO) run -q -p remotemedia-cli -- schema > manifests/schema.json
+	$(CARGO) run -q -p remotemedia-cli -- nodes --json > python/remotemedia/nodes/specs.json
 
 bench: ## executor benchmarks (figures go to benches/RESULTS.md)
-	$(CARGO) bench -p remotemedia-runtime --bench executor
+	$(CARGO) bench -p remotemedia-cli --bench executor
 
 bench-python: extension ## Pipeline.run(): Rust vs the Python executor, RustPython vs CPython (figures go to benches/RESULTS.md)
 	$(PY) benches/python_run.py
 	$(PY) benches/python_interpreters.py
 
 bench-python-nodes: ## Python nodes in the engine: start-up, per-call, chain, parallel branches
-	$(CARGO) bench -p remotemedia-runtime --bench python_nodes
+	$(CARGO) bench -p remotemedia-cli --bench python_nodes
 
 clean: ## remove build output and virtualenvs
 	$(CARGO) clean

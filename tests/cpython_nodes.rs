@@ -118,6 +118,7 @@ def check(x):\n    if x < 0:\n        raise ValueError(f'negative input {x}')\n 
         message,
         traceback,
         exception,
+        ..
     } = *python;
     assert_eq!(
         (exc_type.as_str(), message.as_str()),
@@ -283,4 +284,28 @@ fn the_binary_exits_promptly_when_a_cpython_call_times_out() {
     );
     assert!(out.stdout.is_empty());
     assert!(elapsed < Duration::from_secs(5), "exited after {elapsed:?}");
+}
+
+#[test]
+fn a_module_whose_own_code_raises_is_not_run_again_on_cpython() {
+    // Under `auto`, only "this interpreter cannot host it" (an ImportError, a SyntaxError) moves a
+    // node on to CPython; the node's own failure is reported from the first interpreter.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("runs.txt");
+    let source = format!(
+        "import sys\nwith open({:?}, 'a') as f:\n    f.write(sys.implementation.name + '\\n')\nraise ValueError('broken node module')\n",
+        marker.display().to_string()
+    );
+    let err = pipeline("Broken", &source, serde_json::json!({})).err().expect("a manifest error");
+    let text = err.to_string();
+    assert!(
+        text.contains("cannot load class `Broken` from inline source: rustpython: ")
+            && text.contains("ValueError: broken node module"),
+        "{text}"
+    );
+    assert!(!text.contains("cpython:"), "tried CPython too: {text}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "rustpython\n");
+    // An ImportError still falls back (the CPython-only node of the other tests).
+    let p = pipeline("Where", CPYTHON_ONLY, serde_json::json!({})).unwrap();
+    assert_eq!(p.node_runtimes(), vec![("py", "cpython")]);
 }

@@ -174,7 +174,7 @@ class Analyse(Node):
 #[test]
 fn load_problems_are_manifest_errors_before_any_data() {
     let numpy = plan_error(
-        r#"{"version": "v1", "nodes": [{"id": "np", "node_type": "N", "class": "N", "source": "import numpy\nclass N: pass"}]}"#,
+        r#"{"version": "v1", "nodes": [{"id": "np", "node_type": "N", "class": "N", "runtime_hint": "rustpython", "source": "import numpy\nclass N: pass"}]}"#,
     );
     assert!(
         numpy.contains("nodes[0]: cannot load class `N` from inline source: rustpython: ModuleNotFoundError"),

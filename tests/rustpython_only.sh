@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The RustPython-only build: `remotemedia-runtime` without the `cpython` feature links no libpython
+# The RustPython-only build: the `remotemedia-runtime` binary (crate remotemedia-cli) without the `cpython` feature links no libpython
 # and runs the stateful Counter node from its .py file with no Python installation in reach.
 #
 #   tests/rustpython_only.sh        (run by `make test`)
@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 echo "building remotemedia-runtime without the cpython feature (a different feature set: the first build recompiles RustPython, several minutes)"
-cargo build -q -p remotemedia-runtime --no-default-features --features rustpython
+cargo build -q -p remotemedia-cli --no-default-features --features rustpython
 bin="$target_dir/debug/remotemedia-runtime"
 
 if readelf -d "$bin" | grep -i 'NEEDED.*libpython'; then

@@ -329,7 +329,7 @@ def check_graph(
         ends = []
         for fld, node_id in (("from", src), ("to", dst)):
             if node_id not in first_use:
-                hint = _did_you_mean(node_id, ids, "known nodes")
+                hint = _did_you_mean(node_id, list(dict.fromkeys(ids)), "known nodes")
                 issues.append(f'connections[{k}].{fld}: unknown node "{node_id}"{hint}')
             ends.append(first_use.get(node_id))
         if (src, dst) in seen:

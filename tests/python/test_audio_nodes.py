@@ -69,6 +69,7 @@ STEREO_F32 = Audio(np.array([[0.1, 0.2], [-1.0, 0.7], [0.3, 0.30000001]], dtype=
 STEREO_I32 = Audio(np.array([[2**31 - 1, 1], [-(2**31), 3], [98304, -163840]], dtype=np.int32), 8000)
 
 
+@pytest.mark.twin_parity
 @pytest.mark.parametrize("audio", [STEREO_I16, STEREO_F32, STEREO_I32], ids=["i16", "f32", "i32"])
 @pytest.mark.parametrize(
     "make",
@@ -108,6 +109,7 @@ def test_exact_values() -> None:
     assert up.samples.tolist() == [[1, 1, 1], [-2, -2, -2]]
 
 
+@pytest.mark.twin_parity
 def test_resampler_agrees_within_1e4() -> None:
     x = speech(1.0, 48000, 2).astype(np.float32) / 32768
     for target, quality in [(16000, "high"), (44100, "medium"), (8000, "low")]:
@@ -132,6 +134,7 @@ def test_resampler_is_band_limited_and_aligned() -> None:
     assert np.max(np.abs(y.samples[1000:15000, 0] - want[1000:15000])) < 1e-4
 
 
+@pytest.mark.twin_parity
 @pytest.mark.parametrize("rate,frame_ms,mode", [(16000, 10, 2), (16000, 20, 0), (8000, 30, 3)])
 def test_vad_decisions_and_segments_agree(rate: int, frame_ms: int, mode: int) -> None:
     x = speech(3.0, rate)

@@ -140,6 +140,8 @@ pub struct PythonError {
     pub message: String,
     /// The formatted Python traceback.
     pub traceback: String,
+    /// Whether the exception is an `ImportError` (or a subclass, such as `ModuleNotFoundError`).
+    pub import_failure: bool,
     /// The exception object itself, when the node ran in an interpreter the caller shares
     /// (CPython inside the Python extension), so it can be re-raised with its own class.
     pub exception: Option<PythonException>,

@@ -66,6 +66,51 @@ impl PythonNodeSpec {
     }
 }
 
+/// Why a [`PythonHost`] did not load a node. `auto` tries the next interpreter only after
+/// [`LoadError::Unsupported`], so a node whose own code fails never runs a second time elsewhere.
+#[derive(Debug)]
+pub enum LoadError {
+    /// This interpreter cannot host the node: its module imports something the interpreter does
+    /// not have (a C extension on RustPython), uses syntax it cannot compile, or the interpreter
+    /// itself could not start. Another interpreter may.
+    Unsupported(NodeError),
+    /// The node's own code failed while loading: its module's top level, its constructor or its
+    /// `initialize` raised.
+    Failed(NodeError),
+}
+
+impl LoadError {
+    /// The error, whichever kind.
+    pub fn error(&self) -> &NodeError {
+        match self {
+            Self::Unsupported(e) | Self::Failed(e) => e,
+        }
+    }
+
+    /// Classifies a Python exception raised while loading: an `ImportError` (or a subclass) or a
+    /// `SyntaxError` means the interpreter cannot host the code (nothing of the module ran past
+    /// the failed import, or nothing at all); anything else is the node's own failure.
+    pub fn from_python(error: NodeError) -> Self {
+        let unsupported = match &error {
+            NodeError::Python(python) => {
+                python.import_failure || matches!(python.exc_type.as_str(), "SyntaxError" | "IndentationError" | "TabError")
+            }
+            _ => true,
+        };
+        if unsupported {
+            Self::Unsupported(error)
+        } else {
+            Self::Failed(error)
+        }
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error().fmt(f)
+    }
+}
+
 /// An interpreter that can run Python nodes.
 pub trait PythonHost: Send + Sync {
     /// The interpreter's name, as written in `runtime_hint` (`rustpython`, `cpython`).
@@ -79,7 +124,7 @@ pub trait PythonHost: Send + Sync {
 
     /// Loads the node's class (and checks it can be instantiated with its params); returns a
     /// factory for instances. Fails with the reason the class cannot run on this interpreter.
-    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError>;
+    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError>;
 }
 
 /// The environment variable that overrides every Python node's `runtime_hint`, process-wide:
@@ -124,10 +169,14 @@ impl FromStr for InterpreterChoice {
     }
 }
 
-/// The process-wide override from [`INTERPRETER_ENV`], if set.
-pub fn interpreter_override() -> Result<Option<InterpreterChoice>, String> {
-    match std::env::var(INTERPRETER_ENV) {
-        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some),
-        _ => Ok(None),
+impl InterpreterChoice {
+    /// The override a value of [`INTERPRETER_ENV`] asks for: `None` when unset or empty. The
+    /// engine reads no environment itself; the programs that compose it (the binary, the Python
+    /// extension) read the variable and set [`crate::Registry::set_interpreter_override`].
+    pub fn from_env_value(value: Option<&str>) -> Result<Option<Self>, String> {
+        match value.map(str::trim) {
+            Some(v) if !v.is_empty() => v.parse().map(Some),
+            _ => Ok(None),
+        }
     }
 }

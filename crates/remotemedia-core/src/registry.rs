@@ -186,6 +186,7 @@ pub struct Registry {
     nodes: IndexMap<String, RegisteredNode>,
     aliases: HashMap<String, String>,
     python_hosts: Vec<Arc<dyn crate::python::PythonHost>>,
+    interpreter_override: Option<crate::python::InterpreterChoice>,
 }
 
 impl Registry {
@@ -239,6 +240,18 @@ impl Registry {
     pub fn register_python_host(&mut self, host: Arc<dyn crate::python::PythonHost>) -> &mut Self {
         self.python_hosts.push(host);
         self
+    }
+
+    /// Sends every Python node to this interpreter choice, whatever its own `runtime_hint` says
+    /// (what [`crate::INTERPRETER_ENV`] asks for); `None` leaves each node's hint in force.
+    pub fn set_interpreter_override(&mut self, choice: Option<crate::python::InterpreterChoice>) -> &mut Self {
+        self.interpreter_override = choice;
+        self
+    }
+
+    /// The interpreter override, if any (see [`Registry::set_interpreter_override`]).
+    pub fn interpreter_override(&self) -> Option<crate::python::InterpreterChoice> {
+        self.interpreter_override
     }
 
     /// The registered Python hosts, in order.

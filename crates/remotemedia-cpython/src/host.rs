@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, Once, PoisonError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use remotemedia_core::{
-    NodeError, NodeFactory, NodeInstance, Params, PythonHost, PythonNodeSpec, PythonSource,
+    LoadError, NodeError, NodeFactory, NodeInstance, Params, PythonHost, PythonNodeSpec, PythonSource,
 };
 
 use crate::convert::to_python;
@@ -83,7 +83,7 @@ impl PythonHost for CPythonHost {
         "cpython"
     }
 
-    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError> {
+    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError> {
         self.prepare();
         attach(|py| {
             let class = load_class(py, spec).map_err(|e| node_error(py, e))?;
@@ -105,6 +105,7 @@ impl PythonHost for CPythonHost {
             Ok(Arc::new(factory) as Arc<dyn NodeFactory>)
         })
         .unwrap_or_else(|| Err(shutting_down()))
+        .map_err(LoadError::from_python)
     }
 }
 
@@ -195,13 +196,12 @@ impl PythonHost for LiveObjects {
         self.objects.contains_key(&spec.node_id)
     }
 
-    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError> {
-        let object = self
-            .objects
-            .get(&spec.node_id)
-            .ok_or_else(|| NodeError::failed(format!("no live object for node `{}`", spec.node_id)))?;
+    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError> {
+        let object = self.objects.get(&spec.node_id).ok_or_else(|| {
+            LoadError::Unsupported(NodeError::failed(format!("no live object for node `{}`", spec.node_id)))
+        })?;
         Ok(Arc::new(LiveFactory {
-            object: attach(|py| object.clone_ref(py)).ok_or_else(shutting_down)?,
+            object: attach(|py| object.clone_ref(py)).ok_or_else(|| LoadError::Unsupported(shutting_down()))?,
             timeout_ms: spec.timeout_ms,
         }))
     }

@@ -101,8 +101,10 @@ pub fn node_error(py: Python<'_>, err: PyErr) -> NodeError {
     let traceback = driver_call(py, "format_exception", (value, err.traceback(py)))
         .and_then(|t| t.extract::<String>())
         .unwrap_or_default();
+    let import_failure = value.is_instance_of::<pyo3::exceptions::PyImportError>();
     PythonError {
         exc_type,
+        import_failure,
         message,
         traceback,
         exception: Some(PythonException::new(err)),

@@ -20,6 +20,12 @@ where
     }
 }
 
+/// `remotemedia.errors.RuntimeSelectionError(message)`: the runtime or interpreter asked for
+/// cannot be used.
+pub fn selection_error(py: Python<'_>, message: String) -> PyErr {
+    package_error(py, "RuntimeSelectionError", (message.clone(),), || PyValueError::new_err(message))
+}
+
 /// Maps an engine error to the exception the pure-Python executor raises in the same situation.
 pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     // Raised in this interpreter: re-raise the exception itself, naming the node, as the

@@ -46,14 +46,19 @@ use errors::to_py_err;
 
 /// The native nodes, then the Python hosts in `auto` order: live objects of this interpreter (if
 /// any), RustPython, CPython.
-fn registry(live: Option<LiveObjects>) -> Registry {
+fn registry(live: Option<LiveObjects>) -> Result<Registry, String> {
     let mut registry = remotemedia_nodes::builtin_registry();
+    // The one place the extension reads the interpreter override (`remotemedia.core.pipeline`
+    // checks the same variable before it gets here).
+    let value = std::env::var(remotemedia_core::INTERPRETER_ENV).ok();
+    let choice = remotemedia_core::InterpreterChoice::from_env_value(value.as_deref())?;
+    registry.set_interpreter_override(choice);
     if let Some(live) = live {
         registry.register_python_host(Arc::new(live));
     }
     registry.register_python_host(Arc::new(RustPythonHost));
     registry.register_python_host(Arc::new(CPythonHost::in_process()));
-    registry
+    Ok(registry)
 }
 
 /// Attaches to the interpreter from an engine thread, unless it is shutting down (see
@@ -319,7 +324,7 @@ fn plan_manifest(
                 .map(LiveObjects::new)
         })
         .transpose()?;
-    let registry = registry(live);
+    let registry = registry(live).map_err(|message| errors::selection_error(py, message))?;
     // Loading Python nodes may start interpreters: do it without holding the GIL.
     let pipeline = py
         .detach(|| Pipeline::with_origin(&manifest, &registry, name, origin.base_dir.as_deref()))

@@ -30,7 +30,7 @@ mod worker;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use remotemedia_core::{
-    AsyncNode, BoxFuture, NodeError, NodeFactory, NodeInstance, Outputs, Params, PythonHost, PythonNodeSpec,
+    AsyncNode, BoxFuture, LoadError, NodeError, NodeFactory, NodeInstance, Outputs, Params, PythonHost, PythonNodeSpec,
     Value,
 };
 
@@ -45,9 +45,9 @@ impl PythonHost for RustPythonHost {
         "rustpython"
     }
 
-    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, NodeError> {
+    fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError> {
         // Loading proves the class runs here; the loaded interpreter serves the first run.
-        let first = Worker::spawn(spec)?;
+        let first = Worker::spawn(spec).map_err(LoadError::from_python)?;
         Ok(Arc::new(Factory {
             spec: spec.clone(),
             idle: Arc::new(Mutex::new(vec![first])),

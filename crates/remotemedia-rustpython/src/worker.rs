@@ -127,8 +127,10 @@ pub(crate) fn python_error(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> Node
         .unwrap_or_default();
     let mut traceback = String::new();
     let _ = vm.write_exception(&mut traceback, &exc);
+    let import_failure = exc.fast_isinstance(vm.ctx.exceptions.import_error);
     PythonError {
         exc_type,
+        import_failure,
         message,
         traceback,
         exception: None,

@@ -9,7 +9,10 @@ Per frame (10, 20 or 30 ms of 16-bit mono audio at 8 or 16 kHz):
    by the level's gain) is turned into a Q8 base-2 logarithm (``log2_q8``: 256 units per octave).
 2. **Noise floor.** Per band, a smoothed level follows the band power; the floor drops quickly to
    it and rises slowly (a fixed amount per 10 ms plus 1/128 of the gap), so it settles on the
-   background between words and follows noise that starts or grows.
+   background between words and follows noise that starts or grows. After ``SILENCE_MS`` or more
+   of silence (frames at or below the gate, e.g. digital zeros) the floor has learnt nothing about
+   the next background, so the first ``SETTLE_MS`` of sound after it are checked once: if they are
+   steady, the floor rises at once to their mean level (see ``decide``).
 3. **Score.** Each band's signal-to-floor ratio above ``margin``, capped, is weighted (speech bands
    weigh most) and summed; a frame is *raw speech* when the score passes the mode's threshold and
    the frame is louder than an absolute gate (-70 dBFS), so digital silence never counts.
@@ -41,6 +44,16 @@ CAP = 2048
 GATE = 1727  # 30 octaves (full scale) - 70 dB
 #: Floor rise per 10 ms, Q8 log2.
 RISE = 8
+#: Silence (frames at or below the gate) at least this long leaves the floor knowing nothing of the
+#: background that follows; shorter gaps (between synthesized words) are pauses within speech.
+SILENCE_MS = 200
+#: After such silence, the sound is checked for steadiness over this long (after its first frame).
+SETTLE_MS = 50
+#: ... and is steady when its bands' level spreads (max - min over those frames), weighted like the
+#: score, average at most this, for 10, 20 and 30 ms frames (Q8 log2: 640 = 7.5 dB of power).
+#: Fewer, longer frames spread less: white, pink and brown noise and the recording's background
+#: stay under about 610, 430 and 250 (5, 3 and 2 frames checked); speech onsets mostly spread more.
+STEADY = (640, 480, 320)
 
 
 def log2_q8(v: np.ndarray) -> np.ndarray:
@@ -102,15 +115,49 @@ class VadState:
 
     smooth: list[int] = field(default_factory=list)
     floor: list[int] = field(default_factory=list)
+    #: Consecutive frames at or below the gate, up to the last one.
+    quiet: int = 0
+    #: Frames louder than the gate since the last one at or below it, while the check after
+    #: silence is pending (``None``: no long silence yet, or checked).
+    since_quiet: int | None = None
+    #: Per band: lowest, highest and summed level of the frames checked so far.
+    low: list[int] = field(default_factory=lambda: [0] * 5)
+    high: list[int] = field(default_factory=lambda: [0] * 5)
+    sum: list[int] = field(default_factory=lambda: [0] * 5)
 
 
 def decide(power: np.ndarray, total: np.ndarray, config: VadConfig, state: VadState) -> np.ndarray:
-    """Raw speech decisions for consecutive frames, updating ``state``."""
+    """Raw speech decisions for consecutive frames, updating ``state``.
+
+    The floor drops fast and rises slowly, so speech never lifts it for long. The one case where
+    rising slowly is wrong is after silence (frames at or below the gate: digital zeros, a muted
+    input): the floor has followed the silence down to nothing and would take seconds to climb to
+    the background that follows, which meanwhile counts as speech. Silence tells nothing about that
+    background, so after ``SILENCE_MS`` or more of it the floor gets one quick correction, a short
+    minimum-statistics-like check: the first ``SETTLE_MS`` of sound (skipping its first frame, which
+    may straddle the edge of the silence) are kept as per-band lowest, highest and summed levels (a
+    silent frame meanwhile restarts the check). If they are steady (their level spreads, weighted
+    like the score, average at most ``STEADY`` for the frame length), the sound is taken as a new
+    stationary background and the floor rises at once to its mean level (it is never lowered here);
+    the usual tracking then takes it down to the background's quiet end within a few frames, as it
+    drops fast.
+
+    Speech is rarely steady over the 50 ms after its onset (levels move by tens of dB across
+    syllables), so it fails the check and the floor stays down: it is detected as before. A steady
+    onset that is speech (a held vowel) lifts the floor only to its own mean: what rises above it
+    still counts, and the floor falls back at the next dip. Until the check the sound counts as
+    speech, so a background that starts after silence costs one frame plus ``SETTLE_MS`` of speech
+    frames, shorter than the default ``min_speech_ms`` (no segment). There is one check per
+    silence: sound that is not steady then is left to the usual slow rise. Shorter silences are
+    pauses within speech (between synthesized words), and the sound after them is not checked.
+    """
     out = np.zeros(len(power), dtype=bool)
     rows = power.tolist()
     totals = total.tolist()
     threshold, rise = config.threshold, config.rise
+    settle, silence = config.frames(SETTLE_MS), config.frames(SILENCE_MS)
     smooth, floor = state.smooth, state.floor
+    low, high, acc = state.low, state.high, state.sum
     for i, row in enumerate(rows):
         if not floor:
             smooth[:] = row
@@ -128,6 +175,30 @@ def decide(power: np.ndarray, total: np.ndarray, config: VadConfig, state: VadSt
                 floor[b] += gap >> 1
             else:
                 floor[b] += (gap >> 7) + rise
+        if totals[i] <= GATE:
+            state.quiet += 1
+            if state.quiet >= silence or state.since_quiet is not None:
+                state.since_quiet = 0
+            continue
+        state.quiet = 0
+        if state.since_quiet is not None:
+            state.since_quiet += 1
+            n = state.since_quiet - 1  # frames checked, this one included (the first is skipped)
+            if n == 1:
+                low[:] = row
+                high[:] = row
+                acc[:] = row
+            elif n > 1:
+                for b in range(5):
+                    low[b] = min(low[b], row[b])
+                    high[b] = max(high[b], row[b])
+                    acc[b] += row[b]
+            if n == settle:
+                spread = sum(WEIGHTS[b] * (high[b] - low[b]) for b in range(5))
+                if spread <= STEADY[config.frame_ms // 10 - 1] * sum(WEIGHTS):
+                    for b in range(5):
+                        floor[b] = max(floor[b], acc[b] // settle)
+                state.since_quiet = None
     return out
 
 

@@ -19,7 +19,7 @@ from ..dsp import vad as _vad
 from ..dsp.samples import FORMATS, convert, to_float32
 from ..errors import NodeError
 from .basic import NativeNode
-from .spec import MISSING, ParamSpec, describe_value
+from .spec import MISSING, declared, describe_value
 
 __all__ = [
     "AudioChunkerNode",
@@ -76,24 +76,10 @@ class _Stream:
         return now
 
 
-def _ms_param(name: str, default: int, description: str) -> ParamSpec:
-    """A duration param in milliseconds (0 to 60 s), as the VAD declares them."""
-    return ParamSpec(name, "integer", default=default, minimum=0, maximum=60000, description=description)
-
-
 class FormatConverterNode(NativeNode):
     """Converts samples to ``target_format`` (``f32``/``i16``/``i32``; round half to even, clip)."""
 
-    DESCRIPTION = "converts audio samples to `target_format` (round half to even, clip to range)"
-    PARAMS = (
-        ParamSpec(
-            "target_format",
-            "string",
-            default="f32",
-            choices=("f32", "i16", "i32"),
-            description="sample format of the output",
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("FormatConverterNode")
 
     def __init__(self, target_format: str = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, target_format=target_format)
@@ -116,30 +102,7 @@ def _mean_int(samples: np.ndarray) -> np.ndarray:
 class ChannelMixNode(NativeNode):
     """``downmix`` to mono, ``upmix`` mono to ``channels``, or ``select`` channel ``channel``."""
 
-    DESCRIPTION = (
-        "`downmix` averages every channel into mono, `upmix` copies mono into `channels` channels, "
-        "`select` keeps channel `channel`"
-    )
-    PARAMS = (
-        ParamSpec(
-            "mode",
-            "string",
-            default="downmix",
-            choices=("downmix", "upmix", "select"),
-            description="what to do with the channels",
-        ),
-        ParamSpec(
-            "channels", "integer", default=2, minimum=1, maximum=64, description="output channel count for `upmix`"
-        ),
-        ParamSpec(
-            "channel",
-            "integer",
-            default=0,
-            minimum=0,
-            maximum=63,
-            description="the channel `select` keeps (0 is the first)",
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("ChannelMixNode")
 
     def __init__(
         self,
@@ -190,25 +153,7 @@ class AudioChunkerNode(NativeNode):
     """Re-cuts audio into chunks of ``chunk_samples`` frames (or ``chunk_ms``, default 20 ms); the
     remainder is emitted at end of stream."""
 
-    DESCRIPTION = (
-        "re-cuts audio into chunks of `chunk_samples` frames (or `chunk_ms`); the remainder is emitted at end of stream"
-    )
-    PARAMS = (
-        ParamSpec(
-            "chunk_ms",
-            "number",
-            minimum=0.001,
-            description=(
-                "chunk length in milliseconds (default 20 when `chunk_samples` is not given); rounded to whole frames"
-            ),
-        ),
-        ParamSpec(
-            "chunk_samples",
-            "integer",
-            minimum=1,
-            description="chunk length in frames (samples per channel); give this or `chunk_ms`",
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("AudioChunkerNode")
 
     def __init__(
         self,
@@ -277,12 +222,7 @@ def _apply_gain(audio: Audio, factor: float) -> Audio:
 class GainNode(NativeNode):
     """Multiplies audio by ``db`` decibels of gain (integer samples saturate)."""
 
-    DESCRIPTION = "multiplies audio by `db` decibels of gain (integer samples saturate)"
-    PARAMS = (
-        ParamSpec(
-            "db", "number", default=0.0, minimum=-200, maximum=200, description="gain in decibels (negative attenuates)"
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("GainNode")
 
     def __init__(self, db: float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, db=db)
@@ -302,22 +242,7 @@ class NormalizeNode(NativeNode):
     """Scales a whole stream so its peak (or RMS) level is ``target_db`` dBFS; emits one audio value
     at end of stream."""
 
-    DESCRIPTION = (
-        "scales a whole stream so its peak (or RMS) level is `target_db` dBFS; emits one audio value at end of stream"
-    )
-    PARAMS = (
-        ParamSpec(
-            "mode", "string", default="peak", choices=("peak", "rms"), description="the level that is normalised"
-        ),
-        ParamSpec(
-            "target_db",
-            "number",
-            default=-1.0,
-            minimum=-200,
-            maximum=0,
-            description="target level in dBFS (full scale = 0 dB)",
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("NormalizeNode")
 
     def __init__(
         self, mode: str = MISSING, target_db: float = MISSING, name: str | None = None, runtime_hint: str = "auto"
@@ -356,26 +281,7 @@ class AudioResampleNode(NativeNode):
     """Resamples audio to ``target_sample_rate`` (polyphase windowed sinc; output time-aligned with
     the input). ``target_rate`` is accepted as another name for ``target_sample_rate`` (the seeds)."""
 
-    DESCRIPTION = (
-        "resamples audio to `target_sample_rate` (polyphase windowed sinc; output time-aligned with the input)"
-    )
-    PARAMS = (
-        ParamSpec(
-            "target_sample_rate",
-            "integer",
-            default=16000,
-            minimum=1,
-            maximum=1536000,
-            description="output sample rate in Hz",
-        ),
-        ParamSpec(
-            "quality",
-            "string",
-            default="high",
-            choices=("low", "medium", "high"),
-            description="filter length: `low` (80 dB), `medium` (100 dB) or `high` (120 dB stopband)",
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("AudioResampleNode")
 
     def __init__(
         self,
@@ -431,38 +337,7 @@ class VADNode(NativeNode):
     ``"speech"``: the audio of each segment.
     """
 
-    DESCRIPTION = (
-        "voice activity detection on 8 or 16 kHz mono audio: speech segments, per-frame decisions, or the speech audio"
-    )
-    PARAMS = (
-        ParamSpec(
-            "frame_duration_ms",
-            "integer",
-            default=10,
-            minimum=10,
-            maximum=30,
-            description="frame length: 10, 20 or 30 ms",
-        ),
-        ParamSpec(
-            "mode",
-            "integer",
-            default=2,
-            minimum=0,
-            maximum=3,
-            description="aggressiveness, 0 (most frames are speech) to 3 (fewest)",
-        ),
-        _ms_param("hangover_ms", 200, "a frame stays speech this long after raw speech (per-frame output)"),
-        _ms_param("min_speech_ms", 100, "shorter speech is not a segment"),
-        _ms_param("min_silence_ms", 300, "shorter pauses do not end a segment"),
-        _ms_param("padding_ms", 30, "added before and after each segment"),
-        ParamSpec(
-            "emit",
-            "string",
-            default="segments",
-            choices=("segments", "frames", "speech"),
-            description="what is emitted: segment times, per-frame decisions, or the speech audio",
-        ),
-    )
+    DESCRIPTION, PARAMS = declared("VADNode")
 
     def __init__(
         self,

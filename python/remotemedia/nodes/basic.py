@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from ..core.node import Node
 from ..errors import ManifestError, NodeError
 from .arithmetic import OPERATIONS, apply
-from .spec import MISSING, ParamSpec, check_params, describe_value, is_number
+from .spec import MISSING, ParamSpec, check_params, declared, describe_value, is_number
 
 __all__ = [
     "NativeNode",
@@ -50,7 +50,7 @@ class NativeNode(Node):
 class PassThroughNode(NativeNode):
     """Emits each input unchanged."""
 
-    DESCRIPTION = "emits each input unchanged"
+    DESCRIPTION, PARAMS = declared("PassThroughNode")
 
     def __init__(self, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint)
@@ -63,11 +63,7 @@ class PassThroughNode(NativeNode):
 class CalculatorNode(NativeNode):
     """``input <operation> operand``; ints stay ints where exact (see :mod:`.arithmetic`)."""
 
-    DESCRIPTION = "applies `input <operation> operand` to a number"
-    PARAMS = (
-        ParamSpec("operation", "string", required=True, choices=OPERATIONS, description="the arithmetic operation"),
-        ParamSpec("operand", "number", required=True, description="the right-hand operand"),
-    )
+    DESCRIPTION, PARAMS = declared("CalculatorNode")
 
     def __init__(
         self,
@@ -112,8 +108,7 @@ class _Elementwise(NativeNode):
 class MultiplyNode(_Elementwise):
     """Multiplies a number, or every number of a (nested) list, by ``factor`` (default 2)."""
 
-    DESCRIPTION = "multiplies a number, or every number of a list, by `factor`"
-    PARAMS = (ParamSpec("factor", "number", default=2, description="the multiplier"),)
+    DESCRIPTION, PARAMS = declared("MultiplyNode")
     _op = "multiply"
     _param = "factor"
 
@@ -129,8 +124,7 @@ class MultiplyNode(_Elementwise):
 class AddNode(_Elementwise):
     """Adds ``addend`` (default 0) to a number, or to every number of a (nested) list."""
 
-    DESCRIPTION = "adds `addend` to a number, or to every number of a list"
-    PARAMS = (ParamSpec("addend", "number", default=0, description="the value added"),)
+    DESCRIPTION, PARAMS = declared("AddNode")
     _op = "add"
     _param = "addend"
 
@@ -146,8 +140,7 @@ class AddNode(_Elementwise):
 class BufferNode(NativeNode):
     """Emits a list of every ``buffer_size`` inputs (default 10); the remainder at end of stream."""
 
-    DESCRIPTION = "emits a list of every `buffer_size` inputs; the remainder at end of stream"
-    PARAMS = (ParamSpec("buffer_size", "integer", default=10, minimum=1, description="items per emitted list"),)
+    DESCRIPTION, PARAMS = declared("BufferNode")
 
     def __init__(self, buffer_size: int = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, buffer_size=buffer_size)

@@ -22,13 +22,14 @@
 //! offending field: [`Manifest::parse`] checks the document's structure, and
 //! [`crate::Pipeline::new`] checks it against a [`crate::Registry`] (node types, params, graph).
 
+mod python_nodes;
 mod schema;
 mod structure;
 pub(crate) mod validate;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, ManifestIssue, Result};
 
@@ -38,7 +39,12 @@ pub use schema::manifest_schema;
 pub const MANIFEST_VERSION: &str = "v1";
 
 /// A parsed (structurally valid) manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The only way in is the checking parser ([`Manifest::parse`], [`Manifest::from_json_value`],
+/// [`Manifest::from_path`]), which reports every problem with its path; the type is deliberately
+/// not `Deserialize`, so no second, laxer reading of manifests exists. It serializes back to
+/// manifest JSON ([`Manifest::to_json_string`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Manifest {
     /// Always `"v1"`.
     pub version: String,
@@ -53,7 +59,7 @@ pub struct Manifest {
 }
 
 /// Descriptive metadata; none of it affects execution.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Metadata {
     /// The pipeline's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,7 +73,7 @@ pub struct Metadata {
 }
 
 /// One node of a manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeSpec {
     /// Unique id, made of letters, digits, `_` and `-`.
     pub id: String,
@@ -104,7 +110,7 @@ impl NodeSpec {
 }
 
 /// Which implementation of a node to prefer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuntimeHint {
     /// Let the runtime choose (native when there is one).
@@ -145,7 +151,7 @@ impl RuntimeHint {
 }
 
 /// A directed edge: every output of `from` becomes an input of `to`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Connection {
     /// Upstream node id.
     pub from: String,

@@ -9,7 +9,10 @@
 //!    power per sample.
 //! 2. **Noise floor.** Per band, a smoothed level follows the band power; the floor drops quickly
 //!    to it and rises slowly (a fixed step per 10 ms plus 1/128 of the gap), so it settles on the
-//!    background between words and follows noise that starts or grows.
+//!    background between words and follows noise that starts or grows. After 200 ms or more of
+//!    silence (frames at or below the gate, e.g. digital zeros) the floor has learnt nothing about
+//!    the next background, so the first 50 ms of sound after it are checked once: if they are
+//!    steady, the floor rises at once to their mean level (see `Vad::settle_after_silence`).
 //! 3. **Score.** Each band's ratio over its floor, less a 3 dB margin and capped at 24 dB, is
 //!    weighted (speech bands most) and summed; a frame is *raw speech* when the score passes the
 //!    mode's threshold and the frame is louder than -70 dBFS.
@@ -36,6 +39,16 @@ const MAX_FRAME: usize = 480;
 const GATE: i64 = 1727;
 /// Floor rise per 10 ms (Q8 log2).
 const RISE: i64 = 8;
+/// Silence (frames at or below the gate) at least this long leaves the floor knowing nothing of the
+/// background that follows; shorter gaps (between synthesized words) are pauses within speech.
+const SILENCE_MS: u32 = 200;
+/// After such silence, the sound is checked for steadiness over this long (after its first frame).
+const SETTLE_MS: u32 = 50;
+/// ... and is steady when its bands' level spreads (max - min over those frames), weighted like the
+/// score, average at most this, for 10, 20 and 30 ms frames (Q8 log2: 640 = 7.5 dB of power).
+/// Fewer, longer frames spread less: white, pink and brown noise and the recording's background
+/// stay under about 610, 430 and 250 (5, 3 and 2 frames checked); speech onsets mostly spread more.
+const STEADY: [i64; 3] = [640, 480, 320];
 
 /// `⌊256 · log2 v⌋`, approximated by the bit length and the next 8 bits (0 for 0).
 pub fn log2_q8(v: u64) -> i64 {
@@ -107,10 +120,13 @@ pub struct Vad {
     config: VadConfig,
     rate: u32,
     frame_len: usize,
-    /// `hangover_ms`, `min_speech_ms` and `min_silence_ms` in whole frames (rounded up).
+    /// `hangover_ms`, `min_speech_ms`, `min_silence_ms`, [`SILENCE_MS`] and [`SETTLE_MS`] in whole
+    /// frames (rounded up).
     hangover_frames: u64,
     min_speech_frames: u64,
     min_silence_frames: u64,
+    silence_frames: u64,
+    settle_frames: u64,
     /// `padding_ms` in samples.
     pad: u64,
     levels: usize,
@@ -119,6 +135,15 @@ pub struct Vad {
     smooth: [i64; 5],
     floor: [i64; 5],
     started: bool,
+    /// Consecutive frames at or below the gate, up to the last one.
+    quiet: u64,
+    /// Frames louder than the gate since the last one at or below it, while the check after
+    /// silence is pending (`None`: no long silence yet, or checked).
+    since_quiet: Option<u64>,
+    /// Per band: lowest, highest and summed level of the frames checked so far.
+    low: [i64; 5],
+    high: [i64; 5],
+    sum: [i64; 5],
     since_speech: u64,
     open: Option<(u64, u64)>,
     last_end: u64,
@@ -154,6 +179,8 @@ impl Vad {
             hangover_frames: frames(config.hangover_ms),
             min_speech_frames: frames(config.min_speech_ms),
             min_silence_frames: frames(config.min_silence_ms),
+            silence_frames: frames(SILENCE_MS),
+            settle_frames: frames(SETTLE_MS),
             pad: u64::from(rate) * u64::from(config.padding_ms) / 1000,
             levels,
             partial: Vec::new(),
@@ -161,6 +188,11 @@ impl Vad {
             smooth: [0; 5],
             floor: [0; 5],
             started: false,
+            quiet: 0,
+            since_quiet: None,
+            low: [0; 5],
+            high: [0; 5],
+            sum: [0; 5],
             since_speech: u64::MAX,
             open: None,
             last_end: 0,
@@ -231,7 +263,73 @@ impl Vad {
             let gap = *smooth - *floor;
             *floor += if gap < 0 { gap >> 1 } else { (gap >> 7) + rise };
         }
+        self.settle_after_silence(power, total);
         speech
+    }
+
+    /// The floor's one quick correction after silence.
+    ///
+    /// The floor drops fast and rises slowly, so speech never lifts it for long. The one case where
+    /// rising slowly is wrong is after silence (frames at or below the gate: digital zeros, a muted
+    /// input): the floor has followed the silence down to nothing and would take seconds to climb
+    /// to the background that follows, which meanwhile counts as speech. Silence tells nothing
+    /// about that background, so after [`SILENCE_MS`] or more of it the floor gets one quick
+    /// correction, a short minimum-statistics-like check: the first [`SETTLE_MS`] of sound
+    /// (skipping its first frame, which may straddle the edge of the silence) are kept as per-band
+    /// lowest, highest and summed levels (a silent frame meanwhile restarts the check). If they are
+    /// steady (their level spreads, weighted like the score, average at most [`STEADY`] for the
+    /// frame length), the sound is taken as a new stationary background and the floor rises at once
+    /// to its mean level (it is never lowered here); the usual tracking then takes it down to the
+    /// background's quiet end within a few frames, as it drops fast.
+    ///
+    /// Speech is rarely steady over the 50 ms after its onset (levels move by tens of dB across
+    /// syllables), so it fails the check and the floor stays down: it is detected as before. A
+    /// steady onset that is speech (a held vowel) lifts the floor only to its own mean: what rises
+    /// above it still counts, and the floor falls back at the next dip. Until the check the sound
+    /// counts as speech, so a background that starts after silence costs one frame plus
+    /// [`SETTLE_MS`] of speech frames, shorter than the default `min_speech_ms` (no segment). There
+    /// is one check per silence: sound that is not steady then is left to the usual slow rise.
+    /// Shorter silences are pauses within speech (between synthesized words), and the sound after
+    /// them is not checked.
+    fn settle_after_silence(&mut self, power: [i64; 5], total: i64) {
+        if total <= GATE {
+            self.quiet = self.quiet.saturating_add(1);
+            if self.quiet >= self.silence_frames || self.since_quiet.is_some() {
+                self.since_quiet = Some(0);
+            }
+            return;
+        }
+        self.quiet = 0;
+        let Some(count) = self.since_quiet else {
+            return;
+        };
+        let count = count + 1;
+        self.since_quiet = Some(count);
+        // Frames checked, this one included (the first after silence is skipped).
+        let checked = count - 1;
+        if checked == 1 {
+            self.low = power;
+            self.high = power;
+            self.sum = power;
+        } else if checked > 1 {
+            for (b, level) in power.into_iter().enumerate() {
+                self.low[b] = self.low[b].min(level);
+                self.high[b] = self.high[b].max(level);
+                self.sum[b] += level;
+            }
+        }
+        if checked == self.settle_frames {
+            let spread: i64 = (0..5).map(|b| WEIGHTS[b] * (self.high[b] - self.low[b])).sum();
+            let steady = STEADY[self.config.frame_ms as usize / 10 - 1];
+            if spread <= steady * WEIGHTS.iter().sum::<i64>() {
+                // Floor division, as in the twin (`//`), also for negative sums.
+                let frames = self.settle_frames as i64;
+                for (floor, sum) in self.floor.iter_mut().zip(self.sum) {
+                    *floor = (*floor).max(sum.div_euclid(frames));
+                }
+            }
+            self.since_quiet = None;
+        }
     }
 
     /// Feeds samples; returns the decisions of every frame completed and the segments that ended.
@@ -368,6 +466,49 @@ mod tests {
         assert!((s - 1.0).abs() < 0.05 && (e - 2.0).abs() < 0.05, "{s} {e}");
         assert_eq!(out.speech.len(), 300);
         assert!(!out.speech[50] && out.speech[150] && !out.speech[280]);
+    }
+
+    #[test]
+    fn background_after_digital_silence_is_not_speech() {
+        // 1 s of zeros, then the noisy tone: the noise that starts at 1 s is a new background (at
+        // most its first 60 ms count as speech, too short for a segment); the tone (2 s to 3 s) is
+        // speech.
+        let mut x = vec![0i16; 16000];
+        x.extend(noisy_tone(16000, 3.0, |t| (1.0..2.0).contains(&t)));
+        let mut vad = Vad::new(16000, VadConfig::default()).expect("valid");
+        let out = vad.push(&x);
+        let mut segments = out.segments;
+        segments.extend(vad.finish());
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        let (s, e) = (
+            segments[0].start as f64 / 16000.0,
+            segments[0].end as f64 / 16000.0,
+        );
+        assert!((s - 2.0).abs() < 0.05 && (e - 3.0).abs() < 0.05, "{s} {e}");
+        assert_eq!(out.speech.len(), 400);
+        assert!(!out.speech[150] && out.speech[250] && !out.speech[350]);
+    }
+
+    #[test]
+    fn speech_after_digital_silence_is_still_speech() {
+        // 1 s of zeros, then a tone whose level rises and falls four times a second, like
+        // syllables: it is not steady, so the floor stays down and all of it is speech.
+        let mut x = vec![0i16; 16000];
+        x.extend((0_i32..16000).map(|i| {
+            let t = f64::from(i) / 16000.0;
+            let envelope = (2.0 * std::f64::consts::PI * 4.0 * t).sin().abs();
+            (8000.0 * envelope * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
+        }));
+        let mut vad = Vad::new(16000, VadConfig::default()).expect("valid");
+        let out = vad.push(&x);
+        let mut segments = out.segments;
+        segments.extend(vad.finish());
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert!(
+            (segments[0].start as f64 / 16000.0 - 1.0).abs() < 0.05,
+            "{segments:?}"
+        );
+        assert!(out.speech[100..].iter().all(|&s| s));
     }
 
     #[test]

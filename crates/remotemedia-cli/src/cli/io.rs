@@ -2,8 +2,8 @@
 
 use std::io::{IsTerminal, Read, Write};
 
-use remotemedia_core::Value;
-use remotemedia_nodes::audio::wav::{WavEncoding, WavFileWriter, read_wav};
+use remotemedia_runtime::Value;
+use remotemedia_runtime::nodes::audio::wav::{WavEncoding, WavFileWriter, read_wav};
 
 use super::{CliError, InputFormat};
 

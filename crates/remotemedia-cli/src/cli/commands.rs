@@ -2,8 +2,10 @@
 
 use std::path::Path;
 
-use remotemedia_core::{NodeMetrics, Pipeline, RunOptions, manifest_schema};
-use remotemedia_runtime::builtin_registry;
+use remotemedia_runtime::{
+    INTERPRETER_ENV, InterpreterChoice, NodeMetrics, Pipeline, Registry, RunOptions, builtin_registry,
+    manifest_schema,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::io::{
@@ -80,7 +82,17 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
 }
 
 fn load(path: &Path) -> Result<Pipeline, CliError> {
-    Ok(remotemedia_runtime::load_pipeline(path)?)
+    Ok(Pipeline::from_path(path, &registry()?)?)
+}
+
+/// Every native node and Python interpreter of this build, with the interpreter override from
+/// [`INTERPRETER_ENV`] (the one place the binary reads it).
+fn registry() -> Result<Registry, CliError> {
+    let value = std::env::var(INTERPRETER_ENV).ok();
+    let choice = InterpreterChoice::from_env_value(value.as_deref()).map_err(CliError::usage)?;
+    let mut registry = builtin_registry();
+    registry.set_interpreter_override(choice);
+    Ok(registry)
 }
 
 /// JSON Lines in, JSON Lines out, each output written (and flushed) as soon as it is produced.
@@ -128,7 +140,7 @@ async fn stream(pipeline: &Pipeline) -> Result<(), CliError> {
     }
 }
 
-fn nodes_text(registry: &remotemedia_core::Registry) -> String {
+fn nodes_text(registry: &Registry) -> String {
     let mut text = String::new();
     for d in registry.descriptors() {
         text.push_str(&d.node_type);
@@ -141,7 +153,7 @@ fn nodes_text(registry: &remotemedia_core::Registry) -> String {
         }
         for p in &d.params {
             let mut kind = p.kind.type_name().to_string();
-            if let remotemedia_core::ParamKind::Choice(c) = &p.kind {
+            if let remotemedia_runtime::ParamKind::Choice(c) = &p.kind {
                 kind = format!("one of {}", c.join("|"));
             }
             let default = match (&p.default, p.required) {
