@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "python"))
 
 from remotemedia.audio import Audio  # noqa: E402
 from remotemedia.dsp.resample import QUALITIES, Resampler  # noqa: E402
-from remotemedia.dsp.wav import read_wav  # noqa: E402
+from remotemedia.dsp.wav import read_samples  # noqa: E402
 from remotemedia.nodes import FormatConverterNode, GainNode, VADNode  # noqa: E402
 
 ARCTIC = ROOT / "manifests" / "data" / "arctic_a0007.wav"
@@ -137,7 +137,7 @@ def espeak(text: str, voice: str, speed: int, path: Path) -> np.ndarray:
     from scipy.signal import resample_poly
 
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True)
-    x, rate = read_wav(path)
+    x, rate = read_samples(path)
     return resample_poly(x[:, 0].astype(np.float64), 320, 441) if rate == 22050 else x[:, 0].astype(np.float64)
 
 
@@ -223,7 +223,7 @@ def silero():
 
 
 def vad_quality(tmp: Path) -> tuple[list[str], dict]:
-    arctic = read_wav(ARCTIC)[0][:, 0].astype(np.float64)
+    arctic = read_samples(ARCTIC)[0][:, 0].astype(np.float64)
     texts = [
         ("The quick brown fox jumps over the lazy dog.", "en-us", 150),
         ("Please call Stella and ask her to bring these things with her from the store.", "en", 175),
@@ -292,7 +292,7 @@ def main() -> None:
             )
             goals.append(("resample", t_soxr / t_native, t_twin / t_native))
 
-    pcm = np.resize(read_wav(ARCTIC)[0][:, 0], 16000 * 60)
+    pcm = np.resize(read_samples(ARCTIC)[0][:, 0], 16000 * 60)
     v = webrtc_vad(2)
     t_web = best(lambda: v(pcm), 3)
     web_fps = 6000 / t_web

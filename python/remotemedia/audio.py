@@ -70,7 +70,7 @@ class Audio:
 def read_wav(path: Any) -> Audio:
     """A WAV file as audio: 8/16-bit files as int16, 24/32-bit as int32, float files as float32
     (the engine's mapping; see ``remotemedia.dsp.wav``)."""
-    from .dsp.wav import read_wav as _read
+    from .dsp.wav import read_samples as _read
 
     samples, rate = _read(path)
     return Audio(samples, rate)
@@ -79,6 +79,6 @@ def read_wav(path: Any) -> Audio:
 def write_wav(path: Any, audio: Audio, encoding: str | None = None) -> None:
     """Writes audio to a WAV file, in its own sample format unless ``encoding`` (``i8``, ``i16``,
     ``i24``, ``i32``, ``f32``) says otherwise."""
-    from .dsp.wav import write_wav as _write
+    from .dsp.wav import write_samples as _write
 
     _write(path, audio.samples, audio.sample_rate, encoding)

@@ -48,7 +48,7 @@ async def _limited(node: Node, method: str, args: tuple[Any, ...], limit_ms: int
     def call() -> None:
         try:
             result, error = outputs(getattr(node, method)(*args)), None
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task as it is
+        except BaseException as e:
             result, error = None, e
         try:
             loop.call_soon_threadsafe(settle, result, error)

@@ -16,7 +16,7 @@ from .nodes import NODE_TYPES
 from .nodes.spec import check_params
 from .suggest import closest_many
 
-__all__ = ["NodeDecl", "Plan", "load_manifest", "validate_manifest", "MANIFEST_VERSION"]
+__all__ = ["NodeDecl", "CheckedManifest", "load_manifest", "validate_manifest", "MANIFEST_VERSION"]
 
 MANIFEST_VERSION = "v1"
 NODE_FIELDS = ("id", "node_type", "params", "runtime_hint", "module", "file", "source", "class", "timeout_ms")
@@ -36,7 +36,7 @@ class NodeDecl:
 
 
 @dataclass
-class Plan:
+class CheckedManifest:
     name: str
     nodes: list[NodeDecl]
     edges: list[tuple[int, int]]
@@ -137,7 +137,7 @@ def _unknown_fields(obj: dict[str, Any], known: tuple[str, ...], base: str, issu
 
 def validate_manifest(
     doc: Any, origin: str = "(inline)", allow_python_hint: bool = True, base_dir: Path | None = None
-) -> Plan:
+) -> CheckedManifest:
     """Checks structure, node types, params and the graph; raises :class:`ManifestError` listing
     every problem (the engine's messages)."""
     if not isinstance(doc, dict):
@@ -237,7 +237,7 @@ def _check_semantics(
     origin: str,
     allow_python_hint: bool,
     base_dir: Path | None,
-) -> Plan:
+) -> CheckedManifest:
     issues: list[str] = []
     first_use: dict[str, int] = {}
     names = [n for n in NODE_TYPES if n != "PassThrough"] + ["PassThrough"]
@@ -269,7 +269,7 @@ def _check_semantics(
     issues.extend(graph_issues)
     if issues:
         raise ManifestError(issues, origin)
-    return Plan(name, decls, edges)
+    return CheckedManifest(name, decls, edges)
 
 
 def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:

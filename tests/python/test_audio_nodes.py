@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import remotemedia
 from conftest import HAVE_EXTENSION, MANIFESTS, run, run_both
 from remotemedia.audio import Audio
-from remotemedia.dsp.wav import read_wav
+from remotemedia.dsp.wav import read_samples
 from remotemedia.errors import NodeError
 from remotemedia.nodes import (
     AudioChunkerNode,
@@ -147,14 +147,23 @@ def test_vad_decisions_and_segments_agree(rate: int, frame_ms: int, mode: int) -
 
 
 def test_vad_on_the_recording_matches_its_speech_region() -> None:
-    samples, rate = read_wav(ARCTIC)
+    samples, rate = read_samples(ARCTIC)
     (segment,) = run_both(lambda: pipeline(VADNode()), Audio(samples, rate))
     assert abs(segment["start"] - 0.42) <= 0.1 and abs(segment["end"] - 3.37) <= 0.1
 
 
+def test_vad_after_digital_silence_waits_for_the_speech(use_rust: bool) -> None:
+    # The recording (speech from 0.42 s) placed after 1 s of digital zeros: its quiet background is
+    # not speech (was taken for speech from 0.97 s while the noise floor crawled up from zero).
+    samples, rate = read_samples(ARCTIC)
+    padded = np.concatenate([np.zeros((rate, samples.shape[1]), samples.dtype), samples])
+    (segment,) = run(pipeline(VADNode()), Audio(padded, rate), use_rust=use_rust)
+    assert segment == {"start": 1.38, "end": 4.45}  # 1.42 s less 30 ms of padding, frame-aligned
+
+
 def test_voice_activity_manifest_runs_from_python(use_rust: bool) -> None:
     p = remotemedia.Pipeline.from_manifest(MANIFESTS / "voice_activity.yaml")
-    samples, rate = read_wav(ARCTIC)
+    samples, rate = read_samples(ARCTIC)
     out = run(p, Audio(np.repeat(samples, 2, axis=1), rate), use_rust=use_rust)
     assert len(out) == 1 and abs(out[0]["start"] - 0.42) <= 0.1 and abs(out[0]["end"] - 3.37) <= 0.1
 
@@ -312,6 +321,6 @@ def test_wav_written_by_the_engine_reads_the_same(tmp_path) -> None:
     from remotemedia.audio import read_wav as read_audio
 
     speech = read_audio(out)
-    samples, rate = read_wav(ARCTIC)
+    samples, rate = read_samples(ARCTIC)
     (twin,) = run(pipeline(VADNode(emit="speech")), Audio(samples, rate), use_rust=False)
     assert speech == twin

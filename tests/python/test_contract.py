@@ -119,7 +119,9 @@ def exit_loop(runs: int) -> list[tuple[int, str]]:
 
     for _ in range(runs):
         pending.append(
-            subprocess.Popen([sys.executable, "-c", EXIT_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", EXIT_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
         )
         if len(pending) >= 2:
             reap(pending.pop(0))
@@ -146,7 +148,9 @@ def test_a_script_with_a_live_node_exits_cleanly_every_time():
     "expr", ["round(2.675, 2)", "round(0.35, 1)", "round(-0.5)", "round(2.5)", "round(1234.5678, -2)"]
 )
 def test_round_gives_cpythons_answer_on_rustpython(expr):
-    source = "from remotemedia import Node\nclass Eval(Node):\n    def process(self, e):\n        return repr(eval(e))\n"
+    source = (
+        "from remotemedia import Node\nclass Eval(Node):\n    def process(self, e):\n        return repr(eval(e))\n"
+    )
     doc = {
         "version": "v1",
         "nodes": [{"id": "e", "node_type": "Eval", "class": "Eval", "source": source, "runtime_hint": "rustpython"}],
@@ -180,10 +184,10 @@ def test_a_class_from_a_test_file_serializes_as_source_the_binary_can_load(tmp_p
 
 
 def test_an_installed_module_serializes_by_name():
-    from remotemedia.core.pipeline import importable_elsewhere
     import json as stdlib_json
 
     import remotemedia.nodes.basic as installed
+    from remotemedia.core.pipeline import importable_elsewhere
 
     assert importable_elsewhere(stdlib_json)
     assert importable_elsewhere(installed)
@@ -203,7 +207,9 @@ def test_the_documented_yaml_manifest_loads_and_runs(use_rust):
 # --- defect 8: a manifest node's module runs once -------------------------------------------------
 
 
-def test_a_manifest_nodes_module_runs_only_where_the_node_runs(tmp_path, use_rust):
+@pytest.mark.parametrize("mode", ["auto", "python"])
+def test_a_manifest_nodes_module_runs_only_where_the_node_runs(tmp_path, monkeypatch, mode):
+    monkeypatch.setenv("REMOTEMEDIA_RUNTIME", mode)
     marker = tmp_path / "loads.txt"
     node_file = tmp_path / "counted.py"
     node_file.write_text(
@@ -224,12 +230,12 @@ def test_a_manifest_nodes_module_runs_only_where_the_node_runs(tmp_path, use_rus
     manifest = tmp_path / "m.yaml"
     manifest.write_text("version: v1\nnodes:\n  - {id: c, node_type: Counted, file: counted.py, class: Counted}\n")
     pipeline = Pipeline.from_manifest(str(manifest))
-    assert run(pipeline, [1, 2], use_rust=use_rust) == [2, 3]
-    loads = marker.read_text().split()
-    if use_rust and HAVE_EXTENSION:
-        assert loads == ["rustpython"]  # in the engine only, never in this interpreter
-    else:
-        assert loads == [sys.implementation.name]
+    assert run(pipeline, [1, 2]) == [2, 3]
+    assert run(pipeline, [5]) == [6]
+    engine = HAVE_EXTENSION and mode == "auto"
+    assert pipeline.last_run.nodes == {"c": "rustpython" if engine else "python"}
+    # Loaded once, where it runs: in the engine's RustPython, never also in this interpreter.
+    assert marker.read_text().split() == (["rustpython"] if engine else [sys.implementation.name])
 
 
 # --- defect 11: timeout_ms on the pure-Python executor ----------------------------------------------
@@ -310,4 +316,3 @@ def test_from_manifest_reports_the_engines_problems():
         remotemedia_runtime.plan(json.dumps(__import__("yaml").safe_load(path.read_text())), origin=f"`{path}`")
     assert info.value.issues == engine.value.issues
     assert str(info.value) == str(engine.value)
-

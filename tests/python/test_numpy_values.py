@@ -22,20 +22,34 @@ def test_numpy_arrays_of_every_dtype_round_trip(dtype):
 
 
 @pytest.mark.skipif(not HAVE_EXTENSION, reason="proves the engine's zero-copy path")
-def test_contiguous_arrays_cross_without_a_copy():
+def test_read_only_arrays_cross_without_a_copy_and_writable_ones_are_copied_once():
     array = numpy.linspace(0, 1, 1_000_000, dtype=numpy.float32).reshape(1000, 1000)
+    array.setflags(write=False)
     (out,) = run(passthrough(), [array])
     assert numpy.shares_memory(array, out)  # Python -> engine -> Python: same memory
     assert not out.flags.writeable  # the engine's memory is shared, so numpy sees it read-only
+    # Memory Python may still write is copied (the engine reads it from other threads).
+    writable = numpy.arange(10, dtype=numpy.float32)
+    (copied,) = run(passthrough(), [writable])
+    assert numpy.array_equal(copied, writable) and not numpy.shares_memory(copied, writable)
+    # A read-only view of a writable array can still change through its base: copied too.
+    view = writable[:]
+    view.setflags(write=False)
+    (from_view,) = run(passthrough(), [view])
+    assert not numpy.shares_memory(from_view, writable)
     strided = array[:, ::2]
-    (copied,) = run(passthrough(), [strided])
-    assert numpy.array_equal(copied, strided) and not numpy.shares_memory(copied, array)
+    (from_strided,) = run(passthrough(), [strided])
+    assert numpy.array_equal(from_strided, strided) and not numpy.shares_memory(from_strided, array)
+    # What comes back from the engine goes in again without a copy.
+    (again,) = run(passthrough(), [out])
+    assert numpy.shares_memory(again, array)
 
 
 def test_audio_round_trips():
     from remotemedia.audio import Audio
 
     samples = (numpy.arange(480 * 2, dtype=numpy.int16) - 480).reshape(480, 2)
+    samples.setflags(write=False)
     audio = Audio(samples, 48_000)
     for use_rust in (True, False):
         (out,) = run(passthrough(), [audio], use_rust=use_rust)

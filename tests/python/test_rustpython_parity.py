@@ -39,9 +39,63 @@ class Eval(Node):
         return out
 """
 
-#: Differences that remain, by topic: (what differs, an expression that shows it). The generators
-#: below leave these cases out; the compatibility document lists them.
-KNOWN_DIFFERENCES: dict[str, tuple[str, str]] = {}
+
+def _numbers(text: str) -> list[float] | None:
+    try:
+        value = eval(text)  # outputs are reprs of numbers or tuples of numbers
+    except Exception:
+        return None
+    values = value if isinstance(value, tuple) else (value,)
+    return [float(v) for v in values] if all(isinstance(v, (int, float)) for v in values) else None
+
+
+def _zero_sign_only(expr: str, here: str, there: str) -> bool:
+    return here.replace("-0.0", "0.0") == there.replace("-0.0", "0.0")
+
+
+def _floor_off_by_one(expr: str, here: str, there: str) -> bool:
+    a, b = _numbers(here), _numbers(there)
+    return (
+        ("//" in expr or expr.startswith("divmod("))
+        and a is not None
+        and b is not None
+        and len(a) == len(b)
+        and any(abs(x - y) == 1.0 for x, y in zip(a, b))
+    )
+
+
+def _same_hex_value(expr: str, here: str, there: str) -> bool:
+    return expr.startswith("float.hex(") and float.fromhex(eval(here)) == float.fromhex(eval(there))
+
+
+#: Differences the engine cannot correct (they are in RustPython's number and string types, which a
+#: node's code reaches without going through anything we can replace): topic -> (what differs, an
+#: expression that shows it, the check that recognises it). Generated cases that differ only in one
+#: of these ways pass; every other difference fails. docs/python-compatibility.md lists them.
+KNOWN_DIFFERENCES = {
+    "int / int, zero result": (
+        "a zero quotient is always `0.0`; CPython gives `-0.0` when the signs differ",
+        "0 / -5",
+        _zero_sign_only,
+    ),
+    "float // and divmod": (
+        "the quotient can differ by 1 when it is within rounding of an integer, and the sign of a zero quotient",
+        "(-1000000) // (1e-07)",
+        lambda e, a, b: _floor_off_by_one(e, a, b) or (e.startswith("divmod(") and _zero_sign_only(e, a, b)),
+    ),
+    "float.hex of subnormals": (
+        "spelled with a different exponent (`0x0.0000000000002p-1023` for `0x0.0000000000001p-1022`); same value",
+        "float.hex(5e-324)",
+        _same_hex_value,
+    ),
+    "str methods beyond ASCII": (
+        "`swapcase`/`casefold` of non-ASCII letters, `zfill` of non-ASCII text (counts UTF-8 bytes), the "
+        "separators `\\x1c`-`\\x1f` as whitespace in `split`/`strip`, and `repr` of code points assigned "
+        "after Unicode 14; the differential tests compare string methods on ASCII text",
+        "'\u00e0K'.zfill(8)",
+        None,
+    ),
+}
 
 
 def evaluate_here(expressions: list[str]) -> list[str]:
@@ -64,7 +118,13 @@ def evaluate_on_rustpython(expressions: list[str]) -> list[str]:
             {
                 "version": "v1",
                 "nodes": [
-                    {"id": "e", "node_type": "Eval", "class": "Eval", "source": EVAL_SOURCE, "runtime_hint": "rustpython"}
+                    {
+                        "id": "e",
+                        "node_type": "Eval",
+                        "class": "Eval",
+                        "source": EVAL_SOURCE,
+                        "runtime_hint": "rustpython",
+                    }
                 ],
             }
         )
@@ -73,10 +133,14 @@ def evaluate_on_rustpython(expressions: list[str]) -> list[str]:
     return out
 
 
+def known(expr: str, here: str, there: str) -> bool:
+    return any(check is not None and check(expr, here, there) for _, _, check in KNOWN_DIFFERENCES.values())
+
+
 def assert_same(expressions: list[str]) -> None:
     here = evaluate_here(expressions)
     there = evaluate_on_rustpython(expressions)
-    differing = [(e, a, b) for e, a, b in zip(expressions, here, there) if a != b]
+    differing = [(e, a, b) for e, a, b in zip(expressions, here, there) if a != b and not known(e, a, b)]
     assert not differing, "CPython vs RustPython:\n" + "\n".join(f"  {e}: {a} vs {b}" for e, a, b in differing)
 
 
@@ -134,7 +198,10 @@ def test_sorted_is_stable(pairs):
     assert_same([f"sorted({pairs!r}, key=lambda p: p[0])", f"sorted({pairs!r}, key=lambda p: -p[0], reverse=True)"])
 
 
-TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+# ASCII letters, digits, punctuation and the whitespace both agree on; JSON text also gets every
+# other ASCII control character (their escapes are tested).
+TEXT = st.text(alphabet=st.sampled_from([chr(c) for c in range(0x20, 0x7F)] + list(" \t\n\r\x0b\x0c")), max_size=12)
+JSON_TEXT = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12)
 STRING_METHODS = [
     "upper()",
     "lower()",
@@ -162,8 +229,8 @@ def test_string_methods(pairs):
 
 
 JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), ints, finite, TEXT),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
+    st.one_of(st.none(), st.booleans(), ints, finite, JSON_TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(JSON_TEXT, inner, max_size=4)),
     max_leaves=10,
 )
 
@@ -191,8 +258,20 @@ def test_known_differences_are_documented():
         COMPAT_DOC.write_text(doc)
     assert section in doc, "docs/python-compatibility.md is out of date; see this file's docstring"
     # Each listed difference still exists (otherwise it is fixed: remove it from the list).
-    for _, (_, example) in KNOWN_DIFFERENCES.items():
+    for _, example, _ in KNOWN_DIFFERENCES.values():
         assert evaluate_here([example]) != evaluate_on_rustpython([example]), example
+
+
+def test_json_escapes_control_characters_like_cpython():
+    # RustPython 0.5's own escaping writes "\x1b" as "\u001" (a digit lost); the engine switches it off.
+    exprs = [
+        "json.dumps(chr(27) + chr(0) + chr(31))",
+        "json.dumps({'k' + chr(27): [chr(127)]}, indent=1)",
+        "json.dumps(chr(27), ensure_ascii=False)",
+    ]
+    here = evaluate_here(exprs)
+    assert all("u001b" in out or "u007f" in out for out in here), here
+    assert evaluate_on_rustpython(exprs) == here
 
 
 BEGIN, END = "<!-- differential:begin -->", "<!-- differential:end -->"
@@ -206,12 +285,13 @@ def render_section() -> str:
         "`tests/python/test_rustpython_parity.py` generates expressions (hypothesis) over `round`, float",
         "formatting and `repr`/`str`, division and modulo, int/float conversion, `sorted` stability, string",
         "methods and `json`, evaluates them on RustPython inside the engine and on CPython, and compares.",
-        "The engine corrects `round` in RustPython (CPython's exact algorithm).",
+        "The engine corrects what it can replace: `round` (CPython's exact algorithm) and `json`'s string",
+        "escaping (RustPython 0.5's drops a digit from `\\u001b`). What remains:",
         "",
     ]
     if KNOWN_DIFFERENCES:
         lines += ["| topic | what differs | example |", "|---|---|---|"]
-        for topic, (what, example) in sorted(KNOWN_DIFFERENCES.items()):
+        for topic, (what, example, _) in sorted(KNOWN_DIFFERENCES.items()):
             lines.append(f"| {topic} | {what} | `{example}` |")
     else:
         lines.append("Remaining differences: none found.")

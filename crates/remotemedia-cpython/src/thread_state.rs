@@ -65,7 +65,7 @@ pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
 
 /// [`attach`] for a thread that calls Python again and again (a node's calls): the thread keeps
 /// its thread state between calls.
-pub(crate) fn attach_kept<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+pub fn attach_kept<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     let _inside = Inside::enter()?;
     keep();
     Some(Python::attach(f))

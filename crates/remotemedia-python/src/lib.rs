@@ -26,6 +26,7 @@
 //! class and message as the pure-Python executor; an exception raised by a node running in this
 //! interpreter propagates with its own class.
 
+mod awaitable;
 mod errors;
 
 use std::collections::HashMap;
@@ -61,19 +62,7 @@ fn registry(live: Option<LiveObjects>) -> Result<Registry, String> {
     Ok(registry)
 }
 
-/// Attaches to the interpreter from an engine thread, unless it is shutting down (see
-/// `remotemedia_cpython::install_exit_guard`).
-fn attach<T>(f: impl for<'py> FnOnce(Python<'py>) -> PyResult<T>) -> PyResult<T> {
-    remotemedia_cpython::attach(f).unwrap_or_else(|| {
-        Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "the Python interpreter is shutting down",
-        ))
-    })
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    pyo3_async_runtimes::tokio::get_runtime()
-}
+use awaitable::runtime;
 
 /// A validated, planned pipeline.
 #[pyclass(frozen, name = "Plan", module = "remotemedia_runtime")]
@@ -122,12 +111,9 @@ impl PyPlan {
     fn run<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let values = to_values(inputs)?;
         let pipeline = self.pipeline.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let result = pipeline.run(values).await;
-            attach(|py| match result {
-                Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
-                Err(e) => Err(to_py_err(py, e)),
-            })
+        awaitable::spawn(py, async move { pipeline.run(values).await }, |py, result| match result {
+            Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
+            Err(e) => Err(to_py_err(py, e)),
         })
     }
 
@@ -144,9 +130,10 @@ impl PyPlan {
             metrics: true,
             ..self.pipeline.options().clone()
         });
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let result = pipeline.run_with_report(values).await;
-            attach(|py| {
+        awaitable::spawn(
+            py,
+            async move { pipeline.run_with_report(values).await },
+            |py, result| {
                 let report = result.map_err(|e| to_py_err(py, e))?;
                 let metrics = PyDict::new(py);
                 for m in report.metrics.unwrap_or_default() {
@@ -159,9 +146,11 @@ impl PyPlan {
                     metrics.set_item(&*m.node_id, entry)?;
                 }
                 let outputs = to_list(py, &report.outputs)?;
-                Ok(PyTuple::new(py, [outputs.into_any(), metrics.into_any()])?.unbind())
-            })
-        })
+                Ok(PyTuple::new(py, [outputs.into_any(), metrics.into_any()])?
+                    .into_any()
+                    .unbind())
+            },
+        )
     }
 
     /// Runs a batch on the calling thread with the GIL released; returns the output list.
@@ -214,7 +203,7 @@ impl PySession {
         let value = convert::to_value(item)?;
         let input = Arc::clone(&self.input);
         let output = Arc::clone(&self.output);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let work = async move {
             let sent = match input.lock().await.as_ref() {
                 Some(input) => input.send(value).await,
                 None => Err(remotemedia_core::Error::SessionClosed),
@@ -222,33 +211,35 @@ impl PySession {
             match sent {
                 Ok(()) => Ok(()),
                 // The run failed: report its error (recv would return it next).
-                Err(remotemedia_core::Error::SessionClosed) => {
-                    let failure = match output.lock().await.as_mut() {
-                        Some(out) => loop {
-                            match out.recv().await {
-                                Ok(Some(_)) => continue,
-                                Ok(None) => break remotemedia_core::Error::SessionClosed,
-                                Err(e) => break e,
-                            }
-                        },
-                        None => remotemedia_core::Error::SessionClosed,
-                    };
-                    attach(|py| Err(to_py_err(py, failure)))
-                }
-                Err(e) => attach(|py| Err(to_py_err(py, e))),
+                Err(remotemedia_core::Error::SessionClosed) => Err(match output.lock().await.as_mut() {
+                    Some(out) => loop {
+                        match out.recv().await {
+                            Ok(Some(_)) => continue,
+                            Ok(None) => break remotemedia_core::Error::SessionClosed,
+                            Err(e) => break e,
+                        }
+                    },
+                    None => remotemedia_core::Error::SessionClosed,
+                }),
+                Err(e) => Err(e),
             }
+        };
+        awaitable::spawn(py, work, |py, sent| match sent {
+            Ok(()) => Ok(py.None()),
+            Err(e) => Err(to_py_err(py, e)),
         })
     }
 
     /// The next output (awaitable): `(False, value)`, or `(True, None)` once the run has finished.
     fn recv<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let output = Arc::clone(&self.output);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let next = match output.lock().await.as_mut() {
+        let work = async move {
+            match output.lock().await.as_mut() {
                 Some(out) => out.recv().await,
                 None => Ok(None),
-            };
-            attach(|py| -> PyResult<Py<PyAny>> {
+            }
+        };
+        awaitable::spawn(py, work, |py, next| -> PyResult<Py<PyAny>> {
                 match next {
                     Ok(Some(out)) => Ok(PyTuple::new(
                         py,
@@ -270,7 +261,6 @@ impl PySession {
                     .unbind()),
                     Err(e) => Err(to_py_err(py, e)),
                 }
-            })
         })
     }
 

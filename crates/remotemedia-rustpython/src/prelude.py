@@ -113,3 +113,49 @@ def _round(number, ndigits=None):
 
 
 _builtins.round = _round
+
+
+# --- json: RustPython 0.5's accelerated string escaping drops a digit (`"\x1b"` is written as
+# `"\u001"`), which corrupts data. When `json.encoder` is first imported, its escaping is switched to
+# the module's own pure-Python implementation (what CPython's json falls back to without `_json`).
+# Installed as an import hook so that nodes that never use json do not pay for importing it.
+
+import sys as _sys
+
+
+class _WrappedLoader:
+    def __init__(self, loader, after):
+        self._loader = loader
+        self._after = after
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self._after(module)
+
+
+def _fix_json_encoder(module):
+    module.encode_basestring_ascii = module.py_encode_basestring_ascii
+    module.encode_basestring = module.py_encode_basestring
+    module.c_make_encoder = None
+
+
+class _FixJsonEncoder:
+    """Meta-path hook: loads `json.encoder` as usual, then applies `_fix_json_encoder`."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "json.encoder":
+            return None
+        for finder in _sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                spec.loader = _WrappedLoader(spec.loader, _fix_json_encoder)
+                return spec
+        return None
+
+
+_sys.meta_path.insert(0, _FixJsonEncoder())

@@ -28,9 +28,7 @@ def inline_module_name(node_id: str) -> str:
     return "remotemedia_node_" + "".join(c if c.isalnum() else "_" for c in node_id)
 
 
-def load_class_instance(
-    node_id: str, location: dict[str, Any], params: dict[str, Any], base_dir: Path | None
-) -> Any:
+def load_class_instance(node_id: str, location: dict[str, Any], params: dict[str, Any], base_dir: Path | None) -> Any:
     """Imports the described class into this interpreter and instantiates it with ``params``."""
     cls_name = location["class"]
     if "module" in location:

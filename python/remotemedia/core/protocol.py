@@ -99,10 +99,21 @@ def run_awaitable(awaitable):
         return _helper.submit(run_awaitable, awaitable).result()
     if _loops is None:
         _loops = threading.local()
-    loop = getattr(_loops, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _loops.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(_as_coroutine(awaitable))
+    own = getattr(_loops, "own", None)
+    if own is None or own.loop.is_closed():
+        own = _loops.own = _OwnLoop(asyncio.new_event_loop())
+    return own.loop.run_until_complete(_as_coroutine(awaitable))
+
+
+class _OwnLoop:
+    """A thread's private event loop, closed when the thread's locals go (the thread ended)."""
+
+    def __init__(self, loop):
+        self.loop = loop
+
+    def __del__(self):
+        if not self.loop.is_closed():
+            self.loop.close()
 
 
 async def _as_coroutine(awaitable):

@@ -16,13 +16,13 @@ import numpy as np
 
 from .samples import convert
 
-__all__ = ["read_wav", "write_wav", "ENCODINGS"]
+__all__ = ["read_samples", "write_samples", "ENCODINGS"]
 
 ENCODINGS = ("i8", "i16", "i24", "i32", "f32")
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 
 
-def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+def read_samples(path: str | Path) -> tuple[np.ndarray, int]:
     """``(samples (frames, channels), sample_rate)`` of a WAV file."""
     path = Path(path)
     try:
@@ -76,7 +76,7 @@ def _parse(data: bytes) -> tuple[np.ndarray, int]:
     return x.reshape(-1, channels), int(rate)
 
 
-def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int, encoding: str | None = None) -> None:
+def write_samples(path: str | Path, samples: np.ndarray, sample_rate: int, encoding: str | None = None) -> None:
     """Writes ``(frames, channels)`` (or ``(frames,)``) samples to a WAV file."""
     samples = np.asarray(samples)
     if samples.ndim == 1:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from ..core.node import Node
 from ..errors import ManifestError, NodeError
-from .arithmetic import OPERATIONS, apply
+from .arithmetic import apply
 from .spec import MISSING, ParamSpec, check_params, declared, describe_value, is_number
 
 __all__ = [

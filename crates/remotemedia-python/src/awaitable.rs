@@ -1,0 +1,92 @@
+//! Engine work as asyncio awaitables: the engine's tokio runtime, and results handed to the
+//! caller's event loop.
+//!
+//! Every hand-back attaches to the interpreter through `remotemedia_cpython::attach_kept`, which
+//! the exit guard counts and stops at interpreter shutdown, and drops every Python reference while
+//! still attached. (A generic bridge that attaches on its own can be caught by the interpreter's
+//! shutdown halfway through a hand-back, which crashed scripts at exit.) Cancelling the asyncio
+//! future aborts the engine task.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyCFunction;
+
+/// The engine's runtime, shared by every plan and session of the process.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("remotemedia-engine")
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start the engine's async runtime: {e}"))
+    })
+}
+
+/// `deliver(future, ok, value)`: settles `future` unless it was cancelled meanwhile. Runs on the
+/// event loop's thread (scheduled with `call_soon_threadsafe`).
+const DELIVER: &std::ffi::CStr = c"
+def deliver(future, ok, value):
+    if not future.done():
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+";
+
+fn deliver_fn(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static DELIVER_FN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    DELIVER_FN
+        .get_or_try_init(py, || {
+            let globals = pyo3::types::PyDict::new(py);
+            py.run(DELIVER, Some(&globals), None)?;
+            Ok::<_, PyErr>(globals.get_item("deliver")?.ok_or_else(|| {
+                pyo3::exceptions::PyRuntimeError::new_err("deliver() was not defined")
+            })?.unbind())
+        })
+        .map(|f| f.bind(py))
+}
+
+/// Runs `work` on the engine's runtime; returns an asyncio future (of the running loop) that gets
+/// `finish(py, output)`: its value, or its exception.
+pub fn spawn<'py, T, W, F>(py: Python<'py>, work: W, finish: F) -> PyResult<Bound<'py, PyAny>>
+where
+    T: Send + 'static,
+    W: Future<Output = T> + Send + 'static,
+    F: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let future = event_loop.call_method0("create_future")?;
+    let (target_loop, target) = (event_loop.unbind(), future.clone().unbind());
+    let task = runtime().spawn(async move {
+        let output = work.await;
+        // Nothing to do when the interpreter is shutting down: no one waits any more.
+        let _ = remotemedia_cpython::attach_kept(move |py| {
+            let (ok, value) = match finish(py, output) {
+                Ok(value) => (true, value),
+                Err(err) => (false, err.into_value(py).into_any()),
+            };
+            let scheduled = deliver_fn(py).and_then(|deliver| {
+                target_loop
+                    .bind(py)
+                    .call_method1("call_soon_threadsafe", (deliver, target.bind(py), ok, value))
+            });
+            // A closed loop (the caller gave up) is not an error of the run.
+            drop(scheduled);
+            drop((target_loop, target));
+        });
+    });
+    // Cancelling the asyncio future stops the engine task.
+    let abort = task.abort_handle();
+    let on_done = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
+        if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+            abort.abort();
+        }
+        Ok(())
+    })?;
+    future.call_method1("add_done_callback", (on_done,))?;
+    Ok(future)
+}
