@@ -23,7 +23,7 @@ def test_numpy_arrays_of_every_dtype_round_trip(dtype):
 
 @pytest.mark.skipif(not HAVE_EXTENSION, reason="proves the engine's zero-copy path")
 def test_read_only_arrays_cross_without_a_copy_and_writable_ones_are_copied_once():
-    array = numpy.linspace(0, 1, 1_000_000, dtype=numpy.float32).reshape(1000, 1000)
+    array = numpy.linspace(0, 1, 1_000_000, dtype=numpy.float32).reshape(1000, 1000).copy()  # owns its data
     array.setflags(write=False)
     (out,) = run(passthrough(), [array])
     assert numpy.shares_memory(array, out)  # Python -> engine -> Python: same memory
@@ -48,7 +48,7 @@ def test_read_only_arrays_cross_without_a_copy_and_writable_ones_are_copied_once
 def test_audio_round_trips():
     from remotemedia.audio import Audio
 
-    samples = (numpy.arange(480 * 2, dtype=numpy.int16) - 480).reshape(480, 2)
+    samples = (numpy.arange(480 * 2, dtype=numpy.int16) - 480).reshape(480, 2).copy()
     samples.setflags(write=False)
     audio = Audio(samples, 48_000)
     for use_rust in (True, False):

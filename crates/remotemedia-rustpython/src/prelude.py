@@ -83,6 +83,9 @@ class Audio:
 # what cannot be fixed here is listed in docs/python-compatibility.md.
 
 import builtins as _builtins
+import math as _math
+
+_INF = float("inf")
 
 _native_round = _builtins.round
 
@@ -113,6 +116,41 @@ def _round(number, ndigits=None):
 
 
 _builtins.round = _round
+
+_native_divmod = _builtins.divmod
+
+
+def _divmod(a, b):
+    """`divmod` of floats as CPython computes it (`float_divmod`): RustPython 0.5 gives `(-1.0, -2.0)`
+    for `divmod(0, -2.0)` and `30152172.999999996` for the quotient of `divmod(693500, 0.023)`."""
+    numbers = (int, float, bool)
+    if type(a) not in numbers or type(b) not in numbers or (type(a) is not float and type(b) is not float):
+        return _native_divmod(a, b)
+    vx, wx = float(a), float(b)
+    if wx == 0.0:
+        raise ZeroDivisionError("float divmod()")
+    if vx != vx or wx != wx or vx in (_INF, -_INF) or wx in (_INF, -_INF):
+        return _native_divmod(a, b)
+    mod = _math.fmod(vx, wx)
+    div = (vx - mod) / wx
+    if mod:
+        if (wx < 0) != (mod < 0):
+            mod += wx
+            div -= 1.0
+    else:
+        mod = _math.copysign(0.0, wx)
+    if div in (_INF, -_INF):
+        floordiv = div
+    elif div:
+        floordiv = float(_math.floor(div))
+        if div - floordiv > 0.5:
+            floordiv += 1.0
+    else:
+        floordiv = _math.copysign(0.0, vx / wx)
+    return (floordiv, mod)
+
+
+_builtins.divmod = _divmod
 
 
 # --- json: RustPython 0.5's accelerated string escaping drops a digit (`"\x1b"` is written as

@@ -76,17 +76,24 @@ class _Stream:
         return now
 
 
-class FormatConverterNode(NativeNode):
+class _AudioNode(NativeNode):
+    """An audio twin: like every native audio node, it refuses a stream whose layout changes."""
+
+    def __init__(self, name: str | None = None, runtime_hint: str = "auto", **params: Any) -> None:
+        super().__init__(name=name, runtime_hint=runtime_hint, **params)
+        self._stream = _Stream()
+
+    def initialize(self) -> None:
+        self._stream = _Stream()
+
+
+class FormatConverterNode(_AudioNode):
     """Converts samples to ``target_format`` (``f32``/``i16``/``i32``; round half to even, clip)."""
 
     DESCRIPTION, PARAMS = declared("FormatConverterNode")
 
     def __init__(self, target_format: str = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, target_format=target_format)
-        self._stream = _Stream()
-
-    def initialize(self) -> None:
-        self._stream = _Stream()
 
     def process(self, data: Any) -> Any:
         audio = as_audio(data)
@@ -99,7 +106,7 @@ def _mean_int(samples: np.ndarray) -> np.ndarray:
     return total.astype(np.float64) / samples.shape[1]
 
 
-class ChannelMixNode(NativeNode):
+class ChannelMixNode(_AudioNode):
     """``downmix`` to mono, ``upmix`` mono to ``channels``, or ``select`` channel ``channel``."""
 
     DESCRIPTION, PARAMS = declared("ChannelMixNode")
@@ -113,10 +120,6 @@ class ChannelMixNode(NativeNode):
         runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, mode=mode, channels=channels, channel=channel)
-        self._stream = _Stream()
-
-    def initialize(self) -> None:
-        self._stream = _Stream()
 
     def process(self, data: Any) -> Any:
         audio = as_audio(data)
@@ -149,7 +152,7 @@ class ChannelMixNode(NativeNode):
         return audio if have == 1 else Audio(np.ascontiguousarray(s[:, c : c + 1]), audio.sample_rate)
 
 
-class AudioChunkerNode(NativeNode):
+class AudioChunkerNode(_AudioNode):
     """Re-cuts audio into chunks of ``chunk_samples`` frames (or ``chunk_ms``, default 20 ms); the
     remainder is emitted at end of stream."""
 
@@ -163,7 +166,6 @@ class AudioChunkerNode(NativeNode):
         runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, chunk_ms=chunk_ms, chunk_samples=chunk_samples)
-        self._stream = _Stream()
         self._pending: list[np.ndarray] = []
 
     @classmethod
@@ -179,7 +181,7 @@ class AudioChunkerNode(NativeNode):
         return max(math.floor(ms * rate / 1000.0 + 0.5), 1)  # Rust's round(): halves away from 0
 
     def initialize(self) -> None:
-        self._stream = _Stream()
+        super().initialize()
         self._pending = []
 
     def process(self, data: Any) -> Any:
@@ -219,7 +221,7 @@ def _apply_gain(audio: Audio, factor: float) -> Audio:
     return Audio(y, audio.sample_rate)
 
 
-class GainNode(NativeNode):
+class GainNode(_AudioNode):
     """Multiplies audio by ``db`` decibels of gain (integer samples saturate)."""
 
     DESCRIPTION, PARAMS = declared("GainNode")
@@ -227,10 +229,6 @@ class GainNode(NativeNode):
     def __init__(self, db: float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, db=db)
         self._factor = _db_to_factor(float(self.values["db"]))
-        self._stream = _Stream()
-
-    def initialize(self) -> None:
-        self._stream = _Stream()
 
     def process(self, data: Any) -> Any:
         audio = as_audio(data)
@@ -238,7 +236,7 @@ class GainNode(NativeNode):
         return audio if self._factor == 1.0 else _apply_gain(audio, self._factor)
 
 
-class NormalizeNode(NativeNode):
+class NormalizeNode(_AudioNode):
     """Scales a whole stream so its peak (or RMS) level is ``target_db`` dBFS; emits one audio value
     at end of stream."""
 
@@ -248,11 +246,10 @@ class NormalizeNode(NativeNode):
         self, mode: str = MISSING, target_db: float = MISSING, name: str | None = None, runtime_hint: str = "auto"
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, mode=mode, target_db=target_db)
-        self._stream = _Stream()
         self._held: list[np.ndarray] = []
 
     def initialize(self) -> None:
-        self._stream = _Stream()
+        super().initialize()
         self._held = []
 
     def process(self, data: Any) -> Any:
@@ -277,7 +274,7 @@ class NormalizeNode(NativeNode):
         return whole
 
 
-class AudioResampleNode(NativeNode):
+class AudioResampleNode(_AudioNode):
     """Resamples audio to ``target_sample_rate`` (polyphase windowed sinc; output time-aligned with
     the input). ``target_rate`` is accepted as another name for ``target_sample_rate`` (the seeds)."""
 
@@ -294,7 +291,6 @@ class AudioResampleNode(NativeNode):
         if target_rate is not MISSING and target_sample_rate is MISSING:
             target_sample_rate = target_rate
         super().__init__(name=name, runtime_hint=runtime_hint, target_sample_rate=target_sample_rate, quality=quality)
-        self._stream = _Stream()
         self._resampler: _resample.Resampler | None = None
 
     @property
@@ -303,7 +299,7 @@ class AudioResampleNode(NativeNode):
         return self.values["target_sample_rate"]
 
     def initialize(self) -> None:
-        self._stream = _Stream()
+        super().initialize()
         self._resampler = None
 
     def _out(self, y: np.ndarray) -> Audio | None:
@@ -329,7 +325,7 @@ class AudioResampleNode(NativeNode):
         return None if self._resampler is None else self._out(self._resampler.flush())
 
 
-class VADNode(NativeNode):
+class VADNode(_AudioNode):
     """Voice activity detection on 8 or 16 kHz mono audio (see ``remotemedia.dsp.vad``).
 
     ``emit="segments"`` (default): a dict ``{"start": s, "end": s}`` per speech segment when it ends;
@@ -380,7 +376,7 @@ class VADNode(NativeNode):
         return []
 
     def initialize(self) -> None:
-        self._stream = _Stream()
+        super().initialize()
         self._vad: _vad.Vad | None = None
         self._held = np.zeros(0)
         self._held_start = 0
