@@ -264,7 +264,9 @@ fn every_stateless_audio_node_refuses_a_layout_change_mid_stream() {
             )
             .unwrap_err();
             assert!(
-                err.contains(&format!("changed from 16000 Hz 1-channel i16 {expected} mid-stream")),
+                err.contains(&format!(
+                    "changed from 16000 Hz 1-channel i16 {expected} mid-stream"
+                )),
                 "{node}: {err}"
             );
         }

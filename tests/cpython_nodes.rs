@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use remotemedia_runtime::{Error, Manifest, NodeError, Pipeline, PythonError, Value, builtin_registry};
+use remotemedia_runtime::{
+    Error, Manifest, NodeError, NodeRuntime, Pipeline, PythonError, Value, builtin_registry,
+};
 
 /// Loads only on CPython: RustPython raises ImportError while importing it.
 const CPYTHON_ONLY: &str = "import sys\n\
@@ -52,7 +54,7 @@ async fn the_cpython_hint_runs_a_stateful_node_on_cpython() {
         serde_json::json!({"runtime_hint": "cpython", "params": {"size": 3}}),
     )
     .unwrap();
-    assert_eq!(p.node_runtimes(), vec![("py", "cpython")]);
+    assert_eq!(p.node_runtimes(), vec![("py", NodeRuntime::CPython)]);
     assert_eq!(
         p.run(ints(&[10, 20, 30, 40])).await.unwrap(),
         ints(&[10, 30, 60, 90])
@@ -64,7 +66,7 @@ async fn the_cpython_hint_runs_a_stateful_node_on_cpython() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_falls_back_to_cpython_when_rustpython_cannot_load_the_node() {
     let p = pipeline("Where", CPYTHON_ONLY, serde_json::json!({})).unwrap();
-    assert_eq!(p.node_runtimes(), vec![("py", "cpython")]);
+    assert_eq!(p.node_runtimes(), vec![("py", NodeRuntime::CPython)]);
     let out = p.run(ints(&[7])).await.unwrap();
     assert_eq!(
         out,
@@ -72,7 +74,7 @@ async fn auto_falls_back_to_cpython_when_rustpython_cannot_load_the_node() {
     );
     // Code both can run stays on RustPython.
     let p = pipeline("Window", WINDOW, serde_json::json!({})).unwrap();
-    assert_eq!(p.node_runtimes(), vec![("py", "rustpython")]);
+    assert_eq!(p.node_runtimes(), vec![("py", NodeRuntime::RustPython)]);
 }
 
 #[test]
@@ -276,7 +278,12 @@ fn the_binary_exits_promptly_when_a_cpython_call_times_out() {
         .output()
         .unwrap();
     let elapsed = started.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("node `slow` (`Slow`) failed: timed out after 400 ms"),
         "{}",
@@ -296,7 +303,9 @@ fn a_module_whose_own_code_raises_is_not_run_again_on_cpython() {
         "import sys\nwith open({:?}, 'a') as f:\n    f.write(sys.implementation.name + '\\n')\nraise ValueError('broken node module')\n",
         marker.display().to_string()
     );
-    let err = pipeline("Broken", &source, serde_json::json!({})).err().expect("a manifest error");
+    let Err(err) = pipeline("Broken", &source, serde_json::json!({})) else {
+        panic!("expected a manifest error");
+    };
     let text = err.to_string();
     assert!(
         text.contains("cannot load class `Broken` from inline source: rustpython: ")
@@ -307,5 +316,5 @@ fn a_module_whose_own_code_raises_is_not_run_again_on_cpython() {
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "rustpython\n");
     // An ImportError still falls back (the CPython-only node of the other tests).
     let p = pipeline("Where", CPYTHON_ONLY, serde_json::json!({})).unwrap();
-    assert_eq!(p.node_runtimes(), vec![("py", "cpython")]);
+    assert_eq!(p.node_runtimes(), vec![("py", NodeRuntime::CPython)]);
 }

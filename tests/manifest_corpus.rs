@@ -81,7 +81,14 @@ fn schema_lists_every_node_type_and_its_params() -> Result<(), Failed> {
     let schema = manifest_schema(&builtin_registry());
     let native = &schema["properties"]["nodes"]["items"]["allOf"][0]["then"];
     let types = native["properties"]["node_type"]["enum"].as_array().unwrap();
-    for name in ["PassThroughNode", "PassThrough", "CalculatorNode", "MultiplyNode", "AddNode", "BufferNode"] {
+    for name in [
+        "PassThroughNode",
+        "PassThrough",
+        "CalculatorNode",
+        "MultiplyNode",
+        "AddNode",
+        "BufferNode",
+    ] {
         if !types.iter().any(|t| t == name) {
             return Err(format!("{name} missing from {types:?}").into());
         }
@@ -94,7 +101,10 @@ fn schema_lists_every_node_type_and_its_params() -> Result<(), Failed> {
             .unwrap()["then"]["properties"]["params"]
             .clone()
     };
-    assert_eq!(rule("CalculatorNode")["required"], serde_json::json!(["operation", "operand"]));
+    assert_eq!(
+        rule("CalculatorNode")["required"],
+        serde_json::json!(["operation", "operand"])
+    );
     assert_eq!(rule("BufferNode")["properties"]["buffer_size"]["minimum"], 1);
     assert_eq!(rule("BufferNode")["properties"]["buffer_size"]["default"], 10);
     Ok(())
@@ -106,21 +116,29 @@ fn main() {
     let mut valid = manifests_in(&root().join("manifests/valid"));
     valid.extend(manifests_in(&root().join("manifests")));
     for file in valid {
-        trials.push(Trial::test(format!("valid::{}", name_of(&file)), move || check_valid(&file)));
+        trials.push(Trial::test(format!("valid::{}", name_of(&file)), move || {
+            check_valid(&file)
+        }));
     }
     for file in manifests_in(&root().join("manifests/invalid")) {
-        trials.push(Trial::test(format!("invalid::{}", name_of(&file)), move || check_invalid(&file)));
+        trials.push(Trial::test(format!("invalid::{}", name_of(&file)), move || {
+            check_invalid(&file)
+        }));
     }
     trials.push(Trial::test("schema_file_matches_the_code", || {
         let generated = serde_json::to_string_pretty(&manifest_schema(&builtin_registry())).unwrap() + "\n";
         generated_file_is_current("manifests/schema.json", generated, "make schema")
     }));
-    trials.push(Trial::test("the_python_twins_param_specs_are_the_engines", || {
-        // The twins in `remotemedia.nodes` read their params from this file.
-        let listing: Vec<serde_json::Value> = builtin_registry().descriptors().map(|d| d.to_json()).collect();
-        let generated = serde_json::to_string_pretty(&listing).unwrap() + "\n";
-        generated_file_is_current("python/remotemedia/nodes/specs.json", generated, "make schema")
-    }));
+    trials.push(Trial::test(
+        "the_python_twins_param_specs_are_the_engines",
+        || {
+            // The twins in `remotemedia.nodes` read their params from this file.
+            let listing: Vec<serde_json::Value> =
+                builtin_registry().descriptors().map(|d| d.to_json()).collect();
+            let generated = serde_json::to_string_pretty(&listing).unwrap() + "\n";
+            generated_file_is_current("python/remotemedia/nodes/specs.json", generated, "make schema")
+        },
+    ));
     trials.push(Trial::test(
         "schema_lists_every_node_type_and_its_params",
         schema_lists_every_node_type_and_its_params,

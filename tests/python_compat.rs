@@ -78,7 +78,7 @@ async fn run_on(p: &Program, hint: &str) -> (serde_json::Value, Option<&'static 
         Ok(out) => serde_json::json!({"ok": out.iter().map(|v| v.to_json().unwrap()).collect::<Vec<_>>()}),
         Err(e) => serde_json::json!({"error": e.to_string()}),
     };
-    (result, Some(ran_on))
+    (result, Some(ran_on.name()))
 }
 
 /// The first line of an error, without the manifest framing.

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use remotemedia_runtime::{Error, Manifest, NodeError, Pipeline, Value, builtin_registry, load_pipeline};
+use remotemedia_runtime::{
+    Error, Manifest, NodeError, NodeRuntime, Pipeline, Value, builtin_registry, load_pipeline,
+};
 
 fn manifests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests")
@@ -43,7 +45,7 @@ fn json(value: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counter_from_a_file_keeps_state_and_flushes() {
     let pipeline = load_pipeline(manifests().join("python_counter.yaml")).unwrap();
-    assert_eq!(pipeline.node_runtimes(), vec![("count", "rustpython")]);
+    assert_eq!(pipeline.node_runtimes(), vec![("count", NodeRuntime::RustPython)]);
     let out = pipeline
         .run(vec!["a".into(), "b".into(), "c".into()])
         .await
@@ -236,7 +238,11 @@ async fn python_and_native_nodes_mix() {
     .unwrap();
     assert_eq!(
         p.node_runtimes(),
-        vec![("double", "native"), ("sum", "rustpython"), ("plus", "native")]
+        vec![
+            ("double", NodeRuntime::Rust),
+            ("sum", NodeRuntime::RustPython),
+            ("plus", NodeRuntime::Rust)
+        ]
     );
     assert_eq!(p.run(ints(&[1, 2, 3])).await.unwrap(), ints(&[3, 7, 11]));
 }

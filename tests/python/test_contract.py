@@ -316,3 +316,30 @@ def test_from_manifest_reports_the_engines_problems():
         remotemedia_runtime.plan(json.dumps(__import__("yaml").safe_load(path.read_text())), origin=f"`{path}`")
     assert info.value.issues == engine.value.issues
     assert str(info.value) == str(engine.value)
+
+
+# --- live objects are handed to the engine as objects --------------------------------------------
+
+
+@needs_engine
+def test_the_extension_takes_live_objects_for_nodes_the_manifest_only_names():
+    import remotemedia_runtime
+
+    class Scale(Node):
+        def __init__(self, factor, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+            self.calls = 0
+
+        def process(self, x):
+            self.calls += 1
+            return x * self.factor
+
+    scale = Scale(3)
+    doc = {"version": "v1", "nodes": [{"id": "s", "node_type": "Scale"}, {"id": "a", "node_type": "AddNode"}]}
+    plan = remotemedia_runtime.plan(json.dumps(doc), {"s": scale})
+    assert asyncio.run(plan.run([1, 2])) == [3, 6]
+    assert scale.calls == 2  # the very object ran
+    assert dict(plan.node_runtimes) == {"s": "cpython", "a": "rust"}
+    with pytest.raises(ValueError, match="`live` names node `x`, which the manifest does not have"):
+        remotemedia_runtime.plan(json.dumps(doc), {"s": scale, "x": scale})

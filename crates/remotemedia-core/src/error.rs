@@ -10,8 +10,10 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong, with the context a caller needs to act on it.
+///
+/// Deliberately exhaustive: every program that maps it (the CLI's exit codes, the extension's
+/// Python exceptions) matches every variant, so a new one cannot go unmapped.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The manifest could not be parsed or failed validation. Holds every problem found, not just
     /// the first.

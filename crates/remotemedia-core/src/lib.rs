@@ -52,7 +52,7 @@ pub use manifest::{Connection, Manifest, Metadata, NodeSpec, RuntimeHint, manife
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};
 pub use params::{ParamKind, ParamSpec, Params};
 pub use python::{
-    INTERPRETER_ENV, InterpreterChoice, LoadError, PythonHost, PythonNodeSpec, PythonSource,
+    INTERPRETER_ENV, InterpreterChoice, LoadError, NodeRuntime, PythonHost, PythonNodeSpec, PythonSource,
 };
 pub use registry::{CheckedFactory, NodeDescriptor, NodeFactory, RegisteredNode, Registry};
 pub use value::{AudioBuffer, Buffer, DType, Map, NdArray, SampleFormat, Value};

@@ -24,6 +24,8 @@ pub enum PythonSource {
     File(PathBuf),
     /// Source text, run as a module named after the node id.
     Inline(String),
+    /// An object the embedding program hands over as it is (only a host of live objects takes it).
+    Live,
 }
 
 impl std::fmt::Display for PythonSource {
@@ -32,6 +34,7 @@ impl std::fmt::Display for PythonSource {
             PythonSource::Module(m) => write!(f, "module `{m}`"),
             PythonSource::File(p) => write!(f, "file `{}`", p.display()),
             PythonSource::Inline(_) => f.write_str("inline source"),
+            PythonSource::Live => f.write_str("a live object"),
         }
     }
 }
@@ -93,7 +96,11 @@ impl LoadError {
     pub fn from_python(error: NodeError) -> Self {
         let unsupported = match &error {
             NodeError::Python(python) => {
-                python.import_failure || matches!(python.exc_type.as_str(), "SyntaxError" | "IndentationError" | "TabError")
+                python.import_failure
+                    || matches!(
+                        python.exc_type.as_str(),
+                        "SyntaxError" | "IndentationError" | "TabError"
+                    )
             }
             _ => true,
         };
@@ -111,15 +118,45 @@ impl std::fmt::Display for LoadError {
     }
 }
 
+/// What runs a node: native code, or one of the Python interpreters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeRuntime {
+    /// A native node of the registry.
+    Rust,
+    /// A Python node on the embedded RustPython interpreter.
+    RustPython,
+    /// A Python node on CPython.
+    CPython,
+}
+
+impl NodeRuntime {
+    /// The name used everywhere the runtime is shown: `rust`, `rustpython`, `cpython` (the
+    /// `runtime_hint` values, and what `Pipeline.last_run.nodes` reports in Python).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rust => "rust",
+            Self::RustPython => "rustpython",
+            Self::CPython => "cpython",
+        }
+    }
+}
+
+impl std::fmt::Display for NodeRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// An interpreter that can run Python nodes.
 pub trait PythonHost: Send + Sync {
-    /// The interpreter's name, as written in `runtime_hint` (`rustpython`, `cpython`).
-    fn name(&self) -> &'static str;
+    /// Which interpreter this is ([`NodeRuntime::RustPython`] or [`NodeRuntime::CPython`]), as
+    /// `runtime_hint` names it.
+    fn runtime(&self) -> NodeRuntime;
 
-    /// Whether this host can take the node at all (a host of live objects takes only its own);
-    /// hosts that cannot are skipped without a message.
-    fn handles(&self, _spec: &PythonNodeSpec) -> bool {
-        true
+    /// Whether this host can take the node at all (a host of live objects takes only its own, and
+    /// hosts that load classes take no live object); hosts that cannot are skipped without a message.
+    fn handles(&self, spec: &PythonNodeSpec) -> bool {
+        spec.source != PythonSource::Live
     }
 
     /// Loads the node's class (and checks it can be instantiated with its params); returns a
@@ -143,13 +180,12 @@ pub enum InterpreterChoice {
 }
 
 impl InterpreterChoice {
-    /// The one host this choice allows (its [`PythonHost::name`]); `None` for `Auto` (all, in
-    /// order).
-    pub fn host(self) -> Option<&'static str> {
+    /// The one interpreter this choice allows; `None` for `Auto` (all, in order).
+    pub fn host(self) -> Option<NodeRuntime> {
         match self {
             Self::Auto => None,
-            Self::RustPython => Some("rustpython"),
-            Self::CPython => Some("cpython"),
+            Self::RustPython => Some(NodeRuntime::RustPython),
+            Self::CPython => Some(NodeRuntime::CPython),
         }
     }
 }

@@ -244,7 +244,10 @@ impl Registry {
 
     /// Sends every Python node to this interpreter choice, whatever its own `runtime_hint` says
     /// (what [`crate::INTERPRETER_ENV`] asks for); `None` leaves each node's hint in force.
-    pub fn set_interpreter_override(&mut self, choice: Option<crate::python::InterpreterChoice>) -> &mut Self {
+    pub fn set_interpreter_override(
+        &mut self,
+        choice: Option<crate::python::InterpreterChoice>,
+    ) -> &mut Self {
         self.interpreter_override = choice;
         self
     }

@@ -93,9 +93,8 @@ pub fn copy_numpy(array: &Bound<'_, PyUntypedArray>, itemsize: usize) -> PyResul
     let write = PyDict::new(array.py());
     write.set_item("write", false)?;
     copy.call_method("setflags", (), Some(&write))?;
-    wrap_numpy(copy.cast::<PyUntypedArray>()?, itemsize)?.ok_or_else(|| {
-        pyo3::exceptions::PyValueError::new_err("could not copy the numpy array into C order")
-    })
+    wrap_numpy(copy.cast::<PyUntypedArray>()?, itemsize)?
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("could not copy the numpy array into C order"))
 }
 
 /// Keeps engine memory alive for as long as numpy arrays view it.
@@ -144,7 +143,9 @@ mod tests {
 
     fn eval<'py>(py: Python<'py>, code: &std::ffi::CStr) -> Bound<'py, PyUntypedArray> {
         let numpy = pyo3::types::PyDict::new(py);
-        numpy.set_item("np", py.import("numpy").expect("numpy")).expect("set");
+        numpy
+            .set_item("np", py.import("numpy").expect("numpy"))
+            .expect("set");
         py.eval(code, Some(&numpy), None)
             .expect("eval")
             .cast_into::<PyUntypedArray>()
@@ -159,14 +160,20 @@ mod tests {
             let writable = eval(py, c"np.arange(4, dtype=np.int32)");
             assert!(wrap_numpy(&writable, 4).expect("wrap").is_none());
             // Read-only, owning its data: shared, the very memory.
-            let frozen = eval(py, c"(lambda a: (a.setflags(write=False), a)[1])(np.arange(4, dtype=np.int32))");
+            let frozen = eval(
+                py,
+                c"(lambda a: (a.setflags(write=False), a)[1])(np.arange(4, dtype=np.int32))",
+            );
             let shared = wrap_numpy(&frozen, 4).expect("wrap").expect("shared");
             assert_eq!(shared.as_slice::<i32>(), Some(&[0, 1, 2, 3][..]));
             // SAFETY: reading the data pointer of a live array.
             let data = unsafe { (*frozen.as_array_ptr()).fields.data } as usize;
             assert_eq!(shared.as_bytes().as_ptr() as usize, data);
             // A read-only view of a writable array: its base can still change it, so not shared.
-            let view = eval(py, c"(lambda a: (a.setflags(write=False), a)[1])(np.arange(4, dtype=np.int32)[:])");
+            let view = eval(
+                py,
+                c"(lambda a: (a.setflags(write=False), a)[1])(np.arange(4, dtype=np.int32)[:])",
+            );
             assert!(wrap_numpy(&view, 4).expect("wrap").is_none());
             // Read-only over immutable bytes: shared.
             let over_bytes = eval(py, c"np.frombuffer(bytes([1, 0, 2, 0]), dtype=np.int16)");
@@ -200,7 +207,13 @@ mod tests {
             let buffer = Buffer::from_vec(vec![1.5f32, -2.0, 3.25]);
             let array = numpy_view::<f32>(py, &buffer, &[3]).expect("view");
             let array = array.cast::<PyUntypedArray>().expect("array");
-            assert!(!array.getattr("flags").and_then(|f| f.getattr("writeable")).and_then(|w| w.extract::<bool>()).expect("flags"));
+            assert!(
+                !array
+                    .getattr("flags")
+                    .and_then(|f| f.getattr("writeable"))
+                    .and_then(|w| w.extract::<bool>())
+                    .expect("flags")
+            );
             // Handing it back to the engine shares the same memory again (its base is engine memory).
             let again = wrap_numpy(array, 4).expect("wrap").expect("shared");
             assert_eq!(again.as_bytes().as_ptr(), buffer.as_bytes().as_ptr());

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, Once, PoisonError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use remotemedia_core::{
-    LoadError, NodeError, NodeFactory, NodeInstance, Params, PythonHost, PythonNodeSpec, PythonSource,
+    LoadError, NodeError, NodeFactory, NodeInstance, NodeRuntime, Params, PythonHost, PythonNodeSpec,
+    PythonSource,
 };
 
 use crate::convert::to_python;
@@ -20,23 +21,36 @@ use crate::thread_state::attach;
 /// [`CPythonHost::embedded`] starts an interpreter inside this process on first use (the
 /// standalone binary); [`CPythonHost::in_process`] uses the interpreter the process already runs
 /// (the Python extension). Calls attach to the interpreter only while Python code runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CPythonHost {
     embedded: bool,
+    virtual_env: Option<std::path::PathBuf>,
 }
 
 impl CPythonHost {
     /// For a program that is not Python itself: the interpreter starts when the first CPython
     /// node loads. It finds its standard library and site-packages where the `libpython` it was
-    /// linked against was installed; `PYTHONPATH` adds folders, and an active virtual environment
-    /// (`VIRTUAL_ENV`) adds its site-packages.
+    /// linked against was installed, and `PYTHONPATH` adds folders (CPython reads that itself).
     pub fn embedded() -> Self {
-        Self { embedded: true }
+        Self {
+            embedded: true,
+            virtual_env: None,
+        }
+    }
+
+    /// Adds a virtual environment's site-packages to the embedded interpreter (the binary passes
+    /// its `VIRTUAL_ENV`); it applies when the interpreter starts.
+    pub fn with_virtual_env(mut self, virtual_env: Option<std::path::PathBuf>) -> Self {
+        self.virtual_env = virtual_env;
+        self
     }
 
     /// For code running inside a Python process (the extension module).
     pub fn in_process() -> Self {
-        Self { embedded: false }
+        Self {
+            embedded: false,
+            virtual_env: None,
+        }
     }
 
     fn prepare(&self) {
@@ -45,7 +59,7 @@ impl CPythonHost {
             START.call_once(|| {
                 Python::initialize();
                 Python::attach(|py| {
-                    if let Err(e) = embedded_site(py) {
+                    if let Err(e) = embedded_site(py, self.virtual_env.as_deref()) {
                         tracing::warn!("setting up the embedded CPython: {e}");
                     }
                 });
@@ -54,13 +68,13 @@ impl CPythonHost {
     }
 }
 
-/// `sys.argv` for libraries that expect it, and the active virtual environment's site-packages.
-fn embedded_site(py: Python<'_>) -> PyResult<()> {
+/// `sys.argv` for libraries that expect it, and a virtual environment's site-packages.
+fn embedded_site(py: Python<'_>, virtual_env: Option<&std::path::Path>) -> PyResult<()> {
     let sys = py.import("sys")?;
     if sys.getattr("argv").is_err() {
         sys.setattr("argv", vec!["remotemedia-runtime"])?;
     }
-    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
+    if let Some(venv) = virtual_env {
         let version = sys.getattr("version_info")?;
         let (major, minor): (u8, u8) = (
             version.getattr("major")?.extract()?,
@@ -79,8 +93,8 @@ fn embedded_site(py: Python<'_>) -> PyResult<()> {
 }
 
 impl PythonHost for CPythonHost {
-    fn name(&self) -> &'static str {
-        "cpython"
+    fn runtime(&self) -> NodeRuntime {
+        NodeRuntime::CPython
     }
 
     fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError> {
@@ -132,6 +146,11 @@ fn load_class<'py>(py: Python<'py>, spec: &PythonNodeSpec) -> PyResult<Bound<'py
             let name = spec.inline_module_name();
             let path = format!("<{name}>");
             driver_call(py, "load_source", (name, source.as_str(), path))?
+        }
+        PythonSource::Live => {
+            return Err(pyo3::exceptions::PyImportError::new_err(
+                "a live object is not loaded from anywhere; its host hands it over",
+            ));
         }
     };
     module.getattr(spec.class.as_str())
@@ -188,20 +207,24 @@ impl LiveObjects {
 }
 
 impl PythonHost for LiveObjects {
-    fn name(&self) -> &'static str {
-        "cpython"
+    fn runtime(&self) -> NodeRuntime {
+        NodeRuntime::CPython
     }
 
     fn handles(&self, spec: &PythonNodeSpec) -> bool {
-        self.objects.contains_key(&spec.node_id)
+        spec.source == PythonSource::Live && self.objects.contains_key(&spec.node_id)
     }
 
     fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError> {
         let object = self.objects.get(&spec.node_id).ok_or_else(|| {
-            LoadError::Unsupported(NodeError::failed(format!("no live object for node `{}`", spec.node_id)))
+            LoadError::Unsupported(NodeError::failed(format!(
+                "no live object for node `{}`",
+                spec.node_id
+            )))
         })?;
         Ok(Arc::new(LiveFactory {
-            object: attach(|py| object.clone_ref(py)).ok_or_else(|| LoadError::Unsupported(shutting_down()))?,
+            object: attach(|py| object.clone_ref(py))
+                .ok_or_else(|| LoadError::Unsupported(shutting_down()))?,
             timeout_ms: spec.timeout_ms,
         }))
     }

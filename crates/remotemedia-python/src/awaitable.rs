@@ -37,28 +37,63 @@ def deliver(future, ok, value):
             future.set_exception(value)
 ";
 
-fn deliver_fn(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    static DELIVER_FN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    DELIVER_FN
-        .get_or_try_init(py, || {
-            let globals = pyo3::types::PyDict::new(py);
-            py.run(DELIVER, Some(&globals), None)?;
-            Ok::<_, PyErr>(globals.get_item("deliver")?.ok_or_else(|| {
-                pyo3::exceptions::PyRuntimeError::new_err("deliver() was not defined")
-            })?.unbind())
-        })
-        .map(|f| f.bind(py))
+/// The Python function `name` defined by `source`, compiled once per process into `cell`.
+fn python_function<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyAny>>,
+    source: &std::ffi::CStr,
+    name: &str,
+) -> PyResult<&'py Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || {
+        let globals = pyo3::types::PyDict::new(py);
+        py.run(source, Some(&globals), None)?;
+        let function = globals
+            .get_item(name)?
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err(format!("`{name}` was not defined")))?;
+        Ok::<_, PyErr>(function.unbind())
+    })
+    .map(|f| f.bind(py))
 }
 
+fn deliver_fn(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static DELIVER_FN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    python_function(py, &DELIVER_FN, DELIVER, "deliver")
+}
+
+fn later_fn(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static LATER_FN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    python_function(py, &LATER_FN, LATER, "later")
+}
+
+/// `later(start)`: a coroutine that calls `start()` (which returns a future of the running loop)
+/// once it is awaited, for calls made where no event loop runs yet (`asyncio.run(plan.run(x))`).
+const LATER: &std::ffi::CStr = c"
+async def later(start):
+    return await start()
+";
+
 /// Runs `work` on the engine's runtime; returns an asyncio future (of the running loop) that gets
-/// `finish(py, output)`: its value, or its exception.
+/// `finish(py, output)`: its value, or its exception. Called where no event loop runs, it returns
+/// a coroutine that starts the work when awaited.
 pub fn spawn<'py, T, W, F>(py: Python<'py>, work: W, finish: F) -> PyResult<Bound<'py, PyAny>>
 where
     T: Send + 'static,
     W: Future<Output = T> + Send + 'static,
     F: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let asyncio = py.import("asyncio")?;
+    if asyncio.call_method0("get_running_loop").is_err() {
+        let pending = std::sync::Mutex::new(Some((work, finish)));
+        let start = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<Py<PyAny>> {
+            let taken = pending.lock().ok().and_then(|mut p| p.take());
+            let (work, finish) = taken.ok_or_else(|| {
+                pyo3::exceptions::PyRuntimeError::new_err("this awaitable was already awaited")
+            })?;
+            Ok(spawn(args.py(), work, finish)?.unbind())
+        })?;
+        return later_fn(py)?.call1((start,));
+    }
+    let event_loop = asyncio.call_method0("get_running_loop")?;
     let future = event_loop.call_method0("create_future")?;
     let (target_loop, target) = (event_loop.unbind(), future.clone().unbind());
     let task = runtime().spawn(async move {

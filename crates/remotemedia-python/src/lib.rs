@@ -7,12 +7,12 @@
 //! Python API:
 //!
 //! - `__version__`
-//! - `plan(manifest_json, live=None) -> Plan`: validates and plans a pipeline before any input is
-//!   consumed; raises `remotemedia.errors.ManifestError` listing every problem. Python nodes the
-//!   manifest describes (module, file or source) load in RustPython, or CPython when RustPython
-//!   cannot run them; `live` maps node ids to node objects of this interpreter, which the engine
-//!   drives where they are (`runtime_hint` `auto`/`cpython`) or rebuilds in RustPython
-//!   (`rustpython`). `Plan.node_runtimes` tells which interpreter runs each node.
+//! - `plan(manifest_json, live=None, *, origin=None, base_dir=None) -> Plan`: validates and plans a
+//!   pipeline before any input is consumed; raises `remotemedia.errors.ManifestError` listing every
+//!   problem. Python nodes the manifest describes (module, file or source) load in RustPython, or
+//!   CPython when RustPython cannot host them; `live` maps node ids to node objects of this
+//!   interpreter, which the engine drives where they are (the manifest only names those nodes).
+//!   `Plan.node_runtimes` tells what runs each node (`rust`, `rustpython`, `cpython`).
 //! - `Plan.run(inputs) -> Awaitable[list]`: runs a batch on the engine's threads, without the GIL.
 //! - `Plan.run_with_metrics(inputs) -> Awaitable[(list, dict)]`: the same, with the time each
 //!   node spent in its calls.
@@ -91,13 +91,13 @@ impl PyPlan {
         self.pipeline.sink_ids().into_iter().map(str::to_string).collect()
     }
 
-    /// The interpreter or runtime that runs each node, by id: `native`, `rustpython` or `cpython`.
+    /// What runs each node, by id: `rust` (native), `rustpython` or `cpython`.
     #[getter]
     fn node_runtimes(&self) -> Vec<(String, String)> {
         self.pipeline
             .node_runtimes()
             .into_iter()
-            .map(|(id, runtime)| (id.to_string(), runtime.to_string()))
+            .map(|(id, runtime)| (id.to_string(), runtime.name().to_string()))
             .collect()
     }
 
@@ -111,10 +111,14 @@ impl PyPlan {
     fn run<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let values = to_values(inputs)?;
         let pipeline = self.pipeline.clone();
-        awaitable::spawn(py, async move { pipeline.run(values).await }, |py, result| match result {
-            Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
-            Err(e) => Err(to_py_err(py, e)),
-        })
+        awaitable::spawn(
+            py,
+            async move { pipeline.run(values).await },
+            |py, result| match result {
+                Ok(outputs) => Ok(to_list(py, &outputs)?.into_any().unbind()),
+                Err(e) => Err(to_py_err(py, e)),
+            },
+        )
     }
 
     /// Runs a batch with per-node metrics; returns an awaitable of `(outputs, metrics)`, where
@@ -240,27 +244,27 @@ impl PySession {
             }
         };
         awaitable::spawn(py, work, |py, next| -> PyResult<Py<PyAny>> {
-                match next {
-                    Ok(Some(out)) => Ok(PyTuple::new(
-                        py,
-                        [
-                            false.into_pyobject(py)?.to_owned().into_any(),
-                            to_python(py, &out.value)?,
-                        ],
-                    )?
-                    .into_any()
-                    .unbind()),
-                    Ok(None) => Ok(PyTuple::new(
-                        py,
-                        [
-                            true.into_pyobject(py)?.to_owned().into_any(),
-                            py.None().into_bound(py),
-                        ],
-                    )?
-                    .into_any()
-                    .unbind()),
-                    Err(e) => Err(to_py_err(py, e)),
-                }
+            match next {
+                Ok(Some(out)) => Ok(PyTuple::new(
+                    py,
+                    [
+                        false.into_pyobject(py)?.to_owned().into_any(),
+                        to_python(py, &out.value)?,
+                    ],
+                )?
+                .into_any()
+                .unbind()),
+                Ok(None) => Ok(PyTuple::new(
+                    py,
+                    [
+                        true.into_pyobject(py)?.to_owned().into_any(),
+                        py.None().into_bound(py),
+                    ],
+                )?
+                .into_any()
+                .unbind()),
+                Err(e) => Err(to_py_err(py, e)),
+            }
         })
     }
 
@@ -304,16 +308,28 @@ fn plan_manifest(
     origin: Origin,
 ) -> PyResult<PyPlan> {
     let name = origin.name.as_deref().unwrap_or("(inline)");
-    let manifest = Manifest::parse_as(manifest_json, Format::Json, name).map_err(|e| to_py_err(py, e))?;
+    let mut manifest = Manifest::parse_as(manifest_json, Format::Json, name).map_err(|e| to_py_err(py, e))?;
     let live = live
         .map(|objects| {
             objects
                 .iter()
                 .map(|(id, object)| Ok((id.extract::<String>()?, object.unbind())))
                 .collect::<PyResult<HashMap<_, _>>>()
-                .map(LiveObjects::new)
         })
         .transpose()?;
+    // The objects themselves are the nodes: the manifest names them only (id, node type, hint).
+    let live = match live {
+        Some(objects) => {
+            let unknown = manifest.mark_live(objects.keys().map(String::as_str));
+            if let Some(id) = unknown.first() {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "`live` names node `{id}`, which the manifest does not have"
+                )));
+            }
+            Some(LiveObjects::new(objects))
+        }
+        None => None,
+    };
     let registry = registry(live).map_err(|message| errors::selection_error(py, message))?;
     // Loading Python nodes may start interpreters: do it without holding the GIL.
     let pipeline = py
@@ -338,7 +354,15 @@ fn plan(
     origin: Option<String>,
     base_dir: Option<std::path::PathBuf>,
 ) -> PyResult<PyPlan> {
-    plan_manifest(py, manifest_json, live, Origin { name: origin, base_dir })
+    plan_manifest(
+        py,
+        manifest_json,
+        live,
+        Origin {
+            name: origin,
+            base_dir,
+        },
+    )
 }
 
 /// Runs a pipeline with no input (awaitable of the output list).

@@ -26,16 +26,34 @@
 pub use remotemedia_core::*;
 pub use remotemedia_nodes as nodes;
 
+/// How [`builtin_registry_with`] sets up Python nodes: what a program may take from its environment
+/// (the `remotemedia-runtime` binary reads `REMOTEMEDIA_PYTHON_INTERPRETER` and `VIRTUAL_ENV`; this
+/// library reads no environment variable).
+#[derive(Debug, Clone, Default)]
+pub struct PythonSetup {
+    /// Sends every Python node to this interpreter, whatever its `runtime_hint`.
+    pub interpreter: Option<InterpreterChoice>,
+    /// A virtual environment whose site-packages the embedded CPython adds.
+    pub virtual_env: Option<std::path::PathBuf>,
+}
+
 /// A registry with every native node, and the Python interpreters this build has, in the order
 /// `runtime_hint: auto` tries them: RustPython (the default `rustpython` feature), then an embedded
 /// CPython (the default `cpython` feature).
 pub fn builtin_registry() -> Registry {
-    #[allow(unused_mut)]
+    builtin_registry_with(&PythonSetup::default())
+}
+
+/// [`builtin_registry`] with Python nodes set up as `setup` says.
+pub fn builtin_registry_with(setup: &PythonSetup) -> Registry {
     let mut registry = remotemedia_nodes::builtin_registry();
     #[cfg(feature = "rustpython")]
     registry.register_python_host(std::sync::Arc::new(remotemedia_rustpython::RustPythonHost));
     #[cfg(feature = "cpython")]
-    registry.register_python_host(std::sync::Arc::new(remotemedia_cpython::CPythonHost::embedded()));
+    registry.register_python_host(std::sync::Arc::new(
+        remotemedia_cpython::CPythonHost::embedded().with_virtual_env(setup.virtual_env.clone()),
+    ));
+    registry.set_interpreter_override(setup.interpreter);
     registry
 }
 

@@ -30,8 +30,8 @@ mod worker;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use remotemedia_core::{
-    AsyncNode, BoxFuture, LoadError, NodeError, NodeFactory, NodeInstance, Outputs, Params, PythonHost, PythonNodeSpec,
-    Value,
+    AsyncNode, BoxFuture, LoadError, NodeError, NodeFactory, NodeInstance, NodeRuntime, Outputs, Params,
+    PythonHost, PythonNodeSpec, Value,
 };
 
 use worker::Worker;
@@ -41,8 +41,8 @@ use worker::Worker;
 pub struct RustPythonHost;
 
 impl PythonHost for RustPythonHost {
-    fn name(&self) -> &'static str {
-        "rustpython"
+    fn runtime(&self) -> NodeRuntime {
+        NodeRuntime::RustPython
     }
 
     fn load(&self, spec: &PythonNodeSpec) -> Result<Arc<dyn NodeFactory>, LoadError> {

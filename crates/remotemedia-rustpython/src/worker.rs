@@ -166,7 +166,12 @@ fn run_module(vm: &VirtualMachine, name: &str, source: &str, path: &str) -> PyRe
 /// Makes `remotemedia` (with `Node`, `Array`, `Audio`), `remotemedia.core.node` and
 /// `remotemedia.core.protocol` importable; returns the protocol module.
 fn install_prelude(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-    let node = run_module(vm, "remotemedia.core.node", NODE_MODULE, "<remotemedia.core.node>")?;
+    let node = run_module(
+        vm,
+        "remotemedia.core.node",
+        NODE_MODULE,
+        "<remotemedia.core.node>",
+    )?;
     let protocol = run_module(
         vm,
         "remotemedia.core.protocol",
@@ -204,6 +209,11 @@ fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<Loaded, NodeError>
             let name = spec.inline_module_name();
             run_module(vm, &name, source, &format!("<{name}>")).map_err(err)?
         }
+        PythonSource::Live => {
+            return Err(NodeError::failed(
+                "a live object of another interpreter cannot be loaded in RustPython",
+            ));
+        }
     };
     let class = module
         .get_attr(&vm.ctx.new_str(spec.class.as_str()), vm)
@@ -212,7 +222,11 @@ fn load(vm: &VirtualMachine, spec: &PythonNodeSpec) -> Result<Loaded, NodeError>
 }
 
 /// Instantiates the class with the params and calls `initialize`.
-fn instantiate(vm: &VirtualMachine, loaded: &Loaded, spec: &PythonNodeSpec) -> Result<PyObjectRef, NodeError> {
+fn instantiate(
+    vm: &VirtualMachine,
+    loaded: &Loaded,
+    spec: &PythonNodeSpec,
+) -> Result<PyObjectRef, NodeError> {
     let err = |e| python_error(vm, e);
     let kwargs: KwArgs = spec
         .params
@@ -232,7 +246,11 @@ fn instantiate(vm: &VirtualMachine, loaded: &Loaded, spec: &PythonNodeSpec) -> R
 
 /// `protocol.call_hook(node, name)`: an optional lifecycle method, awaited if async.
 fn call_hook(vm: &VirtualMachine, loaded: &Loaded, node: &PyObjectRef, name: &str) -> PyResult<()> {
-    vm.call_method(&loaded.protocol, "call_hook", (node.clone(), vm.ctx.new_str(name)))?;
+    vm.call_method(
+        &loaded.protocol,
+        "call_hook",
+        (node.clone(), vm.ctx.new_str(name)),
+    )?;
     Ok(())
 }
 

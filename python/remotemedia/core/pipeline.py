@@ -323,7 +323,7 @@ class Pipeline:
 
     def _manifest(self, live: set[str] | None = None) -> dict[str, Any]:
         """The manifest; for the engine (``live`` given), live nodes are named only (the engine
-        uses the objects) and other custom nodes carry what rebuilds them."""
+        is handed the objects themselves) and other custom nodes carry what rebuilds them."""
         from ..nodes import NativeNode
 
         nodes = []
@@ -331,9 +331,7 @@ class Pipeline:
             entry: dict[str, Any] = {"id": node_id, "node_type": node.node_type}
             if live is None:
                 entry.update(python_location(node))
-            elif node_id in live:
-                entry.update({"module": type(node).__module__, "class": type(node).__name__})
-            elif not isinstance(node, NativeNode):
+            elif not isinstance(node, NativeNode) and node_id not in live:
                 entry.update(rebuild_location(node))
             if node.params and node_id not in (live or ()):
                 entry["params"] = dict(node.params)
@@ -582,7 +580,7 @@ class Pipeline:
                 self.last_run = RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e))
                 return None, executor
             logger.debug("running pipeline %r with the Rust runtime", self.name)
-            runtimes = {i: ("rust" if r == "native" else r) for i, r in plan.node_runtimes}
+            runtimes = dict(plan.node_runtimes)
             self.last_run = RunInfo("rust", runtimes)
             return plan, None
         executor = self._python_executor()

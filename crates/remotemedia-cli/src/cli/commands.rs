@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use remotemedia_runtime::{
-    INTERPRETER_ENV, InterpreterChoice, NodeMetrics, Pipeline, Registry, RunOptions, builtin_registry,
-    manifest_schema,
+    INTERPRETER_ENV, InterpreterChoice, NodeMetrics, NodeRuntime, Pipeline, PythonSetup, Registry,
+    RunOptions, builtin_registry, builtin_registry_with, manifest_schema,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -57,7 +57,7 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 pipeline.sink_ids().join(", ")
             );
             for (id, runtime) in pipeline.node_runtimes() {
-                if runtime != "native" {
+                if runtime != NodeRuntime::Rust {
                     println!("  node `{id}` runs on {runtime}");
                 }
             }
@@ -85,14 +85,16 @@ fn load(path: &Path) -> Result<Pipeline, CliError> {
     Ok(Pipeline::from_path(path, &registry()?)?)
 }
 
-/// Every native node and Python interpreter of this build, with the interpreter override from
-/// [`INTERPRETER_ENV`] (the one place the binary reads it).
+/// Every native node and Python interpreter of this build, set up from the environment (the one
+/// place the binary reads [`INTERPRETER_ENV`] and `VIRTUAL_ENV`).
 fn registry() -> Result<Registry, CliError> {
     let value = std::env::var(INTERPRETER_ENV).ok();
-    let choice = InterpreterChoice::from_env_value(value.as_deref()).map_err(CliError::usage)?;
-    let mut registry = builtin_registry();
-    registry.set_interpreter_override(choice);
-    Ok(registry)
+    let interpreter = InterpreterChoice::from_env_value(value.as_deref()).map_err(CliError::usage)?;
+    let virtual_env = std::env::var_os("VIRTUAL_ENV").map(std::path::PathBuf::from);
+    Ok(builtin_registry_with(&PythonSetup {
+        interpreter,
+        virtual_env,
+    }))
 }
 
 /// JSON Lines in, JSON Lines out, each output written (and flushed) as soon as it is produced.
@@ -173,7 +175,11 @@ fn nodes_text(registry: &Registry) -> String {
             ));
         }
     }
-    let hosts: Vec<&str> = registry.python_hosts().iter().map(|h| h.name()).collect();
+    let hosts: Vec<&str> = registry
+        .python_hosts()
+        .iter()
+        .map(|h| h.runtime().name())
+        .collect();
     text.push_str(
         "Python nodes (any class: `class` plus one of `module`, `file` or `source`; params are keyword arguments)\n",
     );

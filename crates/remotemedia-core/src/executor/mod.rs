@@ -36,7 +36,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
-use crate::manifest::validate::{Plan, plan};
+use crate::manifest::validate::{ExecutionPlan, plan};
 use crate::node::Outputs;
 use crate::registry::Registry;
 use crate::value::Value;
@@ -105,7 +105,7 @@ pub struct RunReport {
 #[derive(Clone)]
 pub struct Pipeline {
     name: String,
-    plan: Arc<Plan>,
+    plan: Arc<ExecutionPlan>,
     options: RunOptions,
 }
 
@@ -179,7 +179,7 @@ impl Pipeline {
     }
 
     /// What runs each node, in manifest order: `native`, `rustpython` or `cpython`.
-    pub fn node_runtimes(&self) -> Vec<(&str, &'static str)> {
+    pub fn node_runtimes(&self) -> Vec<(&str, crate::python::NodeRuntime)> {
         self.plan.nodes.iter().map(|n| (&*n.id, n.runtime)).collect()
     }
 

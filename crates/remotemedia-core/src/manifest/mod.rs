@@ -100,12 +100,20 @@ pub struct NodeSpec {
     /// Longest a single call of the node may take, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// A Python node whose object the embedding program hands over as it is (the Python package's
+    /// own node objects); never read from manifest text, set with [`Manifest::mark_live`].
+    #[serde(skip)]
+    pub live: bool,
 }
 
 impl NodeSpec {
-    /// Whether the manifest describes this node as a Python class.
+    /// Whether the manifest describes this node as a Python class (or it is a live object).
     pub fn is_python(&self) -> bool {
-        self.class.is_some() || self.module.is_some() || self.file.is_some() || self.source.is_some()
+        self.live
+            || self.class.is_some()
+            || self.module.is_some()
+            || self.file.is_some()
+            || self.source.is_some()
     }
 }
 
@@ -211,6 +219,20 @@ impl Manifest {
             _ => detect_format(&text),
         };
         Self::parse_as(&text, format, &format!("`{}`", path.display()))
+    }
+
+    /// Marks the nodes with these ids as live objects: Python nodes whose objects the embedding
+    /// program hands to a host (see `remotemedia_cpython::LiveObjects`) instead of a place to load
+    /// a class from. Returns the ids that name no node.
+    pub fn mark_live<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+        let mut unknown = Vec::new();
+        for id in ids {
+            match self.nodes.iter_mut().find(|n| n.id == id) {
+                Some(node) => node.live = true,
+                None => unknown.push(id),
+            }
+        }
+        unknown
     }
 
     /// The manifest as compact JSON text.

@@ -96,6 +96,8 @@ fn python_node(
         vec![ManifestIssue::new(at, message)]
     };
     let class = match &spec.class {
+        // A live object is known by its node type.
+        None if spec.live => spec.node_type.clone(),
         None => {
             return Err(issue(
                 "class",
@@ -116,6 +118,7 @@ fn python_node(
     .filter_map(|(name, v)| v.as_ref().map(|_| name))
     .collect();
     let source = match (&spec.module, &spec.file, &spec.source, given.len()) {
+        (None, None, None, 0) if spec.live => PythonSource::Live,
         (Some(m), None, None, 1) => PythonSource::Module(m.clone()),
         (None, Some(f), None, 1) => {
             let file = base_dir.map_or_else(|| Path::new(f).to_path_buf(), |dir| dir.join(f));
@@ -187,9 +190,9 @@ fn python_node(
     let wanted: Vec<_> = match choice.host() {
         None => hosts,
         Some(name) => {
-            let found: Vec<_> = hosts.iter().copied().filter(|h| h.name() == name).collect();
+            let found: Vec<_> = hosts.iter().copied().filter(|h| h.runtime() == name).collect();
             if found.is_empty() {
-                let mut available: Vec<&str> = hosts.iter().map(|h| h.name()).collect();
+                let mut available: Vec<&str> = hosts.iter().map(|h| h.runtime().name()).collect();
                 available.dedup();
                 let asked = if asked_by_env {
                     format!("{}={name}", crate::python::INTERPRETER_ENV)
@@ -221,7 +224,7 @@ fn python_node(
         };
         match host.load(&python) {
             Ok(factory) => {
-                tracing::info!(node = %python.node_id, interpreter = host.name(), "loaded Python node `{class}` from {}", python.source);
+                tracing::info!(node = %python.node_id, interpreter = %host.runtime(), "loaded Python node `{class}` from {}", python.source);
                 if !reasons.is_empty() {
                     tracing::info!(node = %python.node_id, "not run on the interpreters tried first: {}", reasons.join("; "));
                 }
@@ -233,16 +236,16 @@ fn python_node(
                         factory,
                     },
                     params: Params::default(),
-                    runtime: host.name(),
+                    runtime: host.runtime(),
                 });
             }
             Err(LoadError::Unsupported(e)) => {
-                tracing::info!(node = %python.node_id, interpreter = host.name(), "cannot host the node: {e}");
-                reasons.push(format!("{}: {e}", host.name()));
+                tracing::info!(node = %python.node_id, interpreter = %host.runtime(), "cannot host the node: {e}");
+                reasons.push(format!("{}: {e}", host.runtime()));
             }
             // The node's own code failed: it is not run again on another interpreter.
             Err(LoadError::Failed(e)) => {
-                reasons.push(format!("{}: {e}", host.name()));
+                reasons.push(format!("{}: {e}", host.runtime()));
                 return Err(cannot_load(&reasons));
             }
         }

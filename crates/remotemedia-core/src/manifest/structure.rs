@@ -255,6 +255,7 @@ fn parse_node(c: &mut Checker, node: &Json, path: &str) -> Option<NodeSpec> {
         source,
         class,
         timeout_ms,
+        live: false,
     })
 }
 

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::python_nodes::load_python_nodes;
 use super::{Manifest, RuntimeHint};
 use crate::error::{Error, ManifestIssue, NodeError, Result};
 use crate::graph::Graph;
 use crate::params::Params;
-use super::python_nodes::load_python_nodes;
+use crate::python::NodeRuntime;
 use crate::registry::{RegisteredNode, Registry};
 use crate::suggest;
 use crate::value::{Map, Value};
@@ -21,13 +22,13 @@ pub(crate) struct PlannedNode {
     pub node_type: Arc<str>,
     pub registered: RegisteredNode,
     pub params: Params,
-    /// What runs it: `native`, or the Python interpreter chosen for it.
-    pub runtime: &'static str,
+    /// What runs it: native code, or the Python interpreter chosen for it.
+    pub runtime: NodeRuntime,
 }
 
 /// A validated pipeline: its nodes and graph.
 #[derive(Clone)]
-pub(crate) struct Plan {
+pub(crate) struct ExecutionPlan {
     pub nodes: Vec<PlannedNode>,
     pub graph: Graph,
 }
@@ -69,7 +70,7 @@ pub(crate) fn plan(
     registry: &Registry,
     origin: &str,
     base_dir: Option<&Path>,
-) -> Result<Plan> {
+) -> Result<ExecutionPlan> {
     let mut issues = Vec::new();
     let mut first_use: HashMap<&str, usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(manifest.nodes.len());
@@ -198,7 +199,7 @@ pub(crate) fn plan(
             node_type: Arc::from(descriptor.node_type.as_str()),
             registered: registered.clone(),
             params,
-            runtime: "native",
+            runtime: NodeRuntime::Rust,
         });
     }
 
@@ -253,7 +254,7 @@ pub(crate) fn plan(
     }
 
     if issues.is_empty() {
-        Ok(Plan { nodes, graph })
+        Ok(ExecutionPlan { nodes, graph })
     } else {
         Err(Error::InvalidManifest {
             origin: origin.to_string(),

@@ -451,21 +451,27 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn finds_a_tone_burst_in_noise() {
-        let x = noisy_tone(16000, 3.0, |t| (1.0..2.0).contains(&t));
+    /// 16 kHz mono through a default detector: segments in seconds, and per-frame decisions.
+    fn detect(x: &[i16]) -> (Vec<(f64, f64)>, Vec<bool>) {
         let mut vad = Vad::new(16000, VadConfig::default()).expect("valid");
-        let out = vad.push(&x);
+        let out = vad.push(x);
         let mut segments = out.segments;
         segments.extend(vad.finish());
+        let seconds = segments
+            .iter()
+            .map(|s| (s.start as f64 / 16000.0, s.end as f64 / 16000.0))
+            .collect();
+        (seconds, out.speech)
+    }
+
+    #[test]
+    fn finds_a_tone_burst_in_noise() {
+        let (segments, speech) = detect(&noisy_tone(16000, 3.0, |t| (1.0..2.0).contains(&t)));
         assert_eq!(segments.len(), 1, "{segments:?}");
-        let (s, e) = (
-            segments[0].start as f64 / 16000.0,
-            segments[0].end as f64 / 16000.0,
-        );
+        let (s, e) = segments[0];
         assert!((s - 1.0).abs() < 0.05 && (e - 2.0).abs() < 0.05, "{s} {e}");
-        assert_eq!(out.speech.len(), 300);
-        assert!(!out.speech[50] && out.speech[150] && !out.speech[280]);
+        assert_eq!(speech.len(), 300);
+        assert!(!speech[50] && speech[150] && !speech[280]);
     }
 
     #[test]
@@ -475,18 +481,12 @@ mod tests {
         // speech.
         let mut x = vec![0i16; 16000];
         x.extend(noisy_tone(16000, 3.0, |t| (1.0..2.0).contains(&t)));
-        let mut vad = Vad::new(16000, VadConfig::default()).expect("valid");
-        let out = vad.push(&x);
-        let mut segments = out.segments;
-        segments.extend(vad.finish());
+        let (segments, speech) = detect(&x);
         assert_eq!(segments.len(), 1, "{segments:?}");
-        let (s, e) = (
-            segments[0].start as f64 / 16000.0,
-            segments[0].end as f64 / 16000.0,
-        );
+        let (s, e) = segments[0];
         assert!((s - 2.0).abs() < 0.05 && (e - 3.0).abs() < 0.05, "{s} {e}");
-        assert_eq!(out.speech.len(), 400);
-        assert!(!out.speech[150] && out.speech[250] && !out.speech[350]);
+        assert_eq!(speech.len(), 400);
+        assert!(!speech[150] && speech[250] && !speech[350]);
     }
 
     #[test]
@@ -499,16 +499,10 @@ mod tests {
             let envelope = (2.0 * std::f64::consts::PI * 4.0 * t).sin().abs();
             (8000.0 * envelope * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
         }));
-        let mut vad = Vad::new(16000, VadConfig::default()).expect("valid");
-        let out = vad.push(&x);
-        let mut segments = out.segments;
-        segments.extend(vad.finish());
+        let (segments, speech) = detect(&x);
         assert_eq!(segments.len(), 1, "{segments:?}");
-        assert!(
-            (segments[0].start as f64 / 16000.0 - 1.0).abs() < 0.05,
-            "{segments:?}"
-        );
-        assert!(out.speech[100..].iter().all(|&s| s));
+        assert!((segments[0].0 - 1.0).abs() < 0.05, "{segments:?}");
+        assert!(speech[100..].iter().all(|&s| s));
     }
 
     #[test]
