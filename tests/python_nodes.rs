@@ -357,3 +357,50 @@ fn several_python_nodes_load_in_parallel_and_report_problems_in_order() {
     );
     assert!(!err.contains("nodes[0]"), "{err}");
 }
+
+/// Runs the binary on a one-node manifest of inline Python source with stdin `input`.
+fn run_source(source: &str, input: &str) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("m.json");
+    let doc = serde_json::json!({
+        "version": "v1",
+        "nodes": [{"id": "py", "node_type": "Py", "class": "Py", "source": source}],
+    });
+    std::fs::write(&manifest, doc.to_string()).unwrap();
+    let out = Command::cargo_bin("remotemedia-runtime")
+        .unwrap()
+        .args(["run", "-v"])
+        .arg(&manifest)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_async_generator_process_runs_on_rustpython_under_auto() {
+    // Loaded on RustPython under `auto` and then failed at run time ("a Python node produced a
+    // `async_generator`"); the node protocol now drives it on every host.
+    let source = "from remotemedia import Node\nclass Py(Node):\n    async def process(self, x):\n        yield x\n        yield x * 10\n";
+    let (code, stdout, stderr) = run_source(source, "[1, 2]");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "[1,10,2,20]\n");
+    let loaded = stderr
+        .lines()
+        .find(|l| l.contains("loaded Python node `Py`"))
+        .unwrap_or_default();
+    assert!(loaded.contains("rustpython"), "{stderr}");
+}
+
+#[test]
+fn python_nodes_receive_json_floats_exactly() {
+    let source =
+        "from remotemedia import Node\nclass Py(Node):\n    def process(self, x):\n        return repr(x)\n";
+    let (code, stdout, stderr) = run_source(source, "[9.313225746154785e-10, 0.1]");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "[\"9.313225746154785e-10\",\"0.1\"]\n");
+}

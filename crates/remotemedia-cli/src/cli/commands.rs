@@ -50,34 +50,45 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
         Command::Validate { manifest } => {
             let pipeline = load(&manifest)?;
             let nodes = pipeline.node_ids().count();
-            println!(
-                "OK: `{}` is a valid v1 manifest ({nodes} node{}, sinks: {})",
+            let mut text = format!(
+                "OK: `{}` is a valid v1 manifest ({nodes} node{}, sinks: {})\n",
                 manifest.display(),
                 if nodes == 1 { "" } else { "s" },
                 pipeline.sink_ids().join(", ")
             );
             for (id, runtime) in pipeline.node_runtimes() {
                 if runtime != NodeRuntime::Rust {
-                    println!("  node `{id}` runs on {runtime}");
+                    text.push_str(&format!("  node `{id}` runs on {runtime}\n"));
                 }
             }
-            Ok(())
+            print_text(&text)
         }
         Command::Nodes { json } => {
             let registry = builtin_registry();
             if json {
                 let all: Vec<serde_json::Value> = registry.descriptors().map(|d| d.to_json()).collect();
-                println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+                print_text(&(serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"))
             } else {
-                print!("{}", nodes_text(&registry));
+                print_text(&nodes_text(&registry))
             }
-            Ok(())
         }
         Command::Schema => {
             let schema = manifest_schema(&builtin_registry());
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
-            Ok(())
+            print_text(&(serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"))
         }
+    }
+}
+
+/// Writes `text` to stdout. A reader that went away (`remotemedia-runtime nodes | head`) is not an
+/// error; any other write failure is (exit code 1).
+fn print_text(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::runtime(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
     }
 }
 
