@@ -36,7 +36,7 @@ def test_stub_matches_the_module():
     public = {n for n in dir(rt) if not n.startswith("_") and not isinstance(getattr(rt, n), type(rt))}
     public.add("__version__")
     assert names[""] == public
-    for cls in ("Plan", "Session"):
+    for cls in ("Plan", "Session", "InlineSession"):
         actual = {n for n in dir(getattr(rt, cls)) if not n.startswith("_")}
         assert names[cls] == actual, cls
 

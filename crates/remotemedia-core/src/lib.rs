@@ -46,7 +46,7 @@ pub mod value;
 
 pub use error::{Error, ManifestIssue, NodeError, PythonError, PythonException, Result};
 pub use executor::{
-    NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput, SessionOutput,
+    InlineSession, NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput, SessionOutput,
 };
 pub use manifest::{Connection, Manifest, Metadata, NodeSpec, RuntimeHint, manifest_schema};
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};

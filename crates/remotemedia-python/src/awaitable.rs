@@ -9,10 +9,24 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyCFunction;
+
+/// Results handed back to an event loop from engine threads since the process started (each one
+/// wakes the loop up).
+static CROSSINGS: AtomicU64 = AtomicU64::new(0);
+
+/// `_crossings()`: how many results engine threads have handed back to event loops so far (each
+/// wakes a loop up from another thread). Tests use it to check that streaming costs one crossing
+/// per batch, not per item.
+#[pyfunction]
+#[pyo3(name = "_crossings")]
+pub fn crossings() -> u64 {
+    CROSSINGS.load(Ordering::Relaxed)
+}
 
 /// The engine's runtime, shared by every plan and session of the process.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
@@ -81,8 +95,8 @@ where
     W: Future<Output = T> + Send + 'static,
     F: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 {
-    let asyncio = py.import("asyncio")?;
-    if asyncio.call_method0("get_running_loop").is_err() {
+    let running = py.import("asyncio")?.call_method0("get_running_loop");
+    let Ok(event_loop) = running else {
         let pending = std::sync::Mutex::new(Some((work, finish)));
         let start = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<Py<PyAny>> {
             let taken = pending.lock().ok().and_then(|mut p| p.take());
@@ -92,8 +106,7 @@ where
             Ok(spawn(args.py(), work, finish)?.unbind())
         })?;
         return later_fn(py)?.call1((start,));
-    }
-    let event_loop = asyncio.call_method0("get_running_loop")?;
+    };
     let future = event_loop.call_method0("create_future")?;
     let (target_loop, target) = (event_loop.unbind(), future.clone().unbind());
     let task = runtime().spawn(async move {
@@ -104,6 +117,7 @@ where
                 Ok(value) => (true, value),
                 Err(err) => (false, err.into_value(py).into_any()),
             };
+            CROSSINGS.fetch_add(1, Ordering::Relaxed);
             let scheduled = deliver_fn(py).and_then(|deliver| {
                 target_loop
                     .bind(py)

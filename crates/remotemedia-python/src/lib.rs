@@ -28,6 +28,7 @@
 
 mod awaitable;
 mod errors;
+mod inline;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -182,6 +183,15 @@ impl PyPlan {
             input: Arc::new(Mutex::new(Some(input))),
             output: Arc::new(Mutex::new(Some(output))),
         })
+    }
+
+    /// Starts a streaming run driven on the calling thread, input by input (`InlineSession`), when
+    /// the whole pipeline is one fused chain of synchronous nodes; `None` otherwise (use `start`).
+    fn start_inline(&self, py: Python<'_>) -> PyResult<Option<inline::PyInlineSession>> {
+        let run = py
+            .detach(|| self.pipeline.start_inline())
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(run.map(inline::PyInlineSession::new))
     }
 
     fn __repr__(&self) -> String {
@@ -389,6 +399,8 @@ fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     remotemedia_cpython::install_exit_guard(m.py())?;
     m.add_class::<PyPlan>()?;
     m.add_class::<PySession>()?;
+    m.add_class::<inline::PyInlineSession>()?;
+    m.add_function(wrap_pyfunction!(awaitable::crossings, m)?)?;
     m.add_class::<remotemedia_cpython::BufferKeeper>()?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline, m)?)?;

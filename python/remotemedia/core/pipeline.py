@@ -629,11 +629,27 @@ class Pipeline:
         return await executor.run(items)
 
     async def process(self, stream: AsyncIterable[Any], use_rust: bool = True) -> AsyncIterator[Any]:
-        """Streams ``stream`` through the pipeline, yielding each output as soon as it is produced."""
+        """Streams ``stream`` through the pipeline, yielding each output as soon as it is produced.
+
+        On the engine, a pipeline that is one fused chain of synchronous nodes (native nodes and
+        live custom nodes without ``timeout_ms``) runs on this thread, input by input, with no
+        thread hop; any other runs as an engine session with bounded queues (backpressure).
+        """
         plan, executor = self._prepare(use_rust)
         if plan is None:
             async for out in executor.stream(stream):
                 yield out
+            return
+        inline = plan.start_inline()
+        if inline is not None:
+            try:
+                async for item in stream:
+                    for out in inline.push(item):
+                        yield out
+                for out in inline.finish():
+                    yield out
+            finally:
+                inline.close()
             return
         session = plan.start()
         import asyncio

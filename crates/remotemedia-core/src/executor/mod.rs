@@ -25,6 +25,7 @@
 //! - **Errors.** The first node error (or panic) stops every task and is returned as
 //!   [`Error::Node`] naming the node; a failed run never returns partial outputs.
 
+mod inline;
 mod metrics;
 mod session;
 mod stage;
@@ -41,6 +42,7 @@ use crate::node::Outputs;
 use crate::registry::Registry;
 use crate::value::Value;
 
+pub use inline::InlineSession;
 pub use metrics::NodeMetrics;
 pub use session::{Output, Session, SessionInput, SessionOutput};
 
@@ -285,6 +287,22 @@ impl Pipeline {
                 })
             })
             .collect()
+    }
+
+    /// Starts a run the caller drives input by input on its own thread ([`InlineSession`]), when
+    /// the whole pipeline is one fused chain of synchronous nodes; `None` otherwise (use
+    /// [`Pipeline::start`]). Same outputs, order and flush semantics as a [`Session`], without a
+    /// task or a channel.
+    pub fn start_inline(&self) -> Result<Option<InlineSession>> {
+        let nodes = self.create_nodes()?;
+        if !nodes.iter().all(|n| n.instance.is_sync()) {
+            return Ok(None);
+        }
+        let fusable = vec![true; nodes.len()];
+        if self.plan.graph.stages(&fusable, self.options.fuse).len() != 1 {
+            return Ok(None);
+        }
+        Ok(Some(InlineSession::new(nodes, self.shared())))
     }
 
     /// Creates fresh node instances and starts the run; feed it through the returned [`Session`].

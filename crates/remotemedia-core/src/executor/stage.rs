@@ -128,7 +128,7 @@ impl StageNode {
 
 /// Pushes `value` through a fused chain of synchronous nodes, depth first (so order is kept along
 /// the path), appending what leaves the chain to `out`.
-fn push_sync(
+pub(crate) fn push_sync(
     nodes: &mut [StageNode],
     value: Value,
     out: &mut Vec<Value>,
