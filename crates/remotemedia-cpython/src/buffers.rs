@@ -81,8 +81,18 @@ pub fn wrap_numpy(array: &Bound<'_, PyUntypedArray>, itemsize: usize) -> PyResul
     })))
 }
 
-/// A private, frozen, C-ordered copy of `array`'s memory (for arrays [`wrap_numpy`] cannot share).
+/// A private, C-ordered copy of `array`'s memory (for arrays [`wrap_numpy`] cannot share), made
+/// while the caller holds the GIL: a straight copy for C-contiguous arrays, numpy's for others.
 pub fn copy_numpy(array: &Bound<'_, PyUntypedArray>, itemsize: usize) -> PyResult<Buffer> {
+    let len = array.len() * itemsize;
+    if array.is_c_contiguous() && len > 0 {
+        // SAFETY: the data pointer of a live C-contiguous array covers `len` bytes; the GIL is held
+        // and the array referenced for the whole copy, so it is neither freed nor moved meanwhile.
+        let bytes = unsafe {
+            std::slice::from_raw_parts((*array.as_array_ptr()).fields.data as *const u8, len)
+        };
+        return Ok(Buffer::from_owner(AlignedBytes::copy_of(bytes)));
+    }
     let kwargs = PyDict::new(array.py());
     kwargs.set_item("order", "C")?;
     kwargs.set_item("copy", true)?;
@@ -95,6 +105,29 @@ pub fn copy_numpy(array: &Bound<'_, PyUntypedArray>, itemsize: usize) -> PyResul
     copy.call_method("setflags", (), Some(&write))?;
     wrap_numpy(copy.cast::<PyUntypedArray>()?, itemsize)?
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("could not copy the numpy array into C order"))
+}
+
+/// Bytes in memory aligned for every numpy element type (16 bytes).
+struct AlignedBytes {
+    words: Vec<u128>,
+    len: usize,
+}
+
+impl AlignedBytes {
+    fn copy_of(bytes: &[u8]) -> Self {
+        let mut words = vec![0u128; bytes.len().div_ceil(16)];
+        bytemuck::cast_slice_mut::<u128, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        Self {
+            words,
+            len: bytes.len(),
+        }
+    }
+}
+
+impl AsRef<[u8]> for AlignedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &bytemuck::cast_slice::<u128, u8>(&self.words)[..self.len]
+    }
 }
 
 /// Keeps engine memory alive for as long as numpy arrays view it.

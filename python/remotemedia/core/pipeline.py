@@ -255,6 +255,7 @@ class Pipeline:
         #: What ran the last run (set by :meth:`run` and :meth:`process`).
         self.last_run: RunInfo | None = None
         self._plan_cache: tuple[str, Any, Any] | None = None
+        self._prepared: tuple[Any, tuple[Any, Any, RunInfo]] | None = None
         # Bumped by every structural change; keys the cached validation and engine plan.
         self._version = 0
         self._checked: tuple[Any, list[str], list[tuple[int, int]]] | None = None
@@ -557,7 +558,30 @@ class Pipeline:
             logger.info("running pipeline %r with the Python executor: %s", self.name, reason)
 
     def _prepare(self, use_rust: bool) -> tuple[Any, Any]:
-        """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`."""
+        """Returns ``(rust plan, None)`` or ``(None, python executor)`` and records :attr:`last_run`.
+
+        The decision is kept while nothing it depends on changes (the pipeline's structure and
+        hints, ``use_rust``, the two environment variables, the runtime detection), so a run costs
+        a few dictionary lookups here rather than a fresh selection."""
+        environ = os.environ
+        key = (
+            use_rust,
+            environ.get("REMOTEMEDIA_RUNTIME"),
+            environ.get(INTERPRETER_ENV),
+            _runtime._checked,
+            _runtime._runtime,
+            self._structure_key(),
+        )
+        cached = self._prepared
+        if cached is not None and cached[0] == key:
+            plan, executor, self.last_run = cached[1]
+            return plan, executor
+        plan, executor = self._decide(use_rust)
+        self._prepared = (key, (plan, executor, self.last_run))
+        return plan, executor
+
+    def _decide(self, use_rust: bool) -> tuple[Any, Any]:
+        """:meth:`_prepare`'s selection, made afresh."""
         ids = self.node_ids()
         mode = _runtime.runtime_mode()
         module, reason = self._select(use_rust, mode, ids)

@@ -294,12 +294,20 @@ impl Pipeline {
     /// [`Pipeline::start`]). Same outputs, order and flush semantics as a [`Session`], without a
     /// task or a channel.
     pub fn start_inline(&self) -> Result<Option<InlineSession>> {
-        let nodes = self.create_nodes()?;
-        if !nodes.iter().all(|n| n.instance.is_sync()) {
+        // Factories of costly instances (interpreters, live objects) say whether they are
+        // synchronous, so none is made (and cleaned up) for nothing; cheap native nodes are made
+        // and looked at.
+        let known_async = self
+            .plan
+            .nodes
+            .iter()
+            .any(|n| n.registered.factory.sync_instances() == Some(false));
+        let fusable = vec![true; self.plan.nodes.len()];
+        if known_async || self.plan.graph.stages(&fusable, self.options.fuse).len() != 1 {
             return Ok(None);
         }
-        let fusable = vec![true; nodes.len()];
-        if self.plan.graph.stages(&fusable, self.options.fuse).len() != 1 {
+        let nodes = self.create_nodes()?;
+        if !nodes.iter().all(|n| n.instance.is_sync()) {
             return Ok(None);
         }
         Ok(Some(InlineSession::new(nodes, self.shared())))
