@@ -10,7 +10,7 @@ VENV ?= .venv
 VENV_PURE ?= .venv-pure
 PY := $(VENV)/bin/python
 
-.PHONY: compat-table help setup build demo demo-calculator bench-audio test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-nodes clean
+.PHONY: compat-table help setup build demo demo-calculator bench-audio test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ bench: ## executor benchmarks (figures go to benches/RESULTS.md)
 bench-python: extension ## Pipeline.run(): Rust vs the Python executor, RustPython vs CPython (figures go to benches/RESULTS.md)
 	$(PY) benches/python_run.py
 	$(PY) benches/python_interpreters.py
+
+bench-python-stream: extension ## Pipeline.process()/run(): Rust vs the Python executor, throughput, latency, 1,000 VAD sessions (figures go to benches/RESULTS.md)
+	$(PY) benches/python_stream.py
 
 bench-python-nodes: ## Python nodes in the engine: start-up, per-call, chain, parallel branches
 	$(CARGO) bench -p remotemedia-cli --bench python_nodes
