@@ -553,3 +553,80 @@ connections: [{from: a, to: b}, {from: b, to: c}, {from: b, to: d}]";
     });
     assert_eq!(unfused.stages().unwrap().len(), 4);
 }
+
+#[test]
+fn an_inline_session_gives_the_sessions_outputs_on_the_calling_thread() {
+    let p = pipeline(
+        "version: v1\nnodes: [{id: add, node_type: AddNode, params: {addend: 1}}, {id: buf, node_type: BufferNode, params: {buffer_size: 2}}]",
+        &test_registry(),
+    );
+    let mut inline = p.start_inline().unwrap().expect("one fused chain of sync nodes");
+    assert_eq!(inline.push(Value::Int(1)).unwrap(), vec![]);
+    assert_eq!(
+        inline.push(Value::Int(2)).unwrap(),
+        vec![Value::list(ints(&[2, 3]))]
+    );
+    assert_eq!(inline.push(Value::Int(3)).unwrap(), vec![]);
+    // The end flushes the buffer's remainder; then the session takes nothing more.
+    assert_eq!(inline.finish().unwrap(), vec![Value::list(ints(&[4]))]);
+    assert!(matches!(inline.push(Value::Int(4)), Err(Error::SessionClosed)));
+    // A node error names the node and ends the session.
+    let div = pipeline(
+        "version: v1\nnodes: [{id: div, node_type: CalculatorNode, params: {operation: divide, operand: 0}}]",
+        &test_registry(),
+    );
+    let mut inline = div.start_inline().unwrap().unwrap();
+    let err = inline.push(Value::Int(1)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("node `div` (`CalculatorNode`) failed: "),
+        "{err}"
+    );
+    assert!(matches!(inline.push(Value::Int(1)), Err(Error::SessionClosed)));
+    // Fan-out is not one chain: no inline session.
+    let fan = pipeline(
+        "version: v1\nnodes: [{id: a, node_type: PassThroughNode}, {id: b, node_type: PassThroughNode}, {id: c, node_type: PassThroughNode}]\nconnections: [{from: a, to: b}, {from: a, to: c}]",
+        &test_registry(),
+    );
+    assert!(fan.start_inline().unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_hands_outputs_over_in_batches() {
+    let p = pipeline(
+        "version: v1\nnodes: [{id: add, node_type: AddNode, params: {addend: 1}}]",
+        &test_registry(),
+    )
+    .with_options(RunOptions {
+        fuse: false,
+        channel_capacity: 4,
+        ..RunOptions::default()
+    });
+    let (input, mut output) = p.start().unwrap().into_split();
+    // Room for a few inputs without waiting, then the queue is full: the input comes back.
+    let mut sent = 0;
+    let mut refused = None;
+    for i in 0..100 {
+        match input.try_send(Value::Int(i)).unwrap() {
+            None => sent += 1,
+            Some(back) => {
+                refused = Some(back);
+                break;
+            }
+        }
+    }
+    assert!((4..100).contains(&sent), "{sent}");
+    assert_eq!(refused, Some(Value::Int(sent)));
+    // One wait for a whole batch of outputs, in order.
+    let mut received = Vec::new();
+    while received.len() < usize::try_from(sent).unwrap() {
+        let batch = output.recv_many(1024).await.unwrap().unwrap();
+        assert!(!batch.is_empty());
+        received.extend(batch.into_iter().map(|o| o.value));
+    }
+    assert_eq!(received, (1..=sent).map(Value::Int).collect::<Vec<_>>());
+    assert_eq!(output.try_recv_many(1024).unwrap(), Some(vec![]));
+    drop(input);
+    assert_eq!(output.recv_many(1024).await.unwrap(), None);
+    assert_eq!(output.try_recv_many(1024).unwrap(), None);
+}

@@ -71,6 +71,27 @@ def test_a_fused_pipeline_streams_without_a_thread_crossing_per_item():
 
 
 @needs_engine
+def test_a_session_streams_in_batches_not_a_crossing_per_item():
+    import remotemedia_runtime
+
+    n = 2000
+    pipeline = Pipeline(
+        "session",
+        [
+            PassThroughNode(),
+            Isolated(name="isolated", runtime_hint="rustpython"),
+            CalculatorNode(operation="add", operand=1),
+        ],
+    )
+    assert asyncio.run(collect(pipeline, 10)) == list(range(1, 11))  # planned, interpreter started
+    before = remotemedia_runtime._crossings()
+    assert asyncio.run(collect(pipeline, n)) == [i + 1 for i in range(n)]
+    crossings = remotemedia_runtime._crossings() - before
+    # One wake-up per batch of outputs (and per wait for room), never one per item each way.
+    assert crossings <= n // 8, crossings
+
+
+@needs_engine
 def test_streaming_errors_keep_their_class_and_node_and_stop_the_stream():
     class Picky(Node):
         def process(self, x):

@@ -88,9 +88,8 @@ pub fn copy_numpy(array: &Bound<'_, PyUntypedArray>, itemsize: usize) -> PyResul
     if array.is_c_contiguous() && len > 0 {
         // SAFETY: the data pointer of a live C-contiguous array covers `len` bytes; the GIL is held
         // and the array referenced for the whole copy, so it is neither freed nor moved meanwhile.
-        let bytes = unsafe {
-            std::slice::from_raw_parts((*array.as_array_ptr()).fields.data as *const u8, len)
-        };
+        let bytes =
+            unsafe { std::slice::from_raw_parts((*array.as_array_ptr()).fields.data as *const u8, len) };
         return Ok(Buffer::from_owner(AlignedBytes::copy_of(bytes)));
     }
     let kwargs = PyDict::new(array.py());

@@ -203,6 +203,9 @@ impl PyPlan {
     }
 }
 
+/// Most outputs one `recv_many`/`try_recv_many` hands over.
+const RECV_BATCH: usize = 1024;
+
 /// A running pipeline fed item by item.
 #[pyclass(frozen, name = "Session", module = "remotemedia_runtime")]
 struct PySession {
@@ -275,6 +278,62 @@ impl PySession {
                 .unbind()),
                 Err(e) => Err(to_py_err(py, e)),
             }
+        })
+    }
+
+    /// Sends one input if there is room right now, without waiting: whether it was sent (when not,
+    /// `await send(item)` waits for room).
+    fn try_send(&self, py: Python<'_>, item: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(guard) = self.input.try_lock() else {
+            return Ok(false); // a waiting `send` holds it: keep the order, wait behind it
+        };
+        let Some(input) = guard.as_ref() else {
+            return Err(to_py_err(py, remotemedia_core::Error::SessionClosed));
+        };
+        match input.try_send(convert::to_value(item)?) {
+            Ok(sent) => Ok(sent.is_none()),
+            // The run failed: `recv_many` reports why.
+            Err(remotemedia_core::Error::SessionClosed) => Ok(false),
+            Err(e) => Err(to_py_err(py, e)),
+        }
+    }
+
+    /// Every output produced so far, without waiting: a list (possibly empty), or `None` once the
+    /// run has finished. Raises the run's error after the outputs produced before it.
+    fn try_recv_many<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let Ok(mut guard) = self.output.try_lock() else {
+            return Ok(Some(PyList::empty(py)));
+        };
+        let Some(output) = guard.as_mut() else {
+            return Ok(None);
+        };
+        match output.try_recv_many(RECV_BATCH) {
+            Ok(Some(outputs)) => {
+                let values: Vec<_> = outputs.into_iter().map(|o| o.value).collect();
+                Ok(Some(to_list(py, &values)?))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(to_py_err(py, e)),
+        }
+    }
+
+    /// Awaitable of the next outputs: waits for at least one, then takes every other one already
+    /// produced (one wake-up per batch); `None` once the run has finished.
+    fn recv_many<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let output = Arc::clone(&self.output);
+        let work = async move {
+            match output.lock().await.as_mut() {
+                Some(out) => out.recv_many(RECV_BATCH).await,
+                None => Ok(None),
+            }
+        };
+        awaitable::spawn(py, work, |py, next| match next {
+            Ok(Some(outputs)) => {
+                let values: Vec<_> = outputs.into_iter().map(|o| o.value).collect();
+                Ok(to_list(py, &values)?.into_any().unbind())
+            }
+            Ok(None) => Ok(py.None()),
+            Err(e) => Err(to_py_err(py, e)),
         })
     }
 

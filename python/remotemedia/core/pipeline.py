@@ -678,20 +678,26 @@ class Pipeline:
         session = plan.start()
         import asyncio
 
+        # Inputs go in without a future while there is room (a future only to wait for room), and
+        # outputs come out in batches: whatever is ready, or one wake-up for the next batch.
         async def feed() -> None:
             try:
                 async for item in stream:
-                    await session.send(item)
+                    if not session.try_send(item):
+                        await session.send(item)
             finally:
                 session.close()
 
         feeder = asyncio.ensure_future(feed())
         try:
             while True:
-                done, out = await session.recv()
-                if done:
+                outputs = session.try_recv_many()
+                if outputs == []:
+                    outputs = await session.recv_many()
+                if outputs is None:
                     break
-                yield out
+                for out in outputs:
+                    yield out
             await feeder
         finally:
             if not feeder.done():

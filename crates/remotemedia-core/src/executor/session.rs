@@ -236,6 +236,24 @@ impl SessionInput {
         Ok(())
     }
 
+    /// Sends one input if there is room right now, without waiting: `Ok(None)` when sent,
+    /// `Ok(Some(value))` (the input back) when the pipeline is full or feeds several roots (then
+    /// use [`SessionInput::send`], which waits).
+    pub fn try_send(&self, value: Value) -> Result<Option<Value>> {
+        let roots = self.roots.as_ref().ok_or(Error::SessionClosed)?;
+        if self.shared.is_cancelled() {
+            return Err(Error::SessionClosed);
+        }
+        match roots.as_slice() {
+            [only] => match only.try_send(value) {
+                Ok(()) => Ok(None),
+                Err(mpsc::error::TrySendError::Full(value)) => Ok(Some(value)),
+                Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::SessionClosed),
+            },
+            _ => Ok(Some(value)),
+        }
+    }
+
     /// See [`Session::close_input`].
     pub fn close(&mut self) {
         self.roots = None;
@@ -254,6 +272,56 @@ impl SessionOutput {
             node_id: Arc::clone(&self.sink_ids[sink]),
             value,
         }))
+    }
+
+    /// Every output produced so far, up to `max`, without waiting: `Ok(Some(outputs))` (possibly
+    /// empty), or `Ok(None)` once the run has finished (after its error, if it failed).
+    pub fn try_recv_many(&mut self, max: usize) -> Result<Option<Vec<Output>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        while out.len() < max {
+            match self.rx.try_recv() {
+                Ok(item) => out.push(self.output(item)),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    if !out.is_empty() {
+                        break; // the end is reported by the next call
+                    }
+                    self.done = true;
+                    return match self.shared.take_error() {
+                        Some(err) => Err(err),
+                        None => Ok(None),
+                    };
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Waits for at least one output, then takes every other one already produced, up to `max`:
+    /// one wake-up for a whole batch. `Ok(None)` once the run has finished.
+    pub async fn recv_many(&mut self, max: usize) -> Result<Option<Vec<Output>>> {
+        let Some(first) = self.recv().await? else {
+            return Ok(None);
+        };
+        let mut out = vec![first];
+        // The end (or the run's error) is left for the next call, after these outputs.
+        while out.len() < max {
+            match self.rx.try_recv() {
+                Ok(item) => out.push(self.output(item)),
+                Err(_) => break,
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn output(&self, (sink, value): (usize, Value)) -> Output {
+        Output {
+            node_id: Arc::clone(&self.sink_ids[sink]),
+            value,
+        }
     }
 
     /// Like `recv`, with the sink's index (position among the sinks, in manifest order).
