@@ -46,6 +46,12 @@ def live_chain() -> Pipeline:
     return Pipeline("live", [PassThroughNode(), AddOne(name="live"), PassThroughNode()])
 
 
+def session_chain(use_rust: bool) -> Pipeline:
+    """The custom node in its own RustPython interpreter: not one fused chain, so an engine session."""
+    hint = "rustpython" if use_rust else "auto"
+    return Pipeline("session", [PassThroughNode(), AddOne(name="isolated", runtime_hint=hint), PassThroughNode()])
+
+
 async def numbers(n: int):
     for i in range(n):
         yield i
@@ -138,6 +144,9 @@ async def main() -> None:
         r = await per_item_seconds(make(), True)
         p = await per_item_seconds(make(), False)
         print(row(name, r, p))
+    r = await per_item_seconds(session_chain(True), True)
+    p = await per_item_seconds(session_chain(False), False)
+    print(row("process() throughput, native + RustPython Node + native (engine session), per item", r, p))
     r50, r99 = await one_at_a_time(native_chain(), True)
     p50, p99 = await one_at_a_time(native_chain(), False)
     print(row("one item at a time, p50", r50, p50))
