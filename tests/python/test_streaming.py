@@ -49,6 +49,15 @@ async def numbers(n: int, produced: list[int] | None = None):
         yield i
 
 
+async def endless():
+    """An input stream that never ends (it yields to the event loop between items)."""
+    i = 0
+    while True:
+        yield i
+        i += 1
+        await asyncio.sleep(0)
+
+
 async def collect(pipeline: Pipeline, n: int, use_rust: bool = True) -> list:
     return [out async for out in pipeline.process(numbers(n), use_rust=use_rust)]
 
@@ -147,13 +156,6 @@ def test_leaving_the_loop_stops_the_work(fused):
         pytest.skip("the session path needs the engine")
     pipeline = Pipeline("stop", nodes)
 
-    async def endless():
-        i = 0
-        while True:
-            yield i
-            i += 1
-            await asyncio.sleep(0)
-
     async def main():
         async for out in pipeline.process(endless()):
             if out == 50:
@@ -174,13 +176,6 @@ def test_leaving_the_loop_stops_the_work(fused):
 def test_cancelling_the_task_stops_the_work():
     counting = Counting(name="count")
     pipeline = Pipeline("cancel", [counting, CalculatorNode(operation="add", operand=0)])
-
-    async def endless():
-        i = 0
-        while True:
-            yield i
-            i += 1
-            await asyncio.sleep(0)
 
     async def consume():
         async for _ in pipeline.process(endless()):
