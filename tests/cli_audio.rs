@@ -113,7 +113,9 @@ fn unreadable_wav_input_exits_2() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::contains("not a readable WAV file"));
+        .stderr(predicate::str::contains(
+            "not an audio file this build reads (WAV, FLAC, MP3, Ogg Vorbis)",
+        ));
 }
 
 #[test]
@@ -140,4 +142,106 @@ fn a_rate_the_vad_cannot_take_is_a_node_error() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("vad").and(predicate::str::contains("put an AudioResampleNode")));
+}
+
+/// Runs an encoder (sox or ffmpeg, installed by `.ci/run`) to make a test file.
+fn encode(program: &str, args: &[&std::ffi::OsStr]) {
+    let status = std::process::Command::new(program)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("`{program}` is needed to make test files (apt-get install sox ffmpeg): {e}")
+        });
+    assert!(status.success(), "`{program}` failed");
+}
+
+#[test]
+fn compressed_files_give_the_same_segments_as_the_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = repo("manifests/data/arctic_a0007.wav");
+    let flac = dir.path().join("speech.flac");
+    let mp3 = dir.path().join("speech.mp3");
+    let ogg = dir.path().join("speech.ogg");
+    // Names that do not say the format: the content decides.
+    let disguised = dir.path().join("speech.bin");
+    encode("sox", &[wav.as_os_str(), flac.as_os_str()]);
+    for (out, codec) in [(&mp3, "libmp3lame"), (&ogg, "libvorbis")] {
+        encode(
+            "ffmpeg",
+            &["-loglevel", "error", "-y", "-i"]
+                .map(std::ffi::OsStr::new)
+                .into_iter()
+                .chain([wav.as_os_str()])
+                .chain(["-c:a", codec].map(std::ffi::OsStr::new))
+                .chain([out.as_os_str()])
+                .collect::<Vec<_>>(),
+        );
+    }
+    std::fs::copy(&flac, &disguised).unwrap();
+    let run = |input: &Path| {
+        let out = bin()
+            .arg("run")
+            .arg(repo("manifests/voice_activity.yaml"))
+            .arg("--input")
+            .arg(input)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        segments(&out.stdout)
+    };
+    let from_wav = run(&wav);
+    assert_speech_region(&from_wav);
+    for file in [&flac, &mp3, &ogg, &disguised] {
+        assert_eq!(run(file), from_wav, "{}", file.display());
+    }
+}
+
+#[test]
+fn flac_decodes_bit_exactly_and_chunking_never_changes_the_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = repo("manifests/data/arctic_a0007.wav");
+    let flac = dir.path().join("speech.flac");
+    encode("sox", &[wav.as_os_str(), flac.as_os_str()]);
+    let manifest = dir.path().join("same.json");
+    std::fs::write(
+        &manifest,
+        r#"{"version": "v1", "nodes": [{"id": "same", "node_type": "PassThroughNode"}]}"#,
+    )
+    .unwrap();
+    let original = read_wav(&wav).unwrap();
+    for chunk_ms in ["7", "100", "60000"] {
+        let out = dir.path().join(format!("out{chunk_ms}.wav"));
+        bin()
+            .arg("run")
+            .arg(&manifest)
+            .args(["--input"])
+            .arg(&flac)
+            .args(["--chunk-ms", chunk_ms, "--output"])
+            .arg(&out)
+            .assert()
+            .success();
+        let decoded = read_wav(&out).unwrap();
+        assert_eq!(
+            decoded.samples_i16(),
+            original.samples_i16(),
+            "chunks of {chunk_ms} ms"
+        );
+        assert_eq!(decoded.sample_rate(), original.sample_rate());
+    }
+    // The speech pipeline gives the same segments and the same speech audio for any chunk length.
+    let speech = |chunk_ms: &str| {
+        let out = dir.path().join(format!("speech{chunk_ms}.wav"));
+        let printed = bin()
+            .arg("run")
+            .arg(repo("manifests/voice_activity_speech.yaml"))
+            .arg("--input")
+            .arg(&flac)
+            .args(["--chunk-ms", chunk_ms, "--output"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(printed.status.success());
+        (printed.stdout, std::fs::read(&out).unwrap())
+    };
+    assert_eq!(speech("7"), speech("1000"));
 }

@@ -9,8 +9,8 @@ use remotemedia_runtime::{
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::io::{
-    is_wav_path, parse_inputs, parse_line, read_input_text, read_wav_input, to_json_text, write_outputs,
-    write_wav_output,
+    is_audio_file, is_wav_path, parse_inputs, parse_line, read_input_text, run_audio_file, to_json_text,
+    write_outputs, write_wav_output,
 };
 use super::{CliError, Command};
 
@@ -22,18 +22,21 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             input_format,
             output,
             jsonl,
+            chunk_ms,
             metrics,
         } => {
             let pipeline = load(&manifest)?.with_options(RunOptions {
                 metrics,
                 ..RunOptions::default()
             });
-            let inputs = match input.as_deref() {
-                Some(path) if is_wav_path(path) => vec![read_wav_input(path)?],
-                other => parse_inputs(&read_input_text(other)?, input_format)?,
+            let report = match input.as_deref() {
+                Some(path) if is_audio_file(path) => run_audio_file(&pipeline, path, chunk_ms).await?,
+                other => {
+                    let inputs = parse_inputs(&read_input_text(other)?, input_format)?;
+                    tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
+                    pipeline.run_with_report(inputs).await?
+                }
             };
-            tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
-            let report = pipeline.run_with_report(inputs).await?;
             match output.as_deref() {
                 Some(path) if is_wav_path(path) => {
                     let rest = write_wav_output(report.outputs, path)?;

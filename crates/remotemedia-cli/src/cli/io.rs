@@ -2,8 +2,9 @@
 
 use std::io::{IsTerminal, Read, Write};
 
-use remotemedia_runtime::Value;
-use remotemedia_runtime::nodes::audio::wav::{WavEncoding, WavFileWriter, read_wav};
+use remotemedia_io::{AudioFileSource, IoError};
+use remotemedia_runtime::nodes::audio::wav::{WavEncoding, WavFileWriter};
+use remotemedia_runtime::{AudioBuffer, Pipeline, RunReport, Value};
 
 use super::{CliError, InputFormat};
 
@@ -77,18 +78,76 @@ pub fn is_wav_path(path: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
 }
 
-/// A WAV file as one audio input item.
-pub fn read_wav_input(path: &str) -> Result<Value, CliError> {
-    let audio =
-        read_wav(std::path::Path::new(path)).map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
+/// Whether `path` names an audio file to stream: a `.wav` path (so a broken WAV file is reported
+/// as such), or a file whose content starts like an audio container.
+pub fn is_audio_file(path: &str) -> bool {
+    path != "-"
+        && (is_wav_path(path)
+            || remotemedia_io::head_of(std::path::Path::new(path))
+                .is_ok_and(|head| remotemedia_io::looks_like_audio(&head)))
+}
+
+/// Runs the pipeline over an audio file decoded in chunks of `chunk_ms` (on a blocking thread) and
+/// fed to a session, so the whole file is never in memory and the session's bounded input holds
+/// the decoder back. Outputs come grouped by sink, as a batch run gives them.
+pub async fn run_audio_file(pipeline: &Pipeline, path: &str, chunk_ms: u32) -> Result<RunReport, CliError> {
+    let invalid = |e: IoError| CliError::usage(format!("invalid input: {e}"));
+    let source = AudioFileSource::open(std::path::Path::new(path), chunk_ms).map_err(invalid)?;
     tracing::info!(
+        pipeline = pipeline.name(),
         path,
-        rate = audio.sample_rate(),
-        channels = audio.channels(),
-        seconds = audio.duration_secs(),
-        "read WAV input"
+        rate = source.sample_rate(),
+        channels = source.channels(),
+        chunk_ms,
+        "streaming audio input"
     );
-    Ok(Value::Audio(audio.into()))
+    let sinks: Vec<String> = pipeline.sink_ids().into_iter().map(str::to_string).collect();
+    let (mut input, mut output) = pipeline.start()?.into_split();
+    let (tx, mut chunks) = tokio::sync::mpsc::channel::<Result<AudioBuffer, IoError>>(2);
+    let decoder = tokio::task::spawn_blocking(move || {
+        for chunk in source {
+            if tx.blocking_send(chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let feed = async move {
+        let mut result = Ok(());
+        while let Some(chunk) = chunks.recv().await {
+            match chunk {
+                Ok(audio) => {
+                    if input.send(Value::Audio(audio.into())).await.is_err() {
+                        break; // the run failed: the outputs side reports why
+                    }
+                }
+                Err(e) => {
+                    result = Err(invalid(e));
+                    input.cancel();
+                    break;
+                }
+            }
+        }
+        input.close();
+        result
+    };
+    let collect = async {
+        let mut per_sink: Vec<Vec<Value>> = vec![Vec::new(); sinks.len()];
+        while let Some(out) = output.recv().await? {
+            let k = sinks.iter().position(|s| **s == *out.node_id).unwrap_or(0);
+            per_sink[k].push(out.value);
+        }
+        Ok::<_, CliError>(per_sink)
+    };
+    let (fed, collected) = tokio::join!(feed, collect);
+    fed?;
+    let outputs = collected?.concat();
+    decoder
+        .await
+        .map_err(|e| CliError::runtime(format!("the decoder stopped unexpectedly: {e}")))?;
+    Ok(RunReport {
+        outputs,
+        metrics: output.metrics(),
+    })
 }
 
 /// Writes every audio output, in order, to the WAV file `path`; returns the other outputs.

@@ -39,8 +39,9 @@ enum Command {
     Run {
         /// The manifest (.json, .yaml or .yml).
         manifest: PathBuf,
-        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin; a `.wav` file is
-        /// one audio item. Without it, stdin is read when it is not a terminal; otherwise the
+        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin. An audio file (WAV,
+        /// FLAC, MP3, Ogg Vorbis, recognised by its content) is decoded and streamed in chunks of
+        /// `--chunk-ms`. Without it, stdin is read when it is not a terminal; otherwise the
         /// pipeline gets no input.
         #[arg(short, long, value_name = "PATH|-")]
         input: Option<String>,
@@ -55,6 +56,10 @@ enum Command {
         /// Write outputs as JSON Lines instead of one JSON array.
         #[arg(long)]
         jsonl: bool,
+        /// With an audio file as input (WAV, FLAC, MP3, Ogg Vorbis; detected from the content), the
+        /// length of the chunks it is decoded and streamed in, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+        chunk_ms: u32,
         /// Print per-node metrics (items in/out, total/mean/max time) on stderr after the run.
         #[arg(long)]
         metrics: bool,
@@ -98,7 +103,18 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // The decoders' own log lines (symphonia: "skipped junk", "probe reached EOF") repeat what our
+    // error messages say; they show only when RUST_LOG asks for them.
+    let quiet = [
+        "symphonia_core",
+        "symphonia_format_riff",
+        "symphonia_format_ogg",
+        "symphonia_bundle_mp3",
+    ]
+    .map(|target| format!(",{target}=off"))
+    .concat();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("{default}{quiet}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
