@@ -245,3 +245,87 @@ fn flac_decodes_bit_exactly_and_chunking_never_changes_the_outputs() {
     };
     assert_eq!(speech("7"), speech("1000"));
 }
+
+#[test]
+fn raw_pcm_streams_give_segments_before_the_input_ends() {
+    use std::io::{BufRead, BufReader, Write};
+    // The recording as raw 16 kHz s16le (the manifest downmixes and resamples as it would a file),
+    // then a second of silence; stdin stays open until the segment has been printed.
+    let audio = read_wav(&repo("manifests/data/arctic_a0007.wav")).unwrap();
+    assert_eq!(audio.sample_rate(), 16000);
+    let mut raw: Vec<u8> = audio
+        .samples_i16()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    raw.extend(std::iter::repeat_n(0u8, 32000));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("remotemedia-runtime"))
+        .arg("stream")
+        .arg(repo("manifests/voice_activity.yaml"))
+        .args([
+            "--input-format",
+            "s16le",
+            "--sample-rate",
+            "16000",
+            "--chunk-ms",
+            "20",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&raw).unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a segment before stdin closed");
+    assert_eq!(first, r#"{"start":0.38,"end":3.45}"#);
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    // The same through `run`, from a file, in µ-law: the same region.
+    let dir = tempfile::tempdir().unwrap();
+    let ulaw = dir.path().join("speech.ul");
+    encode(
+        "sox",
+        &[
+            repo("manifests/data/arctic_a0007.wav").as_os_str(),
+            std::ffi::OsStr::new("-t"),
+            std::ffi::OsStr::new("raw"),
+            std::ffi::OsStr::new("-e"),
+            std::ffi::OsStr::new("mu-law"),
+            std::ffi::OsStr::new("-r"),
+            std::ffi::OsStr::new("8000"),
+            ulaw.as_os_str(),
+        ],
+    );
+    let out = bin()
+        .arg("run")
+        .arg(repo("manifests/voice_activity.yaml"))
+        .arg("--input")
+        .arg(&ulaw)
+        .args(["--input-format", "mulaw", "--sample-rate", "8000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_speech_region(&segments(&out.stdout));
+    // Without a rate, a clear usage error.
+    bin()
+        .arg("run")
+        .arg(repo("manifests/voice_activity.yaml"))
+        .args(["--input-format", "s16le"])
+        .write_stdin(raw.clone())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("raw PCM input needs `--sample-rate`"));
+}

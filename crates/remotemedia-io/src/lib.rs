@@ -10,7 +10,10 @@
 //! bits), 24- and 32-bit integer sources `i32` (24-bit shifted up by 8 bits), float and lossy
 //! sources `f32`, exactly as the WAV reader of `remotemedia-nodes` maps them.
 //!
-//! Non-goals (not yet): raw PCM streams, encoding other than WAV, Opus.
+//! Raw PCM (`s16le`, `s32le`, `f32le`, G.711 µ-law and A-law) comes from any reader, a pipe
+//! included, chunk by chunk as it arrives ([`RawPcmSource`]).
+//!
+//! Not yet: encoding other than WAV, Opus, AAC/ALAC/AIFF.
 //!
 //! ```no_run
 //! use remotemedia_io::AudioFileSource;
@@ -21,6 +24,8 @@
 //! # Ok::<(), remotemedia_io::IoError>(())
 //! ```
 
+mod raw;
 mod source;
 
+pub use raw::{RawFormat, RawPcmSource, alaw_to_i16, mulaw_to_i16};
 pub use source::{AudioFileSource, IoError, head_of, looks_like_audio};

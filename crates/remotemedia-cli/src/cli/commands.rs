@@ -4,15 +4,15 @@ use std::path::Path;
 
 use remotemedia_runtime::{
     INTERPRETER_ENV, InterpreterChoice, NodeMetrics, NodeRuntime, Pipeline, PythonSetup, Registry,
-    RunOptions, builtin_registry, builtin_registry_with, manifest_schema,
+    RunOptions, Value, builtin_registry, builtin_registry_with, manifest_schema,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::io::{
-    is_audio_file, is_wav_path, parse_inputs, parse_line, read_input_text, run_audio_file, to_json_text,
-    write_outputs, write_wav_output,
+    AudioChunks, audio_source, is_wav_path, parse_inputs, parse_line, raw_source, read_input_text, run_audio,
+    spawn_source, to_json_text, write_outputs, write_wav_output,
 };
-use super::{CliError, Command};
+use super::{CliError, Command, InputFormat};
 
 pub async fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
@@ -22,17 +22,17 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             input_format,
             output,
             jsonl,
-            chunk_ms,
+            audio,
             metrics,
         } => {
             let pipeline = load(&manifest)?.with_options(RunOptions {
                 metrics,
                 ..RunOptions::default()
             });
-            let report = match input.as_deref() {
-                Some(path) if is_audio_file(path) => run_audio_file(&pipeline, path, chunk_ms).await?,
-                other => {
-                    let inputs = parse_inputs(&read_input_text(other)?, input_format)?;
+            let report = match audio_source(input.as_deref(), input_format, audio)? {
+                Some(source) => run_audio(&pipeline, source).await?,
+                None => {
+                    let inputs = parse_inputs(&read_input_text(input.as_deref())?, input_format)?;
                     tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
                     pipeline.run_with_report(inputs).await?
                 }
@@ -49,7 +49,20 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Stream { manifest } => stream(&load(&manifest)?).await,
+        Command::Stream {
+            manifest,
+            input_format,
+            audio,
+        } => {
+            let pipeline = load(&manifest)?;
+            match input_format.raw() {
+                Some(raw) => stream_audio(&pipeline, raw_source("-", raw, audio)?).await,
+                None if input_format == InputFormat::Json => Err(CliError::usage(
+                    "`stream` reads JSON Lines (`--input-format auto` or `jsonl`) or raw PCM",
+                )),
+                None => stream(&pipeline).await,
+            }
+        }
         Command::Validate { manifest } => {
             let pipeline = load(&manifest)?;
             let nodes = pipeline.node_ids().count();
@@ -109,6 +122,39 @@ fn registry() -> Result<Registry, CliError> {
         interpreter,
         virtual_env,
     }))
+}
+
+/// Raw PCM from stdin, chunk by chunk as it arrives; each output written (and flushed) as a JSON
+/// line as soon as it is produced.
+async fn stream_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<(), CliError> {
+    let (mut input, mut output) = pipeline.start()?.into_split();
+    let (_reader, mut chunks) = spawn_source(source);
+    let feed = async move {
+        while let Some(chunk) = chunks.recv().await {
+            let audio = chunk.map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
+            if input.send(Value::Audio(audio.into())).await.is_err() {
+                break; // the run failed: the writer reports why
+            }
+        }
+        input.close();
+        Ok::<(), CliError>(())
+    };
+    let writer = async {
+        let mut stdout = tokio::io::stdout();
+        while let Some(out) = output.recv().await? {
+            let mut line = to_json_text(&out.value)?;
+            line.push('\n');
+            stdout
+                .write_all(line.as_bytes())
+                .await
+                .and(stdout.flush().await)
+                .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))?;
+        }
+        Ok::<(), CliError>(())
+    };
+    let (fed, written) = tokio::join!(feed, writer);
+    fed?;
+    written
 }
 
 /// JSON Lines in, JSON Lines out, each output written (and flushed) as soon as it is produced.

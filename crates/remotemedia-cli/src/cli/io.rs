@@ -2,11 +2,11 @@
 
 use std::io::{IsTerminal, Read, Write};
 
-use remotemedia_io::{AudioFileSource, IoError};
+use remotemedia_io::{AudioFileSource, IoError, RawFormat, RawPcmSource};
 use remotemedia_runtime::nodes::audio::wav::{WavEncoding, WavFileWriter};
 use remotemedia_runtime::{AudioBuffer, Pipeline, RunReport, Value};
 
-use super::{CliError, InputFormat};
+use super::{AudioInput, CliError, InputFormat};
 
 /// Reads the whole input text: a file, `-` for stdin, or (no `--input`) stdin when it is not a
 /// terminal.
@@ -45,6 +45,12 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
     };
     match format {
         InputFormat::Jsonl => parse_lines(text),
+        // Raw PCM never gets here (see `raw_source`).
+        InputFormat::S16le
+        | InputFormat::S32le
+        | InputFormat::F32le
+        | InputFormat::Mulaw
+        | InputFormat::Alaw => Err(CliError::usage("raw PCM input is read as audio, not as text")),
         InputFormat::Json => items(
             serde_json::from_str(text)
                 .map_err(|e| CliError::usage(format!("invalid input: invalid JSON: {e}")))?,
@@ -87,30 +93,66 @@ pub fn is_audio_file(path: &str) -> bool {
                 .is_ok_and(|head| remotemedia_io::looks_like_audio(&head)))
 }
 
-/// Runs the pipeline over an audio file decoded in chunks of `chunk_ms` (on a blocking thread) and
-/// fed to a session, so the whole file is never in memory and the session's bounded input holds
-/// the decoder back. Outputs come grouped by sink, as a batch run gives them.
-pub async fn run_audio_file(pipeline: &Pipeline, path: &str, chunk_ms: u32) -> Result<RunReport, CliError> {
+/// Audio chunks from a decoder or a reader, made on a blocking thread.
+pub type AudioChunks = Box<dyn Iterator<Item = Result<AudioBuffer, IoError>> + Send>;
+
+/// The audio source of `run`'s input, if it is audio: an audio file (by content), or raw PCM from
+/// a file or stdin (by `--input-format`).
+pub fn audio_source(
+    input: Option<&str>,
+    format: InputFormat,
+    audio: AudioInput,
+) -> Result<Option<AudioChunks>, CliError> {
+    if let Some(raw) = format.raw() {
+        return raw_source(input.unwrap_or("-"), raw, audio).map(Some);
+    }
+    match input {
+        Some(path) if is_audio_file(path) => {
+            let source = AudioFileSource::open(std::path::Path::new(path), audio.chunk_ms)
+                .map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
+            tracing::info!(
+                path,
+                rate = source.sample_rate(),
+                channels = source.channels(),
+                "audio file input"
+            );
+            Ok(Some(Box::new(source)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Raw PCM from `path` (`-` for stdin), read chunk by chunk as it arrives.
+pub fn raw_source(path: &str, format: RawFormat, audio: AudioInput) -> Result<AudioChunks, CliError> {
+    let rate = audio.sample_rate.ok_or_else(|| {
+        CliError::usage("raw PCM input needs `--sample-rate` (and `--channels` unless it is mono)")
+    })?;
+    let reader: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(path).map_err(|e| CliError::usage(format!("cannot read `{path}`: {e}")))?,
+        )
+    };
+    let name = if path == "-" { "stdin" } else { path };
+    Ok(Box::new(RawPcmSource::new(
+        reader,
+        name,
+        format,
+        rate,
+        audio.channels,
+        audio.chunk_ms,
+    )))
+}
+
+/// Runs the pipeline over audio chunks made on a blocking thread and fed to a session, so the
+/// whole input is never in memory and the session's bounded input holds the source back. Outputs
+/// come grouped by sink, as a batch run gives them.
+pub async fn run_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<RunReport, CliError> {
     let invalid = |e: IoError| CliError::usage(format!("invalid input: {e}"));
-    let source = AudioFileSource::open(std::path::Path::new(path), chunk_ms).map_err(invalid)?;
-    tracing::info!(
-        pipeline = pipeline.name(),
-        path,
-        rate = source.sample_rate(),
-        channels = source.channels(),
-        chunk_ms,
-        "streaming audio input"
-    );
     let sinks: Vec<String> = pipeline.sink_ids().into_iter().map(str::to_string).collect();
     let (mut input, mut output) = pipeline.start()?.into_split();
-    let (tx, mut chunks) = tokio::sync::mpsc::channel::<Result<AudioBuffer, IoError>>(2);
-    let decoder = tokio::task::spawn_blocking(move || {
-        for chunk in source {
-            if tx.blocking_send(chunk).is_err() {
-                break;
-            }
-        }
-    });
+    let (decoder, mut chunks) = spawn_source(source);
     let feed = async move {
         let mut result = Ok(());
         while let Some(chunk) = chunks.recv().await {
@@ -148,6 +190,24 @@ pub async fn run_audio_file(pipeline: &Pipeline, path: &str, chunk_ms: u32) -> R
         outputs,
         metrics: output.metrics(),
     })
+}
+
+/// Runs `source` on a blocking thread, handing its chunks over a small channel.
+pub fn spawn_source(
+    source: AudioChunks,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::mpsc::Receiver<Result<AudioBuffer, IoError>>,
+) {
+    let (tx, chunks) = tokio::sync::mpsc::channel(2);
+    let handle = tokio::task::spawn_blocking(move || {
+        for chunk in source {
+            if tx.blocking_send(chunk).is_err() {
+                break;
+            }
+        }
+    });
+    (handle, chunks)
 }
 
 /// Writes every audio output, in order, to the WAV file `path`; returns the other outputs.

@@ -46,9 +46,13 @@ enum Command {
         #[arg(short, long, value_name = "PATH|-")]
         input: Option<String>,
         /// How to read the input: `auto` takes a document that is one JSON array as its items,
-        /// one other JSON value as a single item, and anything else as JSON Lines.
+        /// one other JSON value as a single item, and anything else as JSON Lines; `s16le`,
+        /// `s32le`, `f32le`, `mulaw`, `alaw` read raw interleaved PCM (with `--sample-rate` and
+        /// `--channels`).
         #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
         input_format: InputFormat,
+        #[command(flatten)]
+        audio: AudioInput,
         /// Where to write the outputs (default: stdout). With a `.wav` path, the audio outputs go
         /// to that WAV file (in order) and every other output to stdout.
         #[arg(short, long, value_name = "PATH|-")]
@@ -56,10 +60,6 @@ enum Command {
         /// Write outputs as JSON Lines instead of one JSON array.
         #[arg(long)]
         jsonl: bool,
-        /// With an audio file as input (WAV, FLAC, MP3, Ogg Vorbis; detected from the content), the
-        /// length of the chunks it is decoded and streamed in, in milliseconds.
-        #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=60_000))]
-        chunk_ms: u32,
         /// Print per-node metrics (items in/out, total/mean/max time) on stderr after the run.
         #[arg(long)]
         metrics: bool,
@@ -68,6 +68,13 @@ enum Command {
     Stream {
         /// The manifest (.json, .yaml or .yml).
         manifest: PathBuf,
+        /// How stdin is read: JSON Lines (`auto`, `jsonl`), or raw interleaved PCM (`s16le`,
+        /// `s32le`, `f32le`, `mulaw`, `alaw`, with `--sample-rate` and `--channels`), processed
+        /// chunk by chunk as it arrives.
+        #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+        input_format: InputFormat,
+        #[command(flatten)]
+        audio: AudioInput,
     },
     /// Check a manifest without running it: prints one OK line, or every problem, one per line.
     Validate {
@@ -93,6 +100,46 @@ pub enum InputFormat {
     Json,
     /// One JSON value per line.
     Jsonl,
+    /// Raw PCM, 16-bit signed little-endian.
+    S16le,
+    /// Raw PCM, 32-bit signed little-endian.
+    S32le,
+    /// Raw PCM, 32-bit float little-endian.
+    F32le,
+    /// Raw G.711 µ-law.
+    Mulaw,
+    /// Raw G.711 A-law.
+    Alaw,
+}
+
+impl InputFormat {
+    /// The raw PCM encoding this format names, if it is one.
+    pub fn raw(self) -> Option<remotemedia_io::RawFormat> {
+        use remotemedia_io::RawFormat;
+        match self {
+            Self::Auto | Self::Json | Self::Jsonl => None,
+            Self::S16le => Some(RawFormat::S16le),
+            Self::S32le => Some(RawFormat::S32le),
+            Self::F32le => Some(RawFormat::F32le),
+            Self::Mulaw => Some(RawFormat::Mulaw),
+            Self::Alaw => Some(RawFormat::Alaw),
+        }
+    }
+}
+
+/// How audio input is streamed: the chunk length, and the layout of raw PCM.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct AudioInput {
+    /// Audio input (an audio file, or raw PCM) goes through the pipeline in chunks of this many
+    /// milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    pub chunk_ms: u32,
+    /// The sample rate of raw PCM input, in Hz (required with a raw `--input-format`).
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    pub sample_rate: Option<u32>,
+    /// The channel count of raw PCM input (interleaved).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub channels: u16,
 }
 
 fn init_logging(verbose: u8) {
