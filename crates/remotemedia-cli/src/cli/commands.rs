@@ -4,7 +4,7 @@ use std::path::Path;
 
 use remotemedia_runtime::{
     INTERPRETER_ENV, InterpreterChoice, NodeMetrics, NodeRuntime, Pipeline, PythonSetup, Registry,
-    RunOptions, Value, builtin_registry, builtin_registry_with, manifest_schema,
+    RunOptions, SessionOutput, Value, builtin_registry, builtin_registry_with, manifest_schema,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -124,6 +124,21 @@ fn registry() -> Result<Registry, CliError> {
     }))
 }
 
+/// Writes each output of a session to stdout as one JSON line, flushed, as soon as it is produced.
+async fn write_as_produced(output: &mut SessionOutput) -> Result<(), CliError> {
+    let mut stdout = tokio::io::stdout();
+    while let Some(out) = output.recv().await? {
+        let mut line = to_json_text(&out.value)?;
+        line.push('\n');
+        stdout
+            .write_all(line.as_bytes())
+            .await
+            .and(stdout.flush().await)
+            .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Raw PCM from stdin, chunk by chunk as it arrives; each output written (and flushed) as a JSON
 /// line as soon as it is produced.
 async fn stream_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<(), CliError> {
@@ -139,19 +154,7 @@ async fn stream_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<(), Cl
         input.close();
         Ok::<(), CliError>(())
     };
-    let writer = async {
-        let mut stdout = tokio::io::stdout();
-        while let Some(out) = output.recv().await? {
-            let mut line = to_json_text(&out.value)?;
-            line.push('\n');
-            stdout
-                .write_all(line.as_bytes())
-                .await
-                .and(stdout.flush().await)
-                .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))?;
-        }
-        Ok::<(), CliError>(())
-    };
+    let writer = write_as_produced(&mut output);
     let (fed, written) = tokio::join!(feed, writer);
     fed?;
     written
@@ -179,19 +182,7 @@ async fn stream(pipeline: &Pipeline) -> Result<(), CliError> {
         input.close();
         Ok::<(), CliError>(())
     };
-    let writer = async {
-        let mut stdout = tokio::io::stdout();
-        while let Some(out) = output.recv().await? {
-            let mut line = to_json_text(&out.value)?;
-            line.push('\n');
-            stdout
-                .write_all(line.as_bytes())
-                .await
-                .and(stdout.flush().await)
-                .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))?;
-        }
-        Ok::<(), CliError>(())
-    };
+    let writer = write_as_produced(&mut output);
     tokio::pin!(reader, writer);
     tokio::select! {
         read = &mut reader => {
