@@ -29,20 +29,26 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 metrics,
                 ..RunOptions::default()
             });
-            let report = match audio_source(input.as_deref(), input_format, audio)? {
-                Some(source) => run_audio(&pipeline, source).await?,
+            let wav = output.as_deref().filter(|path| is_wav_path(path));
+            let (report, wav_written) = match audio_source(input.as_deref(), input_format, audio)? {
+                // Streamed in, and audio written out as it is produced.
+                Some(source) => (run_audio(&pipeline, source, wav).await?, true),
                 None => {
                     let inputs = parse_inputs(&read_input_text(input.as_deref())?, input_format)?;
                     tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
-                    pipeline.run_with_report(inputs).await?
+                    (pipeline.run_with_report(inputs).await?, false)
                 }
             };
-            match output.as_deref() {
-                Some(path) if is_wav_path(path) => {
-                    let rest = write_wav_output(report.outputs, path)?;
+            match wav {
+                Some(path) => {
+                    let rest = if wav_written {
+                        report.outputs
+                    } else {
+                        write_wav_output(report.outputs, path)?
+                    };
                     write_outputs(&rest, None, jsonl)?;
                 }
-                other => write_outputs(&report.outputs, other, jsonl)?,
+                None => write_outputs(&report.outputs, output.as_deref(), jsonl)?,
             }
             if let Some(metrics) = report.metrics {
                 print_metrics(&metrics);

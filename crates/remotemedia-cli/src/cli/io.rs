@@ -148,7 +148,14 @@ pub fn raw_source(path: &str, format: RawFormat, audio: AudioInput) -> Result<Au
 /// Runs the pipeline over audio chunks made on a blocking thread and fed to a session, so the
 /// whole input is never in memory and the session's bounded input holds the source back. Outputs
 /// come grouped by sink, as a batch run gives them.
-pub async fn run_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<RunReport, CliError> {
+///
+/// With `wav`, audio outputs are written to that WAV file as they are produced (so memory does not
+/// grow with the output either) and only the other outputs are returned.
+pub async fn run_audio(
+    pipeline: &Pipeline,
+    source: AudioChunks,
+    wav: Option<&str>,
+) -> Result<RunReport, CliError> {
     let invalid = |e: IoError| CliError::usage(format!("invalid input: {e}"));
     let sinks: Vec<String> = pipeline.sink_ids().into_iter().map(str::to_string).collect();
     let (mut input, mut output) = pipeline.start()?.into_split();
@@ -174,9 +181,19 @@ pub async fn run_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<RunRe
     };
     let collect = async {
         let mut per_sink: Vec<Vec<Value>> = vec![Vec::new(); sinks.len()];
+        let mut sink = wav.map(WavSink::new);
         while let Some(out) = output.recv().await? {
-            let k = sinks.iter().position(|s| **s == *out.node_id).unwrap_or(0);
-            per_sink[k].push(out.value);
+            let value = match &mut sink {
+                Some(sink) => sink.take(out.value)?,
+                None => Some(out.value),
+            };
+            if let Some(value) = value {
+                let k = sinks.iter().position(|s| **s == *out.node_id).unwrap_or(0);
+                per_sink[k].push(value);
+            }
+        }
+        if let Some(sink) = sink {
+            sink.finish()?;
         }
         Ok::<_, CliError>(per_sink)
     };
@@ -215,19 +232,39 @@ pub fn spawn_source(
 /// The file takes the first audio output's rate, channel count and sample format; with no audio
 /// output, no file is written (a warning says so).
 pub fn write_wav_output(outputs: Vec<Value>, path: &str) -> Result<Vec<Value>, CliError> {
-    let failed = |e: String| CliError::runtime(format!("cannot write output: {e}"));
-    let mut writer: Option<WavFileWriter> = None;
+    let mut sink = WavSink::new(path);
     let mut rest = Vec::new();
     for value in outputs {
+        rest.extend(sink.take(value)?);
+    }
+    sink.finish()?;
+    Ok(rest)
+}
+
+/// Audio outputs written to a WAV file as they come (the file takes the first audio output's rate,
+/// channel count and sample format); other values are handed back.
+pub struct WavSink<'a> {
+    path: &'a str,
+    writer: Option<WavFileWriter>,
+}
+
+impl<'a> WavSink<'a> {
+    /// A sink for `path`; the file is created by the first audio output.
+    pub fn new(path: &'a str) -> Self {
+        Self { path, writer: None }
+    }
+
+    /// Writes `value` if it is audio; otherwise gives it back.
+    pub fn take(&mut self, value: Value) -> Result<Option<Value>, CliError> {
+        let failed = |e: String| CliError::runtime(format!("cannot write output: {e}"));
         let Value::Audio(audio) = value else {
-            rest.push(value);
-            continue;
+            return Ok(Some(value));
         };
-        let w = match &mut writer {
+        let writer = match &mut self.writer {
             Some(w) => w,
             slot @ None => slot.insert(
                 WavFileWriter::create(
-                    std::path::Path::new(path),
+                    std::path::Path::new(self.path),
                     audio.sample_rate(),
                     audio.channels(),
                     WavEncoding::natural(audio.format()),
@@ -235,13 +272,22 @@ pub fn write_wav_output(outputs: Vec<Value>, path: &str) -> Result<Vec<Value>, C
                 .map_err(failed)?,
             ),
         };
-        w.write(&audio).map_err(failed)?;
+        writer.write(&audio).map_err(failed)?;
+        Ok(None)
     }
-    match writer {
-        Some(w) => w.finalize().map_err(failed)?,
-        None => tracing::warn!("the pipeline produced no audio; `{path}` was not written"),
+
+    /// Completes the file (its header), or says that no audio came.
+    pub fn finish(self) -> Result<(), CliError> {
+        match self.writer {
+            Some(w) => w
+                .finalize()
+                .map_err(|e| CliError::runtime(format!("cannot write output: {e}"))),
+            None => {
+                tracing::warn!("the pipeline produced no audio; `{}` was not written", self.path);
+                Ok(())
+            }
+        }
     }
-    Ok(rest)
 }
 
 /// One value as compact JSON text.
