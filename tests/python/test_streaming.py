@@ -148,12 +148,12 @@ def test_a_slow_consumer_keeps_the_producer_bounded(fused, use_rust):
     assert max(ahead) <= (2 if fused and use_rust and HAVE_EXTENSION else 600), max(ahead)
 
 
-@pytest.mark.parametrize("fused", [True, False], ids=["fused", "session"])
+@pytest.mark.parametrize(
+    "fused", [pytest.param(True, id="fused"), pytest.param(False, id="session", marks=needs_engine)]
+)
 def test_leaving_the_loop_stops_the_work(fused):
     counting = Counting(name="count")
     nodes = [counting] if fused else [counting, Isolated(name="isolated", runtime_hint="rustpython")]
-    if not fused and not HAVE_EXTENSION:
-        pytest.skip("the session path needs the engine")
     pipeline = Pipeline("stop", nodes)
 
     async def main():
