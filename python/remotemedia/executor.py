@@ -22,12 +22,9 @@ from .core.node import Node
 from .core.protocol import call_hook_async, outputs, outputs_async
 from .errors import NodeError
 
-__all__ = ["PythonExecutor", "collect_outputs", "annotate"]
+__all__ = ["PythonExecutor", "annotate"]
 
 _END = object()
-
-#: What ``process``/``flush`` returned, as a list of outputs (the node protocol).
-collect_outputs = outputs_async
 
 
 async def _limited(node: Node, method: str, args: tuple[Any, ...], limit_ms: int) -> list[Any]:

@@ -34,4 +34,4 @@ mod thread_state;
 pub use buffers::BufferKeeper;
 pub use host::{CPythonHost, LiveObjects};
 pub use interp::node_error;
-pub use thread_state::{attach, attach_kept, closing, install_exit_guard};
+pub use thread_state::{attach, attach_kept, install_exit_guard};

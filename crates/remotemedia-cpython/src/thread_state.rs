@@ -71,11 +71,6 @@ pub fn attach_kept<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     Some(Python::attach(f))
 }
 
-/// Whether the interpreter has begun to shut down.
-pub fn closing() -> bool {
-    CLOSING.load(Ordering::SeqCst)
-}
-
 /// Registers the `atexit` hook that keeps engine threads out of the interpreter from the start of
 /// its shutdown (see the module docs). Call it once, from the extension module's initialisation.
 pub fn install_exit_guard(py: Python<'_>) -> PyResult<()> {
@@ -172,7 +167,7 @@ mod tests {
         assert!(all_left);
         assert!(started.elapsed() >= Duration::from_millis(100), "did not wait");
         assert_eq!(busy.join().expect("thread"), Some(()));
-        assert!(closing());
+        assert!(CLOSING.load(Ordering::SeqCst));
         // From now on nothing enters.
         let refused = std::thread::spawn(|| attach(|_| 1)).join().expect("thread");
         assert_eq!(refused, None);

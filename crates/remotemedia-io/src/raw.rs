@@ -145,30 +145,9 @@ impl<R: Read> RawPcmSource<R> {
         }
         let (rate, ch) = (self.rate, self.channels);
         let built = match self.format {
-            RawFormat::S16le => AudioBuffer::from_i16(
-                rate,
-                ch,
-                bytes
-                    .chunks_exact(2)
-                    .map(|b| i16::from_le_bytes([b[0], b[1]]))
-                    .collect(),
-            ),
-            RawFormat::S32le => AudioBuffer::from_i32(
-                rate,
-                ch,
-                bytes
-                    .chunks_exact(4)
-                    .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            ),
-            RawFormat::F32le => AudioBuffer::from_f32(
-                rate,
-                ch,
-                bytes
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            ),
+            RawFormat::S16le => AudioBuffer::from_i16(rate, ch, little_endian(&bytes, i16::from_le_bytes)),
+            RawFormat::S32le => AudioBuffer::from_i32(rate, ch, little_endian(&bytes, i32::from_le_bytes)),
+            RawFormat::F32le => AudioBuffer::from_f32(rate, ch, little_endian(&bytes, f32::from_le_bytes)),
             RawFormat::Mulaw => {
                 AudioBuffer::from_i16(rate, ch, bytes.iter().map(|&b| mulaw_to_i16(b)).collect())
             }
@@ -178,6 +157,14 @@ impl<R: Read> RawPcmSource<R> {
         };
         built.map(Some).map_err(|e| self.error(e.to_string()))
     }
+}
+
+/// Samples of `N` little-endian bytes each (`bytes` holds whole samples).
+fn little_endian<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|b| from(b.try_into().unwrap_or([0; N])))
+        .collect()
 }
 
 impl<R: Read> Iterator for RawPcmSource<R> {
