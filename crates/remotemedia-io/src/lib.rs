@@ -1,19 +1,25 @@
 //! # remotemedia-io
 //!
-//! Audio in for the engine: a file is a *source* that is decoded and handed over in chunks, so a
-//! recording of any length runs in memory that does not depend on its length, and a pipeline's
-//! bounded input keeps backpressure. Decoding is symphonia's: WAV (PCM integer and float, A-law,
-//! µ-law, ADPCM, WAVE_FORMAT_EXTENSIBLE), FLAC, MP3 and Ogg Vorbis; the format is detected from the
-//! content, never from the file name.
+//! Audio in and out for the engine.
+//!
+//! - **Sources.** A file is decoded and handed over in chunks ([`AudioFileSource`]), so a recording
+//!   of any length runs in memory that does not depend on its length. Decoding is symphonia's:
+//!   WAV (PCM integer and float, A-law, µ-law, ADPCM, WAVE_FORMAT_EXTENSIBLE), AIFF, FLAC, MP3,
+//!   Ogg Vorbis, AAC and ALAC (in MP4/M4A), CAF; Ogg Opus is decoded by `opus-rs` (pure Rust).
+//!   The format is detected from the content, never from the file name. Raw PCM (`s16le`,
+//!   `s32le`, `f32le`, G.711 µ-law and A-law) comes from any reader, a pipe included, chunk by
+//!   chunk as it arrives ([`RawPcmSource`]).
+//! - **Feeding.** [`run_source`] feeds a source to a pipeline's session through its bounded input
+//!   (a slow pipeline holds the decoder back) and hands each output over as it is produced.
+//! - **Sinks.** [`AudioSink`] writes audio outputs as they are produced: a WAV file (header fixed
+//!   up at the end), WAV on a pipe (header with "unknown length" sizes), or raw PCM.
+//! - **Many files.** [`expand_inputs`] turns files, folders and glob patterns into audio files;
+//!   [`run_files`] runs each as its own session, `jobs` at a time, one result per file.
+//! - **Progress.** [`Progress`] counts the work; [`ProgressDisplay`] draws it on stderr.
 //!
 //! Samples keep their precision: 8- and 16-bit sources become `i16` audio (8-bit shifted up by 8
 //! bits), 24- and 32-bit integer sources `i32` (24-bit shifted up by 8 bits), float and lossy
-//! sources `f32`, exactly as the WAV reader of `remotemedia-nodes` maps them.
-//!
-//! Raw PCM (`s16le`, `s32le`, `f32le`, G.711 µ-law and A-law) comes from any reader, a pipe
-//! included, chunk by chunk as it arrives ([`RawPcmSource`]).
-//!
-//! Not yet: encoding other than WAV, Opus, AAC/ALAC/AIFF.
+//! sources `f32`, exactly as [`wav::read_wav`] maps them.
 //!
 //! ```no_run
 //! use remotemedia_io::AudioFileSource;
@@ -24,8 +30,21 @@
 //! # Ok::<(), remotemedia_io::IoError>(())
 //! ```
 
+mod batch;
+mod feed;
+mod opus;
+mod progress;
 mod raw;
+mod sink;
 mod source;
+pub mod wav;
 
-pub use raw::{RawFormat, RawPcmSource, alaw_to_i16, mulaw_to_i16};
-pub use source::{AudioFileSource, IoError, head_of, looks_like_audio};
+pub use batch::{
+    AUDIO_EXTENSIONS, BatchOptions, FileResult, InputError, InputFile, expand_inputs, open_file, output_paths,
+    run_files,
+};
+pub use feed::{AudioChunks, RunError, run_source, run_to_report, spawn_source};
+pub use progress::{Progress, ProgressDisplay, ProgressMode};
+pub use raw::{RawFormat, RawPcmSource, alaw_to_i16, encode, i16_to_alaw, i16_to_mulaw, mulaw_to_i16};
+pub use sink::{AudioSink, OutputEncoding, SinkTarget};
+pub use source::{AudioFileSource, FORMATS, IoError, head_of, looks_like_audio};

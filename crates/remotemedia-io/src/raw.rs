@@ -1,8 +1,11 @@
-//! Raw interleaved PCM from any reader (a file, a pipe, stdin), in chunks as it arrives.
+//! Raw interleaved PCM: read from any reader (a file, a pipe, stdin) in chunks as it arrives, and
+//! encoded for writing.
 
 use std::io::Read;
+use std::sync::Arc;
 
-use remotemedia_core::AudioBuffer;
+use remotemedia_core::{AudioBuffer, SampleFormat};
+use remotemedia_nodes::audio::samples::convert;
 
 use crate::source::IoError;
 
@@ -37,6 +40,17 @@ impl RawFormat {
         })
     }
 
+    /// The format's name (see [`RawFormat::NAMES`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::S16le => "s16le",
+            Self::S32le => "s32le",
+            Self::F32le => "f32le",
+            Self::Mulaw => "mulaw",
+            Self::Alaw => "alaw",
+        }
+    }
+
     /// Bytes per sample.
     pub fn bytes(self) -> usize {
         match self {
@@ -44,6 +58,63 @@ impl RawFormat {
             Self::S32le | Self::F32le => 4,
             Self::Mulaw | Self::Alaw => 1,
         }
+    }
+}
+
+/// A 16-bit sample to a G.711 µ-law byte (the classic g711.c `linear2ulaw`).
+pub fn i16_to_mulaw(sample: i16) -> u8 {
+    const BIAS: i32 = 0x84;
+    const CLIP: i32 = 32635;
+    let value = i32::from(sample);
+    let sign: u8 = if value < 0 { 0x80 } else { 0 };
+    let magnitude = value.abs().min(CLIP) + BIAS;
+    // The segment: the highest set bit of `magnitude >> 7` (1..=255).
+    let exponent = 31 - ((magnitude >> 7) | 1).leading_zeros();
+    let mantissa = (magnitude >> (exponent + 3)) & 0x0F;
+    !(sign | ((exponent as u8) << 4) | mantissa as u8)
+}
+
+/// A 16-bit sample to a G.711 A-law byte (the classic g711.c `linear2alaw`).
+pub fn i16_to_alaw(sample: i16) -> u8 {
+    let mut value = i32::from(sample) >> 3;
+    let mask: u8 = if value >= 0 {
+        0xD5
+    } else {
+        value = -value - 1;
+        0x55
+    };
+    // Segment ends of the 13-bit magnitude.
+    const ENDS: [i32; 8] = [0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF];
+    let Some(segment) = ENDS.iter().position(|&end| value <= end) else {
+        return 0x7F ^ mask;
+    };
+    let shift = if segment < 2 { 1 } else { segment };
+    let code = ((segment as i32) << 4) | ((value >> shift) & 0x0F);
+    (code as u8) ^ mask
+}
+
+/// Appends `audio`'s samples to `out` as raw `format` bytes, converting the sample type with the
+/// audio nodes' rules (round half to even, clip) where it differs.
+pub fn encode(audio: &AudioBuffer, format: RawFormat, out: &mut Vec<u8>) {
+    let target = match format {
+        RawFormat::S16le | RawFormat::Mulaw | RawFormat::Alaw => SampleFormat::I16,
+        RawFormat::S32le => SampleFormat::I32,
+        RawFormat::F32le => SampleFormat::F32,
+    };
+    let converted;
+    let audio = if audio.format() == target {
+        audio
+    } else {
+        converted = convert(&Arc::new(audio.clone()), target).unwrap_or_else(|_| Arc::new(audio.clone()));
+        &*converted
+    };
+    out.reserve(audio.frames() * usize::from(audio.channels()) * format.bytes());
+    match format {
+        RawFormat::S16le => out.extend(audio.samples_i16().unwrap_or_default().iter().flat_map(|s| s.to_le_bytes())),
+        RawFormat::S32le => out.extend(audio.samples_i32().unwrap_or_default().iter().flat_map(|s| s.to_le_bytes())),
+        RawFormat::F32le => out.extend(audio.samples_f32().unwrap_or_default().iter().flat_map(|s| s.to_le_bytes())),
+        RawFormat::Mulaw => out.extend(audio.samples_i16().unwrap_or_default().iter().map(|&s| i16_to_mulaw(s))),
+        RawFormat::Alaw => out.extend(audio.samples_i16().unwrap_or_default().iter().map(|&s| i16_to_alaw(s))),
     }
 }
 
@@ -188,6 +259,33 @@ mod tests {
             .map(alaw_to_i16)
             .to_vec();
         assert_eq!(alaw, vec![-5504, -8, 8, -32256, 32256, 5504, -2880]);
+    }
+
+    #[test]
+    fn g711_encoding_inverts_decoding() {
+        for byte in 0..=255u8 {
+            // µ-law has two zeros (0x7f and 0xff); zero encodes as 0xff.
+            let want = if byte == 0x7f { 0xff } else { byte };
+            assert_eq!(i16_to_mulaw(mulaw_to_i16(byte)), want, "mu-law {byte:#04x}");
+            assert_eq!(i16_to_alaw(alaw_to_i16(byte)), byte, "A-law {byte:#04x}");
+        }
+        // Values between codes go to the nearest step below in magnitude; the extremes clip.
+        assert_eq!(mulaw_to_i16(i16_to_mulaw(i16::MAX)), 32124);
+        assert_eq!(mulaw_to_i16(i16_to_mulaw(i16::MIN)), -32124);
+        assert_eq!(alaw_to_i16(i16_to_alaw(i16::MIN)), -32256);
+        assert_eq!(alaw_to_i16(i16_to_alaw(1000)), 1008);
+    }
+
+    #[test]
+    fn encoding_converts_the_sample_type() {
+        let audio = AudioBuffer::from_f32(8000, 1, vec![0.5, -1.0, 2.0]).expect("audio");
+        let mut bytes = Vec::new();
+        encode(&audio, RawFormat::S16le, &mut bytes);
+        assert_eq!(bytes, [16384i16, -32768, 32767].iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<_>>());
+        let ints = AudioBuffer::from_i16(8000, 1, vec![3, -3]).expect("audio");
+        bytes.clear();
+        encode(&ints, RawFormat::S16le, &mut bytes);
+        assert_eq!(bytes, vec![3, 0, 0xfd, 0xff]);
     }
 
     #[test]

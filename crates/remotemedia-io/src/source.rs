@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use remotemedia_core::AudioBuffer;
 use symphonia::core::audio::GenericAudioBufferRef;
 use symphonia::core::audio::sample::SampleFormat;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as DecodeError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
+
+use crate::opus::OpusTrack;
 
 /// What can go wrong reading an audio file; every message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,14 @@ pub enum IoError {
         /// What is not supported.
         message: String,
     },
+    /// An output cannot be written.
+    #[error("cannot write `{}`: {message}", path.display())]
+    Write {
+        /// The file (or `stdout`).
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The file is an audio file, but its data is damaged.
     #[error("`{}`: corrupt audio data: {message}", path.display())]
     Corrupt {
@@ -43,12 +54,30 @@ pub enum IoError {
     },
 }
 
+/// The formats this build reads, for messages.
+pub const FORMATS: &str = "WAV, AIFF, FLAC, MP3, Ogg Vorbis, Ogg Opus, AAC and ALAC in MP4/M4A, CAF";
+
 /// Whether `head` (the first bytes of a file) starts like an audio container this crate reads:
-/// RIFF/WAVE, FLAC, Ogg, or MP3 (an ID3 tag or an MPEG audio frame header).
+/// RIFF/WAVE, AIFF, FLAC, Ogg, CAF, MP4/M4A (`ftyp`), ADTS AAC, or MP3 (an ID3 tag or an MPEG
+/// audio frame header).
 pub fn looks_like_audio(head: &[u8]) -> bool {
     let riff = head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE";
+    let aiff = head.len() >= 12 && &head[..4] == b"FORM" && matches!(&head[8..12], b"AIFF" | b"AIFC");
+    let mp4 = head.len() >= 8 && &head[4..8] == b"ftyp";
+    // An MPEG audio frame (MP3) or an ADTS (AAC) header: 12 sync bits.
     let mpeg_frame = head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0;
-    riff || head.starts_with(b"fLaC") || head.starts_with(b"OggS") || head.starts_with(b"ID3") || mpeg_frame
+    riff || aiff
+        || mp4
+        || mpeg_frame
+        || [&b"fLaC"[..], b"OggS", b"ID3", b"caff"]
+            .iter()
+            .any(|magic| head.starts_with(magic))
+}
+
+/// The decoder of the audio track.
+enum TrackDecoder {
+    Symphonia(Box<dyn AudioDecoder>),
+    Opus(OpusTrack),
 }
 
 /// The sample type a source's audio is handed over in.
@@ -64,8 +93,10 @@ enum Kind {
 pub struct AudioFileSource {
     path: PathBuf,
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
+    decoder: TrackDecoder,
     track_id: u32,
+    /// The track's length in frames, when the container says.
+    frames: Option<u64>,
     rate: u32,
     channels: u16,
     kind: Option<Kind>,
@@ -88,6 +119,9 @@ impl AudioFileSource {
             path: path.to_path_buf(),
             message,
         };
+        if file.metadata().is_ok_and(|m| m.len() == 0) {
+            return Err(unsupported("the file is empty".into()));
+        }
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let format = symphonia::default::get_probe()
             .probe(
@@ -101,9 +135,7 @@ impl AudioFileSource {
                     path: path.to_path_buf(),
                     source,
                 },
-                other => unsupported(format!(
-                    "not an audio file this build reads (WAV, FLAC, MP3, Ogg Vorbis): {other}"
-                )),
+                other => unsupported(format!("not an audio file this build reads ({FORMATS}): {other}")),
             })?;
         let track = format
             .default_track(TrackType::Audio)
@@ -113,9 +145,17 @@ impl AudioFileSource {
             .as_ref()
             .and_then(|p| p.audio())
             .ok_or_else(|| unsupported("the audio track has no codec parameters".into()))?;
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(params, &AudioDecoderOptions::default())
-            .map_err(|e| unsupported(format!("its audio codec is not supported yet: {e}")))?;
+        let decoder = if params.codec == CODEC_ID_OPUS {
+            let channels = params.channels.as_ref().map_or(0, |c| c.count());
+            TrackDecoder::Opus(OpusTrack::new(channels).map_err(unsupported)?)
+        } else {
+            TrackDecoder::Symphonia(
+                symphonia::default::get_codecs()
+                    .make_audio_decoder(params, &AudioDecoderOptions::default())
+                    .map_err(|e| unsupported(format!("its audio codec is not supported yet: {e}")))?,
+            )
+        };
+        let frames = track.num_frames;
         let rate = params
             .sample_rate
             .ok_or_else(|| unsupported("the audio track has no sample rate".into()))?;
@@ -138,6 +178,7 @@ impl AudioFileSource {
         Ok(Self {
             path: path.to_path_buf(),
             track_id: track.id,
+            frames,
             format,
             decoder,
             rate,
@@ -159,6 +200,11 @@ impl AudioFileSource {
     /// The channel count.
     pub fn channels(&self) -> u16 {
         self.channels
+    }
+
+    /// The track's length in seconds, when the container states it.
+    pub fn duration_secs(&self) -> Option<f64> {
+        self.frames.map(|f| f as f64 / f64::from(self.rate))
     }
 
     /// The next chunk, or `None` after the last one.
@@ -209,9 +255,28 @@ impl AudioFileSource {
         if packet.track_id != self.track_id {
             return Ok(());
         }
-        let decoded = match self.decoder.decode(&packet) {
-            Ok(decoded) => decoded,
-            Err(e) => return Err(self.corrupt(e.to_string())),
+        let (skip, cut) = (packet.trim_start.get(), packet.trim_end.get());
+        let channels = usize::from(self.channels);
+        let decoded = match &mut self.decoder {
+            TrackDecoder::Opus(opus) => {
+                let pcm = opus.decode(&packet.data).map_err(|e| IoError::Corrupt {
+                    path: self.path.clone(),
+                    message: e,
+                })?;
+                let pcm = trimmed(pcm, channels, skip, cut);
+                self.kind = Some(Kind::F32);
+                self.pending_f32.extend_from_slice(pcm);
+                return Ok(());
+            }
+            TrackDecoder::Symphonia(decoder) => match decoder.decode(&packet) {
+                Ok(decoded) => decoded,
+                Err(e) => {
+                    return Err(IoError::Corrupt {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    });
+                }
+            },
         };
         // Without a stated bit depth (lossy codecs), the first buffer's type decides.
         let kind = *self.kind.get_or_insert(match decoded {
@@ -226,14 +291,15 @@ impl AudioFileSource {
             _ => Kind::F32,
         });
         let n = decoded.samples_interleaved();
+        // Encoder delay and padding the container marks are dropped, as ffmpeg does.
         match kind {
-            Kind::I16 => append(&mut self.pending_i16, n, |dst| {
+            Kind::I16 => append(&mut self.pending_i16, n, channels, (skip, cut), |dst| {
                 decoded.copy_to_slice_interleaved::<i16, _>(dst)
             }),
-            Kind::I32 => append(&mut self.pending_i32, n, |dst| {
+            Kind::I32 => append(&mut self.pending_i32, n, channels, (skip, cut), |dst| {
                 decoded.copy_to_slice_interleaved::<i32, _>(dst)
             }),
-            Kind::F32 => append(&mut self.pending_f32, n, |dst| {
+            Kind::F32 => append(&mut self.pending_f32, n, channels, (skip, cut), |dst| {
                 decoded.copy_to_slice_interleaved::<f32, _>(dst)
             }),
         }
@@ -241,11 +307,33 @@ impl AudioFileSource {
     }
 }
 
-/// Grows `pending` by `n` samples that `fill` writes.
-fn append<T: Default + Clone>(pending: &mut Vec<T>, n: usize, fill: impl FnOnce(&mut [T])) {
+/// Grows `pending` by the `n` samples that `fill` writes, less `trim` (frames to drop at the
+/// start and at the end).
+fn append<T: Default + Clone>(
+    pending: &mut Vec<T>,
+    n: usize,
+    channels: usize,
+    trim: (u64, u64),
+    fill: impl FnOnce(&mut [T]),
+) {
     let start = pending.len();
     pending.resize(start + n, T::default());
     fill(&mut pending[start..]);
+    let kept = trimmed(&pending[start..], channels, trim.0, trim.1).len();
+    let skip = frames_to_samples(trim.0, channels).min(n);
+    pending.drain(start..start + skip);
+    pending.truncate(start + kept);
+}
+
+/// `samples` (interleaved) without `skip` frames at the start and `cut` at the end.
+fn trimmed<T>(samples: &[T], channels: usize, skip: u64, cut: u64) -> &[T] {
+    let skip = frames_to_samples(skip, channels).min(samples.len());
+    let cut = frames_to_samples(cut, channels).min(samples.len() - skip);
+    &samples[skip..samples.len() - cut]
+}
+
+fn frames_to_samples(frames: u64, channels: usize) -> usize {
+    usize::try_from(frames).unwrap_or(usize::MAX).saturating_mul(channels)
 }
 
 impl Iterator for AudioFileSource {

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use remotemedia_core::{AudioBuffer, Manifest, NodeInstance, Outputs, Params, Value};
-use remotemedia_nodes::audio::wav::read_wav;
 use remotemedia_nodes::builtin_registry;
 
 fn node(node_type: &str, params: &str) -> Box<dyn remotemedia_core::Node> {
@@ -87,7 +86,7 @@ fn main() {
     let speech_path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "manifests/data/arctic_a0007.wav".into());
-    let clip = read_wav(Path::new(&speech_path)).expect("speech WAV");
+    let clip = read_speech(Path::new(&speech_path));
     let mut json = serde_json::Map::new();
 
     for (rate_in, rate_out) in [(48000u32, 16000u32), (44100, 48000)] {
@@ -176,4 +175,12 @@ fn main() {
 fn put(json: &mut serde_json::Map<String, serde_json::Value>, key: &str, value: f64) {
     eprintln!("{key}: {value:.6}");
     json.insert(key.into(), serde_json::json!(value));
+}
+
+/// The speech clip (16-bit PCM WAV) as one audio value.
+fn read_speech(path: &Path) -> AudioBuffer {
+    let mut reader = hound::WavReader::open(path).expect("speech WAV");
+    let spec = reader.spec();
+    let samples = reader.samples::<i16>().collect::<Result<Vec<_>, _>>().expect("16-bit PCM");
+    AudioBuffer::from_i16(spec.sample_rate, spec.channels, samples).expect("audio")
 }

@@ -1,5 +1,5 @@
 //! Native audio nodes, and the DSP they are built on (usable on their own: [`Resampler`],
-//! [`vad::Vad`], [`wav`]).
+//! [`vad::Vad`]). Reading and writing audio files is `remotemedia-io`'s job.
 //!
 //! | node type | params | behaviour |
 //! |---|---|---|
@@ -24,7 +24,6 @@ mod resample_node;
 pub mod samples;
 pub mod vad;
 mod vad_node;
-pub mod wav;
 
 pub use resample::{PolyphaseFilter, ResampleQuality, Resampler};
 

@@ -1,0 +1,359 @@
+//! Many files through one pipeline: inputs (files, folders, glob patterns) expanded to audio
+//! files, each run as its own session with fresh node instances, `jobs` at a time, with one result
+//! per file in input order.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use remotemedia_core::{Pipeline, Value};
+
+use crate::feed::{AudioChunks, RunError, run_to_report};
+use crate::progress::Progress;
+use crate::sink::{AudioSink, OutputEncoding, SinkTarget};
+use crate::source::{AudioFileSource, IoError, head_of, looks_like_audio};
+
+/// File extensions taken from a folder as audio (besides files whose content looks like audio).
+pub const AUDIO_EXTENSIONS: [&str; 16] = [
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "aif", "aiff",
+    "aifc", "caf", "alac",
+];
+
+/// One input file, and the name its outputs take under an output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its path relative to the folder it was found in (its file name when given directly).
+    pub relative: PathBuf,
+}
+
+/// A problem with the inputs themselves (before any file runs).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// A path that does not exist and is not a glob pattern.
+    #[error("`{0}` does not exist")]
+    Missing(String),
+    /// A glob pattern that matches nothing, or is malformed.
+    #[error("`{pattern}`: {message}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A folder that cannot be listed.
+    #[error("cannot list `{}`: {source}", path.display())]
+    List {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Whether `arg` is a glob pattern (and not an existing path).
+fn is_pattern(arg: &str) -> bool {
+    arg.contains(['*', '?', '[']) && !Path::new(arg).exists()
+}
+
+/// Expands `args` into the audio files to run, in order, without repeats: a file is taken as
+/// given (whatever its content: a file that is not audio gets its own error line); a folder is
+/// walked recursively, in name order, for audio files (by extension, or by content for files
+/// without a known extension); a glob pattern (`*`, `?`, `[…]`, `**`) is expanded the same way.
+pub fn expand_inputs(args: &[String]) -> Result<Vec<InputFile>, InputError> {
+    let mut files = Vec::new();
+    for arg in args {
+        if is_pattern(arg) {
+            let matches = glob::glob(arg).map_err(|e| InputError::Pattern {
+                pattern: arg.clone(),
+                message: e.to_string(),
+            })?;
+            let mut found = false;
+            for path in matches.flatten() {
+                found = true;
+                add_path(&path, &mut files)?;
+            }
+            if !found {
+                return Err(InputError::Pattern {
+                    pattern: arg.clone(),
+                    message: "matches no file".into(),
+                });
+            }
+        } else {
+            let path = PathBuf::from(arg);
+            if !path.exists() {
+                return Err(InputError::Missing(arg.clone()));
+            }
+            add_path(&path, &mut files)?;
+        }
+    }
+    let mut seen = HashSet::new();
+    files.retain(|f: &InputFile| seen.insert(f.path.clone()));
+    Ok(files)
+}
+
+fn add_path(path: &Path, files: &mut Vec<InputFile>) -> Result<(), InputError> {
+    if path.is_dir() {
+        walk(path, path, files)
+    } else {
+        files.push(InputFile {
+            path: path.to_path_buf(),
+            relative: path.file_name().map(PathBuf::from).unwrap_or_else(|| path.to_path_buf()),
+        });
+        Ok(())
+    }
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut Vec<InputFile>) -> Result<(), InputError> {
+    let listing = std::fs::read_dir(dir).map_err(|source| InputError::List {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut entries: Vec<PathBuf> = listing.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        // Symbolic links to folders are not followed (no cycles); links to files are.
+        let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+        if path.is_dir() {
+            if !is_link {
+                walk(root, &path, files)?;
+            }
+        } else if path.is_file() && is_audio_candidate(&path) {
+            let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            files.push(InputFile { path, relative });
+        }
+    }
+    Ok(())
+}
+
+/// A folder's file is taken when its extension is an audio one, or (with another extension, or
+/// none) when its content starts like audio.
+fn is_audio_candidate(path: &Path) -> bool {
+    let by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)));
+    by_name || head_of(path).is_ok_and(|head| looks_like_audio(&head))
+}
+
+/// Output file names under `dir`, one per input, that never collide: the input's relative path
+/// with the extension replaced, and `-2`, `-3`… added where two inputs would share a name (`a.wav`
+/// and `a.flac`, say). Assigned in input order, so they do not depend on `--jobs`.
+pub fn output_paths(files: &[InputFile], dir: &Path, encoding: OutputEncoding) -> Vec<PathBuf> {
+    let mut taken = HashSet::new();
+    files
+        .iter()
+        .map(|f| {
+            let base = f.relative.with_extension("");
+            let mut n = 1;
+            loop {
+                let mut name = base.clone().into_os_string();
+                if n > 1 {
+                    name.push(format!("-{n}"));
+                }
+                name.push(".");
+                name.push(encoding.extension());
+                let candidate = dir.join(name);
+                if taken.insert(candidate.clone()) {
+                    break candidate;
+                }
+                n += 1;
+            }
+        })
+        .collect()
+}
+
+/// How many files run at once, and where audio outputs go.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Files run at once (at least 1).
+    pub jobs: usize,
+    /// The chunk length files are fed in, in milliseconds.
+    pub chunk_ms: u32,
+    /// Where audio outputs go (one file per input); `None` keeps them among the outputs.
+    pub output_dir: Option<PathBuf>,
+    /// How audio outputs are stored under `output_dir`.
+    pub encoding: OutputEncoding,
+    /// Stop at the first failed file (no new file starts; running ones are dropped).
+    pub fail_fast: bool,
+}
+
+/// The result of one file.
+#[derive(Debug)]
+pub struct FileResult {
+    /// The input file.
+    pub file: PathBuf,
+    /// The audio output written for it, if any.
+    pub output: Option<PathBuf>,
+    /// Its non-audio outputs (all outputs without an output folder), or why it failed.
+    pub outcome: Result<Vec<Value>, String>,
+}
+
+impl FileResult {
+    /// The file's JSON Lines record: `{"file": …, "outputs": […]}` (with `"output": path` when
+    /// audio was written), or `{"file": …, "error": …}`. A file name that is not UTF-8 is shown
+    /// with U+FFFD in place of its undecodable bytes.
+    pub fn to_json(&self) -> Result<serde_json::Value, String> {
+        let mut record = serde_json::Map::new();
+        record.insert("file".into(), self.file.to_string_lossy().into());
+        match &self.outcome {
+            Ok(outputs) => {
+                if let Some(output) = &self.output {
+                    record.insert("output".into(), output.to_string_lossy().into());
+                }
+                let outputs = outputs
+                    .iter()
+                    .map(Value::to_json)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("cannot write an output as JSON: {e}"))?;
+                record.insert("outputs".into(), outputs.into());
+            }
+            Err(error) => {
+                record.insert("error".into(), error.clone().into());
+            }
+        }
+        Ok(record.into())
+    }
+}
+
+/// Runs `pipeline` over every file, `options.jobs` at a time, calling `on_result` for each file in
+/// input order (so the results do not depend on `jobs`). A failed file is reported and the others
+/// go on, unless `fail_fast`. Returns whether it stopped early because of `fail_fast`.
+pub async fn run_files<F>(
+    pipeline: &Pipeline,
+    files: &[InputFile],
+    options: &BatchOptions,
+    progress: &Progress,
+    mut on_result: F,
+) -> bool
+where
+    F: FnMut(FileResult),
+{
+    progress.set_files(files.len());
+    let outputs = match &options.output_dir {
+        Some(dir) => output_paths(files, dir, options.encoding)
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None; files.len()],
+    };
+    let runs = futures::stream::iter(files.iter().zip(outputs)).map(|(file, output)| async move {
+        let result = run_file(pipeline, file, output, options, progress).await;
+        progress.file_done(result.outcome.is_ok());
+        result
+    });
+    let mut results = runs.buffered(options.jobs.max(1));
+    while let Some(result) = results.next().await {
+        let failed = result.outcome.is_err();
+        on_result(result);
+        if failed && options.fail_fast {
+            return true;
+        }
+    }
+    false
+}
+
+/// Opens a file source (on a blocking thread: probing reads the file).
+pub async fn open_file(path: &Path, chunk_ms: u32) -> Result<AudioFileSource, IoError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || AudioFileSource::open(&path, chunk_ms))
+        .await
+        .unwrap_or_else(|e| {
+            Err(IoError::Unsupported {
+                path: PathBuf::new(),
+                message: format!("the decoder stopped unexpectedly: {e}"),
+            })
+        })
+}
+
+async fn run_file(
+    pipeline: &Pipeline,
+    file: &InputFile,
+    output: Option<PathBuf>,
+    options: &BatchOptions,
+    progress: &Progress,
+) -> FileResult {
+    let result = async {
+        let source = open_file(&file.path, options.chunk_ms)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut sink = output
+            .clone()
+            .map(|path| AudioSink::new(SinkTarget::File(path), options.encoding));
+        let chunks: AudioChunks = Box::new(source);
+        let report = run_to_report(pipeline, chunks, sink.as_mut(), progress)
+            .await
+            .map_err(|e| match e {
+                RunError::Input(e) => e.to_string(),
+                other => other.to_string(),
+            })?;
+        let wrote = match sink {
+            Some(sink) => sink.finish().map_err(|e| e.to_string())?,
+            None => false,
+        };
+        Ok((report.outputs, wrote))
+    }
+    .await;
+    match result {
+        Ok((outputs, wrote)) => FileResult {
+            file: file.path.clone(),
+            output: output.filter(|_| wrote),
+            outcome: Ok(outputs),
+        },
+        Err(error) => FileResult {
+            file: file.path.clone(),
+            output: None,
+            outcome: Err(error),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(path: &str, relative: &str) -> InputFile {
+        InputFile {
+            path: path.into(),
+            relative: relative.into(),
+        }
+    }
+
+    #[test]
+    fn output_names_never_collide() {
+        let files = [
+            input("in/a.wav", "a.wav"),
+            input("in/a.flac", "a.flac"),
+            input("in/sub/a.wav", "sub/a.wav"),
+            input("other/a.wav", "a.wav"),
+        ];
+        let names = output_paths(&files, Path::new("out"), OutputEncoding::Wav);
+        let names: Vec<String> = names.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(names, ["out/a.wav", "out/a-2.wav", "out/sub/a.wav", "out/a-3.wav"]);
+    }
+
+    #[test]
+    fn folders_are_walked_for_audio_and_patterns_expanded() {
+        let dir = tempfile::tempdir().expect("dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sub")).expect("dirs");
+        std::fs::write(root.join("b.wav"), b"not really").expect("write");
+        std::fs::write(root.join("sub/c.FLAC"), b"x").expect("write");
+        std::fs::write(root.join("notes.txt"), b"text").expect("write");
+        std::fs::write(root.join("noext"), b"RIFF\0\0\0\0WAVEfmt ").expect("write");
+        let found = expand_inputs(&[root.display().to_string()]).expect("expanded");
+        let relative: Vec<String> = found.iter().map(|f| f.relative.display().to_string()).collect();
+        assert_eq!(relative, ["b.wav", "noext", "sub/c.FLAC"]);
+
+        let pattern = format!("{}/*.wav", root.display());
+        let found = expand_inputs(&[pattern.clone(), root.join("b.wav").display().to_string()]).expect("glob");
+        assert_eq!(found, [input(&root.join("b.wav").display().to_string(), "b.wav")]);
+
+        let none = format!("{}/*.mp3", root.display());
+        let err = expand_inputs(&[none.clone()]).expect_err("no match").to_string();
+        assert_eq!(err, format!("`{none}`: matches no file"));
+        let missing = expand_inputs(&["no/such/file.wav".into()]).expect_err("missing").to_string();
+        assert_eq!(missing, "`no/such/file.wav` does not exist");
+    }
+}
