@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use remotemedia_runtime::nodes::audio::wav::{WavEncoding, read_wav, write_wav};
+use remotemedia_io::wav::{WavEncoding, read_wav, write_wav};
 use remotemedia_runtime::{AudioBuffer, SampleFormat};
 
 /// The speech region of `arctic_a0007.wav` (frames at least 20 dB above the background; see
@@ -114,7 +114,7 @@ fn unreadable_wav_input_exits_2() {
         .code(2)
         .stdout("")
         .stderr(predicate::str::contains(
-            "not an audio file this build reads (WAV, FLAC, MP3, Ogg Vorbis)",
+            "not an audio file this build reads (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Ogg Opus",
         ));
 }
 

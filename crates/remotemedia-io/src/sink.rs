@@ -134,7 +134,11 @@ impl AudioSink {
             Some(Writer::WavFile(w)) => w.write(audio).map_err(|e| e.to_string()),
             Some(Writer::WavStream { out, raw } | Writer::Raw { out, raw }) => {
                 encode(audio, *raw, &mut bytes);
-                out.write_all(&bytes).map_err(|e| e.to_string())
+                // On stdout each output goes out as it is produced (a live stream).
+                let live = self.target == SinkTarget::Stdout;
+                out.write_all(&bytes)
+                    .and_then(|()| if live { out.flush() } else { Ok(()) })
+                    .map_err(|e| e.to_string())
             }
             None => Ok(()),
         };

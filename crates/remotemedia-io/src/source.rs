@@ -97,6 +97,8 @@ pub struct AudioFileSource {
     track_id: u32,
     /// The track's length in frames, when the container says.
     frames: Option<u64>,
+    /// Opus frames still to drop at the start (the stream's pre-skip).
+    opus_pre_skip: u64,
     rate: u32,
     channels: u16,
     kind: Option<Kind>,
@@ -135,6 +137,7 @@ impl AudioFileSource {
                     path: path.to_path_buf(),
                     source,
                 },
+                DecodeError::Unsupported(_) => unsupported(format!("not an audio file this build reads ({FORMATS})")),
                 other => unsupported(format!("not an audio file this build reads ({FORMATS}): {other}")),
             })?;
         let track = format
@@ -156,6 +159,10 @@ impl AudioFileSource {
             )
         };
         let frames = track.num_frames;
+        let opus_pre_skip = match decoder {
+            TrackDecoder::Opus(_) => u64::from(track.delay.unwrap_or(0)),
+            TrackDecoder::Symphonia(_) => 0,
+        };
         let rate = params
             .sample_rate
             .ok_or_else(|| unsupported("the audio track has no sample rate".into()))?;
@@ -179,6 +186,7 @@ impl AudioFileSource {
             path: path.to_path_buf(),
             track_id: track.id,
             frames,
+            opus_pre_skip,
             format,
             decoder,
             rate,
@@ -255,15 +263,17 @@ impl AudioFileSource {
         if packet.track_id != self.track_id {
             return Ok(());
         }
-        let (skip, cut) = (packet.trim_start.get(), packet.trim_end.get());
-        let channels = usize::from(self.channels);
         let decoded = match &mut self.decoder {
             TrackDecoder::Opus(opus) => {
+                // symphonia's own decoders hand over trimmed audio; for Opus, the pre-skip and the
+                // end trim the container marks are ours to drop (what ffmpeg drops too).
+                let skip = packet.trim_start.get() + std::mem::take(&mut self.opus_pre_skip);
+                let channels = usize::from(self.channels);
                 let pcm = opus.decode(&packet.data).map_err(|e| IoError::Corrupt {
                     path: self.path.clone(),
                     message: e,
                 })?;
-                let pcm = trimmed(pcm, channels, skip, cut);
+                let pcm = trimmed(pcm, channels, skip, packet.trim_end.get());
                 self.kind = Some(Kind::F32);
                 self.pending_f32.extend_from_slice(pcm);
                 return Ok(());
@@ -291,15 +301,14 @@ impl AudioFileSource {
             _ => Kind::F32,
         });
         let n = decoded.samples_interleaved();
-        // Encoder delay and padding the container marks are dropped, as ffmpeg does.
         match kind {
-            Kind::I16 => append(&mut self.pending_i16, n, channels, (skip, cut), |dst| {
+            Kind::I16 => append(&mut self.pending_i16, n, |dst| {
                 decoded.copy_to_slice_interleaved::<i16, _>(dst)
             }),
-            Kind::I32 => append(&mut self.pending_i32, n, channels, (skip, cut), |dst| {
+            Kind::I32 => append(&mut self.pending_i32, n, |dst| {
                 decoded.copy_to_slice_interleaved::<i32, _>(dst)
             }),
-            Kind::F32 => append(&mut self.pending_f32, n, channels, (skip, cut), |dst| {
+            Kind::F32 => append(&mut self.pending_f32, n, |dst| {
                 decoded.copy_to_slice_interleaved::<f32, _>(dst)
             }),
         }
@@ -307,22 +316,11 @@ impl AudioFileSource {
     }
 }
 
-/// Grows `pending` by the `n` samples that `fill` writes, less `trim` (frames to drop at the
-/// start and at the end).
-fn append<T: Default + Clone>(
-    pending: &mut Vec<T>,
-    n: usize,
-    channels: usize,
-    trim: (u64, u64),
-    fill: impl FnOnce(&mut [T]),
-) {
+/// Grows `pending` by `n` samples that `fill` writes.
+fn append<T: Default + Clone>(pending: &mut Vec<T>, n: usize, fill: impl FnOnce(&mut [T])) {
     let start = pending.len();
     pending.resize(start + n, T::default());
     fill(&mut pending[start..]);
-    let kept = trimmed(&pending[start..], channels, trim.0, trim.1).len();
-    let skip = frames_to_samples(trim.0, channels).min(n);
-    pending.drain(start..start + skip);
-    pending.truncate(start + kept);
 }
 
 /// `samples` (interleaved) without `skip` frames at the start and `cut` at the end.

@@ -4,15 +4,15 @@ use std::path::Path;
 
 use remotemedia_runtime::{
     INTERPRETER_ENV, InterpreterChoice, NodeMetrics, NodeRuntime, Pipeline, PythonSetup, Registry,
-    RunOptions, SessionOutput, Value, builtin_registry, builtin_registry_with, manifest_schema,
+    RunOptions, builtin_registry, builtin_registry_with, manifest_schema,
 };
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::io::{
-    AudioChunks, audio_source, is_wav_path, parse_inputs, parse_line, raw_source, read_input_text, run_audio,
-    spawn_source, to_json_text, write_outputs, write_wav_output,
+use super::audio::{
+    audio_source, destinations, emit, finish_sink, is_many, raw_source, run_many, run_one, stream_audio,
 };
-use super::{CliError, Command, InputFormat};
+use super::io::{parse_inputs, parse_line, read_input_text, write_outputs};
+use super::{CliError, Command, InputFormat, OutputFormat};
 
 pub async fn dispatch(command: Command) -> Result<(), CliError> {
     match command {
@@ -21,7 +21,9 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             input,
             input_format,
             output,
+            audio_output,
             jsonl,
+            many,
             audio,
             metrics,
         } => {
@@ -29,28 +31,46 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 metrics,
                 ..RunOptions::default()
             });
-            let wav = output.as_deref().filter(|path| is_wav_path(path));
-            let (report, wav_written) = match audio_source(input.as_deref(), input_format, audio)? {
+            let format = audio_output.output_format;
+            if is_many(&input, &many) {
+                if output.is_some() {
+                    return Err(CliError::usage(
+                        "with many input files, audio outputs go to `--output-dir` (one file per input) and results to stdout; `--output` names one file",
+                    ));
+                }
+                if input_format != InputFormat::Auto {
+                    return Err(CliError::usage(
+                        "with many input files, each file's format is detected from its content; `--input-format` is for one input",
+                    ));
+                }
+                return run_many(&pipeline, &input, &many, audio, format).await;
+            }
+            let single = input.first().map(String::as_str);
+            let report_metrics = match audio_source(single, input_format, audio)? {
                 // Streamed in, and audio written out as it is produced.
-                Some(source) => (run_audio(&pipeline, source, wav).await?, true),
+                Some(source) => {
+                    run_one(&pipeline, source, output.as_deref(), format, jsonl, many.progress.mode()).await?
+                }
                 None => {
-                    let inputs = parse_inputs(&read_input_text(input.as_deref())?, input_format)?;
+                    let inputs = parse_inputs(&read_input_text(single)?, input_format)?;
                     tracing::info!(pipeline = pipeline.name(), inputs = inputs.len(), "running");
-                    (pipeline.run_with_report(inputs).await?, false)
+                    let report = pipeline.run_with_report(inputs).await?;
+                    let (mut sink, text) = destinations(output.as_deref(), format);
+                    let mut rest = Vec::new();
+                    for value in report.outputs {
+                        match &mut sink {
+                            Some(sink) => rest.extend(sink.take(value).map_err(|e| CliError::runtime(e.to_string()))?),
+                            None => rest.push(value),
+                        }
+                    }
+                    if let Some(sink) = sink {
+                        finish_sink(sink)?;
+                    }
+                    write_outputs(&rest, &text, jsonl)?;
+                    report.metrics
                 }
             };
-            match wav {
-                Some(path) => {
-                    let rest = if wav_written {
-                        report.outputs
-                    } else {
-                        write_wav_output(report.outputs, path)?
-                    };
-                    write_outputs(&rest, None, jsonl)?;
-                }
-                None => write_outputs(&report.outputs, output.as_deref(), jsonl)?,
-            }
-            if let Some(metrics) = report.metrics {
+            if let Some(metrics) = report_metrics {
                 print_metrics(&metrics);
             }
             Ok(())
@@ -59,14 +79,17 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             manifest,
             input_format,
             audio,
+            output,
+            audio_output,
         } => {
             let pipeline = load(&manifest)?;
+            let format = audio_output.output_format;
             match input_format.raw() {
-                Some(raw) => stream_audio(&pipeline, raw_source("-", raw, audio)?).await,
+                Some(raw) => stream_audio(&pipeline, raw_source("-", raw, audio)?, output.as_deref(), format).await,
                 None if input_format == InputFormat::Json => Err(CliError::usage(
                     "`stream` reads JSON Lines (`--input-format auto` or `jsonl`) or raw PCM",
                 )),
-                None => stream(&pipeline).await,
+                None => stream(&pipeline, output.as_deref(), format).await,
             }
         }
         Command::Validate { manifest } => {
@@ -130,45 +153,11 @@ fn registry() -> Result<Registry, CliError> {
     }))
 }
 
-/// Writes each output of a session to stdout as one JSON line, flushed, as soon as it is produced.
-async fn write_as_produced(output: &mut SessionOutput) -> Result<(), CliError> {
-    let mut stdout = tokio::io::stdout();
-    while let Some(out) = output.recv().await? {
-        let mut line = to_json_text(&out.value)?;
-        line.push('\n');
-        stdout
-            .write_all(line.as_bytes())
-            .await
-            .and(stdout.flush().await)
-            .map_err(|e| CliError::runtime(format!("cannot write to stdout: {e}")))?;
-    }
-    Ok(())
-}
-
-/// Raw PCM from stdin, chunk by chunk as it arrives; each output written (and flushed) as a JSON
-/// line as soon as it is produced.
-async fn stream_audio(pipeline: &Pipeline, source: AudioChunks) -> Result<(), CliError> {
-    let (mut input, mut output) = pipeline.start()?.into_split();
-    let (_reader, mut chunks) = spawn_source(source);
-    let feed = async move {
-        while let Some(chunk) = chunks.recv().await {
-            let audio = chunk.map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
-            if input.send(Value::Audio(audio.into())).await.is_err() {
-                break; // the run failed: the writer reports why
-            }
-        }
-        input.close();
-        Ok::<(), CliError>(())
-    };
-    let writer = write_as_produced(&mut output);
-    let (fed, written) = tokio::join!(feed, writer);
-    fed?;
-    written
-}
-
-/// JSON Lines in, JSON Lines out, each output written (and flushed) as soon as it is produced.
-async fn stream(pipeline: &Pipeline) -> Result<(), CliError> {
-    let (mut input, mut output) = pipeline.start()?.into_split();
+/// JSON Lines in; each output written as soon as it is produced (audio to the `--output-format`
+/// sink when given, the rest as flushed JSON lines).
+async fn stream(pipeline: &Pipeline, output: Option<&str>, format: Option<OutputFormat>) -> Result<(), CliError> {
+    let (mut input, mut session_output) = pipeline.start()?.into_split();
+    let (mut sink, text) = destinations(output, format);
     let reader = async move {
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         let mut number = 0;
@@ -188,15 +177,24 @@ async fn stream(pipeline: &Pipeline) -> Result<(), CliError> {
         input.close();
         Ok::<(), CliError>(())
     };
-    let writer = write_as_produced(&mut output);
-    tokio::pin!(reader, writer);
-    tokio::select! {
-        read = &mut reader => {
-            read?;
-            writer.await
+    let writer = async {
+        while let Some(out) = session_output.recv().await? {
+            emit(out.value, sink.as_mut(), &text).map_err(|e| CliError::runtime(e.to_string()))?;
         }
-        written = &mut writer => written,
-    }
+        Ok::<(), CliError>(())
+    };
+    let written = {
+        tokio::pin!(reader, writer);
+        tokio::select! {
+            read = &mut reader => {
+                read?;
+                writer.await
+            }
+            written = &mut writer => written,
+        }
+    };
+    written?;
+    sink.map_or(Ok(()), finish_sink)
 }
 
 fn nodes_text(registry: &Registry) -> String {

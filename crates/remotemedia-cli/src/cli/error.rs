@@ -32,6 +32,24 @@ impl CliError {
         }
     }
 
+    /// Exit code 3: many files ran and at least one failed.
+    pub fn files_failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 3,
+            lines: vec![message.into()],
+            detail: None,
+        }
+    }
+
+    /// Exit code 130: interrupted by Ctrl-C (the summary was printed already).
+    pub fn interrupted() -> Self {
+        Self {
+            code: 130,
+            lines: vec!["interrupted".into()],
+            detail: None,
+        }
+    }
+
     /// Prints `error: ...` lines on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
         for line in &self.lines {

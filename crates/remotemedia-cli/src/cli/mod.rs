@@ -1,5 +1,6 @@
 //! Argument parsing, logging set-up and dispatch.
 
+mod audio;
 mod commands;
 mod error;
 mod io;
@@ -13,9 +14,12 @@ pub use error::CliError;
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  the pipeline failed while running (a node error), or the output could not be written
-  2  bad usage, an unreadable or invalid manifest, or bad input data
+  0    success
+  1    the pipeline failed while running (a node error), or the output could not be written
+  2    bad usage, an unreadable or invalid manifest, or bad input data
+  3    many files (`run` with several inputs, a folder or a pattern): at least one file failed
+       (each failure is its own JSON line; the other files' results are complete)
+  130  interrupted (Ctrl-C); results already written stay valid
 
 Logs go to stderr: -v (info), -vv (debug), -vvv (trace), or RUST_LOG (e.g. RUST_LOG=remotemedia_core=debug).
 
@@ -35,16 +39,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a pipeline over a batch of inputs and print every output.
+    /// Run a pipeline over a batch of inputs, an audio file, or many audio files, and print every output.
     Run {
         /// The manifest (.json, .yaml or .yml).
         manifest: PathBuf,
-        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin. An audio file (WAV,
-        /// FLAC, MP3, Ogg Vorbis, recognised by its content) is decoded and streamed in chunks of
-        /// `--chunk-ms`. Without it, stdin is read when it is not a terminal; otherwise the
-        /// pipeline gets no input.
-        #[arg(short, long, value_name = "PATH|-")]
-        input: Option<String>,
+        /// Input items: a JSON array or JSON Lines, from a file or `-` for stdin. An audio file
+        /// (WAV, AIFF, FLAC, MP3, Ogg Vorbis/Opus, AAC/ALAC in M4A, CAF; recognised by its
+        /// content) is decoded and streamed in chunks of `--chunk-ms`. Repeat it, or give a folder
+        /// (searched recursively for audio files) or a glob pattern, to run every file on its own:
+        /// one JSON line per file. Without it, stdin is read when it is not a terminal; otherwise
+        /// the pipeline gets no input.
+        #[arg(short, long, value_name = "PATH|DIR|GLOB|-")]
+        input: Vec<String>,
         /// How to read the input: `auto` takes a document that is one JSON array as its items,
         /// one other JSON value as a single item, and anything else as JSON Lines; `s16le`,
         /// `s32le`, `f32le`, `mulaw`, `alaw` read raw interleaved PCM (with `--sample-rate` and
@@ -53,13 +59,18 @@ enum Command {
         input_format: InputFormat,
         #[command(flatten)]
         audio: AudioInput,
-        /// Where to write the outputs (default: stdout). With a `.wav` path, the audio outputs go
-        /// to that WAV file (in order) and every other output to stdout.
+        /// Where to write the outputs (default: stdout). With a `.wav` path (or with
+        /// `--output-format`), the audio outputs go there, in order, and every other output to
+        /// stdout (to stderr when the audio takes stdout).
         #[arg(short, long, value_name = "PATH|-")]
         output: Option<String>,
+        #[command(flatten)]
+        audio_output: AudioOutput,
         /// Write outputs as JSON Lines instead of one JSON array.
         #[arg(long)]
         jsonl: bool,
+        #[command(flatten)]
+        many: ManyFiles,
         /// Print per-node metrics (items in/out, total/mean/max time) on stderr after the run.
         #[arg(long)]
         metrics: bool,
@@ -75,6 +86,12 @@ enum Command {
         input_format: InputFormat,
         #[command(flatten)]
         audio: AudioInput,
+        /// Where audio outputs go with `--output-format` (default: stdout, and then every other
+        /// output goes to stderr as JSON Lines).
+        #[arg(short, long, value_name = "PATH|-")]
+        output: Option<String>,
+        #[command(flatten)]
+        audio_output: AudioOutput,
     },
     /// Check a manifest without running it: prints one OK line, or every problem, one per line.
     Validate {
@@ -140,6 +157,90 @@ pub struct AudioInput {
     /// The channel count of raw PCM input (interleaved).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub channels: u16,
+}
+
+/// How audio outputs are written.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct AudioOutput {
+    /// Write audio outputs in this format, as they are produced: `wav` (a file's header is fixed
+    /// up at the end; on a pipe its sizes say "unknown length", as ffmpeg and sox write), or raw
+    /// interleaved PCM (`s16le`, `s32le`, `f32le`, `mulaw`, `alaw`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormat>,
+}
+
+/// Audio output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// WAV in the audio's own sample format (16-bit, 32-bit or float).
+    Wav,
+    /// Raw PCM, 16-bit signed little-endian.
+    S16le,
+    /// Raw PCM, 32-bit signed little-endian.
+    S32le,
+    /// Raw PCM, 32-bit float little-endian.
+    F32le,
+    /// Raw G.711 µ-law.
+    Mulaw,
+    /// Raw G.711 A-law.
+    Alaw,
+}
+
+impl OutputFormat {
+    /// The sink encoding this format names.
+    pub fn encoding(self) -> remotemedia_io::OutputEncoding {
+        use remotemedia_io::{OutputEncoding, RawFormat};
+        match self {
+            Self::Wav => OutputEncoding::Wav,
+            Self::S16le => OutputEncoding::Raw(RawFormat::S16le),
+            Self::S32le => OutputEncoding::Raw(RawFormat::S32le),
+            Self::F32le => OutputEncoding::Raw(RawFormat::F32le),
+            Self::Mulaw => OutputEncoding::Raw(RawFormat::Mulaw),
+            Self::Alaw => OutputEncoding::Raw(RawFormat::Alaw),
+        }
+    }
+}
+
+/// Running many files, and showing progress.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ManyFiles {
+    /// Files run at once (default: the number of cores). Results come in input order whatever
+    /// this is.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// Write each file's audio outputs to this folder, one file per input named after it (the
+    /// input's path under the folder it was found in; `-2`, `-3`… where names would collide).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Stop at the first file that fails (by default every file runs and each failure is reported).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Show a progress bar on stderr: `auto` when stderr is a terminal.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+}
+
+/// When to show a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// When stderr is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ProgressArg {
+    /// The progress mode this names.
+    pub fn mode(self) -> remotemedia_io::ProgressMode {
+        use remotemedia_io::ProgressMode;
+        match self {
+            Self::Auto => ProgressMode::Auto,
+            Self::Always => ProgressMode::Always,
+            Self::Never => ProgressMode::Never,
+        }
+    }
 }
 
 fn init_logging(verbose: u8) {
