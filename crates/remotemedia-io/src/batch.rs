@@ -15,8 +15,8 @@ use crate::source::{AudioFileSource, IoError, head_of, looks_like_audio};
 
 /// File extensions taken from a folder as audio (besides files whose content looks like audio).
 pub const AUDIO_EXTENSIONS: [&str; 16] = [
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "aif", "aiff",
-    "aifc", "caf", "alac",
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "aac", "aif", "aiff", "aifc",
+    "caf", "alac",
 ];
 
 /// One input file, and the name its outputs take under an output folder.
@@ -52,21 +52,21 @@ pub enum InputError {
     },
 }
 
-/// Whether `arg` is a glob pattern (and not an existing path).
-fn is_pattern(arg: &str) -> bool {
-    arg.contains(['*', '?', '[']) && !Path::new(arg).exists()
+/// Whether `arg` is a glob pattern (`*`, `?` or `[` in a path that does not exist).
+pub fn is_pattern(arg: &Path) -> bool {
+    arg.to_str().is_some_and(|a| a.contains(['*', '?', '['])) && !arg.exists()
 }
 
 /// Expands `args` into the audio files to run, in order, without repeats: a file is taken as
 /// given (whatever its content: a file that is not audio gets its own error line); a folder is
 /// walked recursively, in name order, for audio files (by extension, or by content for files
 /// without a known extension); a glob pattern (`*`, `?`, `[…]`, `**`) is expanded the same way.
-pub fn expand_inputs(args: &[String]) -> Result<Vec<InputFile>, InputError> {
+pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<InputFile>, InputError> {
     let mut files = Vec::new();
     for arg in args {
-        if is_pattern(arg) {
-            let matches = glob::glob(arg).map_err(|e| InputError::Pattern {
-                pattern: arg.clone(),
+        if let Some(pattern) = arg.to_str().filter(|_| is_pattern(arg)) {
+            let matches = glob::glob(pattern).map_err(|e| InputError::Pattern {
+                pattern: pattern.to_string(),
                 message: e.to_string(),
             })?;
             let mut found = false;
@@ -76,16 +76,15 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<InputFile>, InputError> {
             }
             if !found {
                 return Err(InputError::Pattern {
-                    pattern: arg.clone(),
+                    pattern: pattern.to_string(),
                     message: "matches no file".into(),
                 });
             }
         } else {
-            let path = PathBuf::from(arg);
-            if !path.exists() {
-                return Err(InputError::Missing(arg.clone()));
+            if !arg.exists() {
+                return Err(InputError::Missing(arg.display().to_string()));
             }
-            add_path(&path, &mut files)?;
+            add_path(arg, &mut files)?;
         }
     }
     let mut seen = HashSet::new();
@@ -99,7 +98,10 @@ fn add_path(path: &Path, files: &mut Vec<InputFile>) -> Result<(), InputError> {
     } else {
         files.push(InputFile {
             path: path.to_path_buf(),
-            relative: path.file_name().map(PathBuf::from).unwrap_or_else(|| path.to_path_buf()),
+            relative: path
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| path.to_path_buf()),
         });
         Ok(())
     }
@@ -330,7 +332,10 @@ mod tests {
         ];
         let names = output_paths(&files, Path::new("out"), OutputEncoding::Wav);
         let names: Vec<String> = names.iter().map(|p| p.display().to_string()).collect();
-        assert_eq!(names, ["out/a.wav", "out/a-2.wav", "out/sub/a.wav", "out/a-3.wav"]);
+        assert_eq!(
+            names,
+            ["out/a.wav", "out/a-2.wav", "out/sub/a.wav", "out/a-3.wav"]
+        );
     }
 
     #[test]
@@ -342,18 +347,22 @@ mod tests {
         std::fs::write(root.join("sub/c.FLAC"), b"x").expect("write");
         std::fs::write(root.join("notes.txt"), b"text").expect("write");
         std::fs::write(root.join("noext"), b"RIFF\0\0\0\0WAVEfmt ").expect("write");
-        let found = expand_inputs(&[root.display().to_string()]).expect("expanded");
+        let found = expand_inputs(&[root.to_path_buf()]).expect("expanded");
         let relative: Vec<String> = found.iter().map(|f| f.relative.display().to_string()).collect();
         assert_eq!(relative, ["b.wav", "noext", "sub/c.FLAC"]);
 
         let pattern = format!("{}/*.wav", root.display());
-        let found = expand_inputs(&[pattern.clone(), root.join("b.wav").display().to_string()]).expect("glob");
+        let found = expand_inputs(&[pattern.into(), root.join("b.wav")]).expect("glob");
         assert_eq!(found, [input(&root.join("b.wav").display().to_string(), "b.wav")]);
 
         let none = format!("{}/*.mp3", root.display());
-        let err = expand_inputs(&[none.clone()]).expect_err("no match").to_string();
+        let err = expand_inputs(&[none.clone().into()])
+            .expect_err("no match")
+            .to_string();
         assert_eq!(err, format!("`{none}`: matches no file"));
-        let missing = expand_inputs(&["no/such/file.wav".into()]).expect_err("missing").to_string();
+        let missing = expand_inputs(&["no/such/file.wav".into()])
+            .expect_err("missing")
+            .to_string();
         assert_eq!(missing, "`no/such/file.wav` does not exist");
     }
 }

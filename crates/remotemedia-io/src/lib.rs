@@ -40,8 +40,8 @@ mod source;
 pub mod wav;
 
 pub use batch::{
-    AUDIO_EXTENSIONS, BatchOptions, FileResult, InputError, InputFile, expand_inputs, open_file, output_paths,
-    run_files,
+    AUDIO_EXTENSIONS, BatchOptions, FileResult, InputError, InputFile, expand_inputs, is_pattern, open_file,
+    output_paths, run_files,
 };
 pub use feed::{AudioChunks, RunError, run_source, run_to_report, spawn_source};
 pub use progress::{Progress, ProgressDisplay, ProgressMode};

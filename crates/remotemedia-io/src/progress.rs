@@ -236,7 +236,11 @@ fn redraw(bar: &ProgressBar, progress: &Progress, by_files: bool) {
         ));
     } else {
         bar.set_position((audio * 1000.0) as u64);
-        bar.set_message(format!("{} audio, {:.0}x real time", clock(audio), progress.speed()));
+        bar.set_message(format!(
+            "{} audio, {:.0}x real time",
+            clock(audio),
+            progress.speed()
+        ));
     }
 }
 
@@ -261,7 +265,10 @@ mod tests {
         assert_eq!(progress.files_done(), (1, 1));
         assert!((progress.audio_secs() - 3600.0).abs() < 1e-9);
         let summary = progress.summary();
-        assert!(summary.starts_with("1 of 3 files ok, 1 failed; 1.00 h of audio in "), "{summary}");
+        assert!(
+            summary.starts_with("1 of 3 files ok, 1 failed; 1.00 h of audio in "),
+            "{summary}"
+        );
         assert_eq!(clock(3725.9), "1:02:05");
         assert_eq!(ProgressMode::from_name("always"), Some(ProgressMode::Always));
         assert_eq!(ProgressMode::from_name("sometimes"), None);

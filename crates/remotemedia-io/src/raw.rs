@@ -61,17 +61,21 @@ impl RawFormat {
     }
 }
 
-/// A 16-bit sample to a G.711 µ-law byte (the classic g711.c `linear2ulaw`).
+/// A 16-bit sample to a G.711 µ-law byte: the classic g711.c `linear2ulaw` on the sample's top
+/// 14 bits (as CPython's `audioop.lin2ulaw` and Sun's reference code do).
 pub fn i16_to_mulaw(sample: i16) -> u8 {
-    const BIAS: i32 = 0x84;
-    const CLIP: i32 = 32635;
-    let value = i32::from(sample);
-    let sign: u8 = if value < 0 { 0x80 } else { 0 };
-    let magnitude = value.abs().min(CLIP) + BIAS;
-    // The segment: the highest set bit of `magnitude >> 7` (1..=255).
-    let exponent = 31 - ((magnitude >> 7) | 1).leading_zeros();
-    let mantissa = (magnitude >> (exponent + 3)) & 0x0F;
-    !(sign | ((exponent as u8) << 4) | mantissa as u8)
+    const BIAS: i32 = 0x84 >> 2;
+    const CLIP: i32 = 8159;
+    // Segment ends of the biased 14-bit magnitude.
+    const ENDS: [i32; 8] = [0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF];
+    let value = i32::from(sample) >> 2;
+    let (magnitude, mask) = if value < 0 { (-value, 0x7F) } else { (value, 0xFF) };
+    let magnitude = magnitude.min(CLIP) + BIAS;
+    let Some(segment) = ENDS.iter().position(|&end| magnitude <= end) else {
+        return 0x7F ^ mask;
+    };
+    let code = ((segment as i32) << 4) | ((magnitude >> (segment + 1)) & 0x0F);
+    (code as u8) ^ mask
 }
 
 /// A 16-bit sample to a G.711 A-law byte (the classic g711.c `linear2alaw`).
@@ -110,11 +114,41 @@ pub fn encode(audio: &AudioBuffer, format: RawFormat, out: &mut Vec<u8>) {
     };
     out.reserve(audio.frames() * usize::from(audio.channels()) * format.bytes());
     match format {
-        RawFormat::S16le => out.extend(audio.samples_i16().unwrap_or_default().iter().flat_map(|s| s.to_le_bytes())),
-        RawFormat::S32le => out.extend(audio.samples_i32().unwrap_or_default().iter().flat_map(|s| s.to_le_bytes())),
-        RawFormat::F32le => out.extend(audio.samples_f32().unwrap_or_default().iter().flat_map(|s| s.to_le_bytes())),
-        RawFormat::Mulaw => out.extend(audio.samples_i16().unwrap_or_default().iter().map(|&s| i16_to_mulaw(s))),
-        RawFormat::Alaw => out.extend(audio.samples_i16().unwrap_or_default().iter().map(|&s| i16_to_alaw(s))),
+        RawFormat::S16le => out.extend(
+            audio
+                .samples_i16()
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|s| s.to_le_bytes()),
+        ),
+        RawFormat::S32le => out.extend(
+            audio
+                .samples_i32()
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|s| s.to_le_bytes()),
+        ),
+        RawFormat::F32le => out.extend(
+            audio
+                .samples_f32()
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|s| s.to_le_bytes()),
+        ),
+        RawFormat::Mulaw => out.extend(
+            audio
+                .samples_i16()
+                .unwrap_or_default()
+                .iter()
+                .map(|&s| i16_to_mulaw(s)),
+        ),
+        RawFormat::Alaw => out.extend(
+            audio
+                .samples_i16()
+                .unwrap_or_default()
+                .iter()
+                .map(|&s| i16_to_alaw(s)),
+        ),
     }
 }
 
@@ -269,11 +303,16 @@ mod tests {
             assert_eq!(i16_to_mulaw(mulaw_to_i16(byte)), want, "mu-law {byte:#04x}");
             assert_eq!(i16_to_alaw(alaw_to_i16(byte)), byte, "A-law {byte:#04x}");
         }
-        // Values between codes go to the nearest step below in magnitude; the extremes clip.
-        assert_eq!(mulaw_to_i16(i16_to_mulaw(i16::MAX)), 32124);
-        assert_eq!(mulaw_to_i16(i16_to_mulaw(i16::MIN)), -32124);
-        assert_eq!(alaw_to_i16(i16_to_alaw(i16::MIN)), -32256);
-        assert_eq!(alaw_to_i16(i16_to_alaw(1000)), 1008);
+        // Values from CPython's `audioop.lin2ulaw` / `lin2alaw` (the classic g711.c).
+        let samples: [i16; 8] = [0, 1, -1, 1000, -1000, 12345, i16::MAX, i16::MIN];
+        assert_eq!(
+            samples.map(i16_to_mulaw),
+            [0xff, 0xff, 0x7e, 0xce, 0x4e, 0x97, 0x80, 0x00]
+        );
+        assert_eq!(
+            samples.map(i16_to_alaw),
+            [0xd5, 0xd5, 0x55, 0xfa, 0x7a, 0xbd, 0xaa, 0x2a]
+        );
     }
 
     #[test]
@@ -281,7 +320,13 @@ mod tests {
         let audio = AudioBuffer::from_f32(8000, 1, vec![0.5, -1.0, 2.0]).expect("audio");
         let mut bytes = Vec::new();
         encode(&audio, RawFormat::S16le, &mut bytes);
-        assert_eq!(bytes, [16384i16, -32768, 32767].iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<_>>());
+        assert_eq!(
+            bytes,
+            [16384i16, -32768, 32767]
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect::<Vec<_>>()
+        );
         let ints = AudioBuffer::from_i16(8000, 1, vec![3, -3]).expect("audio");
         bytes.clear();
         encode(&ints, RawFormat::S16le, &mut bytes);

@@ -61,9 +61,15 @@ enum Writer {
     WavFile(WavFileWriter),
     /// WAV on a stream that cannot seek: the header says "length unknown" (sizes 0xFFFFFFFF, as
     /// ffmpeg and sox write on a pipe), followed by the samples.
-    WavStream { out: Box<dyn Write + Send>, raw: RawFormat },
+    WavStream {
+        out: Box<dyn Write + Send>,
+        raw: RawFormat,
+    },
     /// Headerless samples.
-    Raw { out: Box<dyn Write + Send>, raw: RawFormat },
+    Raw {
+        out: Box<dyn Write + Send>,
+        raw: RawFormat,
+    },
 }
 
 /// Audio outputs written, in order, as they come; other values are handed back. Every audio output
@@ -175,8 +181,12 @@ impl AudioSink {
             }
             (OutputEncoding::Wav, SinkTarget::Stdout) => {
                 let mut out = stream()?;
-                out.write_all(&streaming_wav_header(first.sample_rate(), first.channels(), natural))
-                    .map_err(|e| self.error(e))?;
+                out.write_all(&streaming_wav_header(
+                    first.sample_rate(),
+                    first.channels(),
+                    natural,
+                ))
+                .map_err(|e| self.error(e))?;
                 Writer::WavStream { out, raw: natural }
             }
             (OutputEncoding::Raw(raw), _) => Writer::Raw { out: stream()?, raw },
@@ -255,15 +265,24 @@ mod tests {
         assert!(err.contains("cannot append 16000 Hz 2-channel audio"), "{err}");
         assert!(sink.finish().expect("finished"));
         let back = read_wav(&wav).expect("read");
-        assert_eq!(back.samples_i16(), Some(&[1, -1, 300, -300, 1, -1, 300, -300][..]));
+        assert_eq!(
+            back.samples_i16(),
+            Some(&[1, -1, 300, -300, 1, -1, 300, -300][..])
+        );
 
         let raw = dir.path().join("out.mulaw");
-        let mut sink = AudioSink::new(SinkTarget::File(raw.clone()), OutputEncoding::Raw(RawFormat::Mulaw));
+        let mut sink = AudioSink::new(
+            SinkTarget::File(raw.clone()),
+            OutputEncoding::Raw(RawFormat::Mulaw),
+        );
         sink.write(&audio).expect("written");
         assert_eq!(sink.frames_written(), 2);
         sink.finish().expect("finished");
         let bytes = std::fs::read(&raw).expect("read");
-        assert_eq!(bytes, [1i16, -1, 300, -300].map(crate::raw::i16_to_mulaw).to_vec());
+        assert_eq!(
+            bytes,
+            [1i16, -1, 300, -300].map(crate::raw::i16_to_mulaw).to_vec()
+        );
 
         let none = AudioSink::new(SinkTarget::File(dir.path().join("none.wav")), OutputEncoding::Wav);
         assert!(!none.finish().expect("nothing to finish"));

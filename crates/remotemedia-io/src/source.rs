@@ -74,10 +74,14 @@ pub fn looks_like_audio(head: &[u8]) -> bool {
             .any(|magic| head.starts_with(magic))
 }
 
+/// How many frames short of the announced length a stream may end without an error (encoder
+/// padding and rounding in containers' length fields stay well below this).
+const TRUNCATION_TOLERANCE: u64 = 4608;
+
 /// The decoder of the audio track.
 enum TrackDecoder {
     Symphonia(Box<dyn AudioDecoder>),
-    Opus(OpusTrack),
+    Opus(Box<OpusTrack>),
 }
 
 /// The sample type a source's audio is handed over in.
@@ -99,6 +103,8 @@ pub struct AudioFileSource {
     frames: Option<u64>,
     /// Opus frames still to drop at the start (the stream's pre-skip).
     opus_pre_skip: u64,
+    /// Samples decoded so far (all channels).
+    decoded_samples: u64,
     rate: u32,
     channels: u16,
     kind: Option<Kind>,
@@ -137,7 +143,9 @@ impl AudioFileSource {
                     path: path.to_path_buf(),
                     source,
                 },
-                DecodeError::Unsupported(_) => unsupported(format!("not an audio file this build reads ({FORMATS})")),
+                DecodeError::Unsupported(_) => {
+                    unsupported(format!("not an audio file this build reads ({FORMATS})"))
+                }
                 other => unsupported(format!("not an audio file this build reads ({FORMATS}): {other}")),
             })?;
         let track = format
@@ -150,7 +158,7 @@ impl AudioFileSource {
             .ok_or_else(|| unsupported("the audio track has no codec parameters".into()))?;
         let decoder = if params.codec == CODEC_ID_OPUS {
             let channels = params.channels.as_ref().map_or(0, |c| c.count());
-            TrackDecoder::Opus(OpusTrack::new(channels).map_err(unsupported)?)
+            TrackDecoder::Opus(Box::new(OpusTrack::new(channels).map_err(unsupported)?))
         } else {
             TrackDecoder::Symphonia(
                 symphonia::default::get_codecs()
@@ -187,6 +195,7 @@ impl AudioFileSource {
             track_id: track.id,
             frames,
             opus_pre_skip,
+            decoded_samples: 0,
             format,
             decoder,
             rate,
@@ -245,18 +254,28 @@ impl AudioFileSource {
         }
     }
 
+    /// Marks the end of the stream; an error if it came well before the length the container
+    /// announced (a truncated or damaged file: its audio would be silently lost otherwise).
+    fn end(&mut self) -> Result<(), IoError> {
+        self.ended = true;
+        let decoded = self.decoded_samples / u64::from(self.channels.max(1));
+        match self.frames {
+            Some(expected) if decoded + TRUNCATION_TOLERANCE < expected => Err(self.corrupt(format!(
+                "the audio ends early: {decoded} of the {expected} frames its header announces (a truncated or damaged file)"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Decodes one packet of the audio track into the pending samples.
     fn decode_packet(&mut self) -> Result<(), IoError> {
         let packet = match self.format.next_packet() {
             Ok(Some(packet)) => packet,
-            Ok(None) => {
-                self.ended = true;
-                return Ok(());
-            }
-            // A truncated last packet ends the stream as other decoders do.
+            // A truncated last packet ends the stream as other decoders do, unless much less
+            // audio came than the header announced.
+            Ok(None) => return self.end(),
             Err(DecodeError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                self.ended = true;
-                return Ok(());
+                return self.end();
             }
             Err(e) => return Err(self.corrupt(e.to_string())),
         };
@@ -274,6 +293,7 @@ impl AudioFileSource {
                     message: e,
                 })?;
                 let pcm = trimmed(pcm, channels, skip, packet.trim_end.get());
+                self.decoded_samples += pcm.len() as u64;
                 self.kind = Some(Kind::F32);
                 self.pending_f32.extend_from_slice(pcm);
                 return Ok(());
@@ -301,6 +321,7 @@ impl AudioFileSource {
             _ => Kind::F32,
         });
         let n = decoded.samples_interleaved();
+        self.decoded_samples += n as u64;
         match kind {
             Kind::I16 => append(&mut self.pending_i16, n, |dst| {
                 decoded.copy_to_slice_interleaved::<i16, _>(dst)
@@ -331,7 +352,9 @@ fn trimmed<T>(samples: &[T], channels: usize, skip: u64, cut: u64) -> &[T] {
 }
 
 fn frames_to_samples(frames: u64, channels: usize) -> usize {
-    usize::try_from(frames).unwrap_or(usize::MAX).saturating_mul(channels)
+    usize::try_from(frames)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(channels)
 }
 
 impl Iterator for AudioFileSource {

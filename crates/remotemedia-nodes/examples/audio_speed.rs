@@ -181,6 +181,9 @@ fn put(json: &mut serde_json::Map<String, serde_json::Value>, key: &str, value: 
 fn read_speech(path: &Path) -> AudioBuffer {
     let mut reader = hound::WavReader::open(path).expect("speech WAV");
     let spec = reader.spec();
-    let samples = reader.samples::<i16>().collect::<Result<Vec<_>, _>>().expect("16-bit PCM");
+    let samples = reader
+        .samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("16-bit PCM");
     AudioBuffer::from_i16(spec.sample_rate, spec.channels, samples).expect("audio")
 }

@@ -3,13 +3,13 @@
 //! this module chooses where things go and maps outcomes to exit codes.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use remotemedia_io::{
-    AudioChunks, AudioFileSource, AudioSink, BatchOptions, IoError, OutputEncoding, Progress, ProgressDisplay,
-    ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs, run_files, run_source,
-    run_to_report,
+    AudioChunks, AudioFileSource, AudioSink, BatchOptions, IoError, OutputEncoding, Progress,
+    ProgressDisplay, ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs, is_pattern,
+    run_files, run_source, run_to_report,
 };
 use remotemedia_runtime::{NodeMetrics, Pipeline, Value};
 
@@ -18,38 +18,34 @@ use super::{AudioInput, CliError, InputFormat, ManyFiles, OutputFormat};
 
 /// Whether `path` names an audio file to stream: a `.wav` path (so a broken WAV file is reported
 /// as such), or a file whose content starts like an audio container.
-pub fn is_audio_file(path: &str) -> bool {
-    path != "-"
+pub fn is_audio_file(path: &Path) -> bool {
+    path != Path::new("-")
         && (is_wav_path(path)
-            || remotemedia_io::head_of(Path::new(path)).is_ok_and(|head| remotemedia_io::looks_like_audio(&head)))
+            || remotemedia_io::head_of(path).is_ok_and(|head| remotemedia_io::looks_like_audio(&head)))
 }
 
 /// Whether `run`'s inputs call for the many-files mode: several inputs, a folder, a glob pattern,
 /// or an output folder.
-pub fn is_many(inputs: &[String], many: &ManyFiles) -> bool {
-    inputs.len() > 1
-        || many.output_dir.is_some()
-        || inputs
-            .iter()
-            .any(|i| Path::new(i).is_dir() || (i.contains(['*', '?', '[']) && !Path::new(i).exists()))
+pub fn is_many(inputs: &[PathBuf], many: &ManyFiles) -> bool {
+    inputs.len() > 1 || many.output_dir.is_some() || inputs.iter().any(|i| i.is_dir() || is_pattern(i))
 }
 
 /// An audio source for `run`'s single input, if it is audio: an audio file (by content), with its
 /// length when the container states it, or raw PCM from a file or stdin (by `--input-format`).
 pub fn audio_source(
-    input: Option<&str>,
+    input: Option<&Path>,
     format: InputFormat,
     audio: AudioInput,
 ) -> Result<Option<(AudioChunks, Option<f64>)>, CliError> {
     if let Some(raw) = format.raw() {
-        return raw_source(input.unwrap_or("-"), raw, audio).map(|s| Some((s, None)));
+        return raw_source(input.unwrap_or(Path::new("-")), raw, audio).map(|s| Some((s, None)));
     }
     match input {
         Some(path) if is_audio_file(path) => {
-            let source = AudioFileSource::open(Path::new(path), audio.chunk_ms)
+            let source = AudioFileSource::open(path, audio.chunk_ms)
                 .map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
             tracing::info!(
-                path,
+                path = %path.display(),
                 rate = source.sample_rate(),
                 channels = source.channels(),
                 "audio file input"
@@ -62,19 +58,27 @@ pub fn audio_source(
 }
 
 /// Raw PCM from `path` (`-` for stdin), read chunk by chunk as it arrives.
-pub fn raw_source(path: &str, format: RawFormat, audio: AudioInput) -> Result<AudioChunks, CliError> {
+pub fn raw_source(path: &Path, format: RawFormat, audio: AudioInput) -> Result<AudioChunks, CliError> {
     let rate = audio.sample_rate.ok_or_else(|| {
         CliError::usage("raw PCM input needs `--sample-rate` (and `--channels` unless it is mono)")
     })?;
-    let reader: Box<dyn Read + Send> = if path == "-" {
+    let stdin = path == Path::new("-");
+    let reader: Box<dyn Read + Send> = if stdin {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(path).map_err(|e| CliError::usage(format!("cannot read `{path}`: {e}")))?)
+        Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| CliError::usage(format!("cannot read `{}`: {e}", path.display())))?,
+        )
     };
-    let name = if path == "-" { "stdin" } else { path };
+    let name = if stdin {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
     Ok(Box::new(RawPcmSource::new(
         reader,
-        name,
+        &name,
         format,
         rate,
         audio.channels,
@@ -91,7 +95,7 @@ pub fn destinations(output: Option<&str>, format: Option<OutputFormat>) -> (Opti
             SinkTarget::from_arg(out.unwrap_or("-")),
             format.encoding(),
         )),
-        (None, Some(path)) if is_wav_path(path) => {
+        (None, Some(path)) if is_wav_path(Path::new(path)) => {
             Some(AudioSink::new(SinkTarget::File(path.into()), OutputEncoding::Wav))
         }
         _ => None,
@@ -109,7 +113,10 @@ pub fn finish_sink(sink: AudioSink) -> Result<(), CliError> {
     let target = sink.target().clone();
     let wrote = sink.finish().map_err(|e| CliError::runtime(e.to_string()))?;
     if !wrote && let SinkTarget::File(path) = target {
-        tracing::warn!("the pipeline produced no audio; `{}` was not written", path.display());
+        tracing::warn!(
+            "the pipeline produced no audio; `{}` was not written",
+            path.display()
+        );
     }
     Ok(())
 }
@@ -216,7 +223,7 @@ pub fn emit(value: Value, sink: Option<&mut AudioSink>, text: &TextOut) -> Resul
 /// `--output-dir`, a progress bar and a summary on stderr, and exit code 3 when any file failed.
 pub async fn run_many(
     pipeline: &Pipeline,
-    inputs: &[String],
+    inputs: &[PathBuf],
     many: &ManyFiles,
     audio: AudioInput,
     format: Option<OutputFormat>,
@@ -225,7 +232,11 @@ pub async fn run_many(
     if files.is_empty() {
         return Err(CliError::usage(format!(
             "invalid input: no audio files in {}",
-            inputs.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+            inputs
+                .iter()
+                .map(|i| format!("`{}`", i.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let jobs = many
@@ -274,7 +285,9 @@ pub async fn run_many(
             let mut summary = progress.summary();
             if stopped {
                 let left = files.len() as u64 - ok - failed;
-                summary.push_str(&format!("; stopped at the first failure (--fail-fast), {left} not run"));
+                summary.push_str(&format!(
+                    "; stopped at the first failure (--fail-fast), {left} not run"
+                ));
             }
             eprintln!("{summary}");
             if failed > 0 {

@@ -1,6 +1,6 @@
 //! The subcommands.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use remotemedia_runtime::{
     INTERPRETER_ENV, InterpreterChoice, NodeMetrics, NodeRuntime, Pipeline, PythonSetup, Registry,
@@ -45,11 +45,19 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 }
                 return run_many(&pipeline, &input, &many, audio, format).await;
             }
-            let single = input.first().map(String::as_str);
+            let single = input.first().map(PathBuf::as_path);
             let report_metrics = match audio_source(single, input_format, audio)? {
                 // Streamed in, and audio written out as it is produced.
                 Some(source) => {
-                    run_one(&pipeline, source, output.as_deref(), format, jsonl, many.progress.mode()).await?
+                    run_one(
+                        &pipeline,
+                        source,
+                        output.as_deref(),
+                        format,
+                        jsonl,
+                        many.progress.mode(),
+                    )
+                    .await?
                 }
                 None => {
                     let inputs = parse_inputs(&read_input_text(single)?, input_format)?;
@@ -59,7 +67,9 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                     let mut rest = Vec::new();
                     for value in report.outputs {
                         match &mut sink {
-                            Some(sink) => rest.extend(sink.take(value).map_err(|e| CliError::runtime(e.to_string()))?),
+                            Some(sink) => {
+                                rest.extend(sink.take(value).map_err(|e| CliError::runtime(e.to_string()))?)
+                            }
                             None => rest.push(value),
                         }
                     }
@@ -85,7 +95,15 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
             let pipeline = load(&manifest)?;
             let format = audio_output.output_format;
             match input_format.raw() {
-                Some(raw) => stream_audio(&pipeline, raw_source("-", raw, audio)?, output.as_deref(), format).await,
+                Some(raw) => {
+                    stream_audio(
+                        &pipeline,
+                        raw_source(Path::new("-"), raw, audio)?,
+                        output.as_deref(),
+                        format,
+                    )
+                    .await
+                }
                 None if input_format == InputFormat::Json => Err(CliError::usage(
                     "`stream` reads JSON Lines (`--input-format auto` or `jsonl`) or raw PCM",
                 )),
@@ -155,7 +173,11 @@ fn registry() -> Result<Registry, CliError> {
 
 /// JSON Lines in; each output written as soon as it is produced (audio to the `--output-format`
 /// sink when given, the rest as flushed JSON lines).
-async fn stream(pipeline: &Pipeline, output: Option<&str>, format: Option<OutputFormat>) -> Result<(), CliError> {
+async fn stream(
+    pipeline: &Pipeline,
+    output: Option<&str>,
+    format: Option<OutputFormat>,
+) -> Result<(), CliError> {
     let (mut input, mut session_output) = pipeline.start()?.into_split();
     let (mut sink, text) = destinations(output, format);
     let reader = async move {

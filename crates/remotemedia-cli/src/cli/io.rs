@@ -1,6 +1,7 @@
 //! Reading input items and writing outputs as JSON.
 
 use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
 
 use remotemedia_runtime::Value;
 
@@ -8,17 +9,17 @@ use super::{CliError, InputFormat};
 
 /// Reads the whole input text: a file, `-` for stdin, or (no `--input`) stdin when it is not a
 /// terminal.
-pub fn read_input_text(input: Option<&str>) -> Result<String, CliError> {
+pub fn read_input_text(input: Option<&Path>) -> Result<String, CliError> {
     let mut text = String::new();
     match input {
-        Some("-") => {
+        Some(path) if path == Path::new("-") => {
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
         }
         Some(path) => {
             text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::usage(format!("cannot read input `{path}`: {e}")))?;
+                .map_err(|e| CliError::usage(format!("cannot read input `{}`: {e}", path.display())))?;
         }
         None if !std::io::stdin().is_terminal() => {
             std::io::stdin()
@@ -76,10 +77,8 @@ fn parse_lines(text: &str) -> Result<Vec<Value>, CliError> {
 }
 
 /// Whether a `--input` / `--output` path names a WAV file (by its extension).
-pub fn is_wav_path(path: &str) -> bool {
-    std::path::Path::new(path)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+pub fn is_wav_path(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"))
 }
 
 /// One value as compact JSON text.

@@ -50,7 +50,7 @@ enum Command {
         /// one JSON line per file. Without it, stdin is read when it is not a terminal; otherwise
         /// the pipeline gets no input.
         #[arg(short, long, value_name = "PATH|DIR|GLOB|-")]
-        input: Vec<String>,
+        input: Vec<PathBuf>,
         /// How to read the input: `auto` takes a document that is one JSON array as its items,
         /// one other JSON value as a single item, and anything else as JSON Lines; `s16le`,
         /// `s32le`, `f32le`, `mulaw`, `alaw` read raw interleaved PCM (with `--sample-rate` and
@@ -255,9 +255,18 @@ fn init_logging(verbose: u8) {
     // error messages say; they show only when RUST_LOG asks for them.
     let quiet = [
         "symphonia_core",
+        "symphonia_metadata",
         "symphonia_format_riff",
         "symphonia_format_ogg",
+        "symphonia_format_isomp4",
+        "symphonia_format_caf",
         "symphonia_bundle_mp3",
+        "symphonia_bundle_flac",
+        "symphonia_codec_aac",
+        "symphonia_codec_alac",
+        "symphonia_codec_vorbis",
+        "symphonia_codec_pcm",
+        "symphonia_codec_adpcm",
     ]
     .map(|target| format!(",{target}=off"))
     .concat();
