@@ -6,14 +6,17 @@ is installed and on the pure-Python executor when it is not, with the same resul
 
 from __future__ import annotations
 
+from .audio_files import AudioReader, read_audio, run_files
 from .core.node import Node
 from .core.pipeline import Pipeline, RunInfo
-from .errors import ManifestError, NodeError, RemoteMediaError, RuntimeSelectionError
+from .errors import AudioFileError, ManifestError, NodeError, RemoteMediaError, RuntimeSelectionError
 from .runtime import get_rust_runtime, is_rust_runtime_available, try_load_rust_runtime
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AudioFileError",
+    "AudioReader",
     "ManifestError",
     "Node",
     "NodeError",
@@ -23,6 +26,8 @@ __all__ = [
     "RuntimeSelectionError",
     "__version__",
     "get_rust_runtime",
+    "read_audio",
+    "run_files",
     "is_rust_runtime_available",
     "try_load_rust_runtime",
 ]

@@ -8,6 +8,7 @@ the failing node's id and type (``node `x` (`MyNode`) failed: ...``).
 from __future__ import annotations
 
 __all__ = [
+    "AudioFileError",
     "RemoteMediaError",
     "ManifestError",
     "NodeError",
@@ -49,3 +50,12 @@ class RuntimeSelectionError(RemoteMediaError):
     """The requested runtime cannot run this pipeline (for example ``REMOTEMEDIA_RUNTIME=rust``
     without the Rust runtime installed, or ``runtime_hint="rust"`` on a node that has no native
     implementation)."""
+
+
+class AudioFileError(RemoteMediaError, ValueError):
+    """An audio file cannot be read: missing, not audio, in a format this build does not read, or
+    damaged. ``path`` names the file; the message says what is wrong."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from .core.node import Node
@@ -130,7 +130,7 @@ class PythonExecutor:
             except Exception as e:
                 raise annotate(e, self.ids[i], node.node_type) from e.__cause__
 
-    async def run(self, inputs: Sequence[Any]) -> list[Any]:
+    async def run(self, inputs: Iterable[Any]) -> list[Any]:
         """All outputs, grouped by sink in pipeline order."""
 
         async def source() -> AsyncIterator[Any]:

@@ -240,8 +240,9 @@ where
             .collect(),
         None => vec![None; files.len()],
     };
-    let runs = futures::stream::iter(files.iter().zip(outputs)).map(|(file, output)| async move {
-        let result = run_file(pipeline, file, output, options, progress).await;
+    // Owned items (not references) keep the future `Send` for any caller's executor.
+    let runs = futures::stream::iter(files.iter().cloned().zip(outputs)).map(|(file, output)| async move {
+        let result = run_file(pipeline, &file, output, options, progress).await;
         progress.file_done(result.outcome.is_ok());
         result
     });

@@ -16,6 +16,7 @@ struct Package {
     manifest_error: Py<PyAny>,
     node_error: Py<PyAny>,
     runtime_selection_error: Py<PyAny>,
+    audio_file_error: Py<PyAny>,
     annotate: Py<PyAny>,
 }
 
@@ -30,6 +31,7 @@ fn package(py: Python<'_>) -> Option<&Package> {
                 manifest_error: class("ManifestError")?,
                 node_error: class("NodeError")?,
                 runtime_selection_error: class("RuntimeSelectionError")?,
+                audio_file_error: class("AudioFileError")?,
                 annotate: py
                     .import("remotemedia.executor")
                     .and_then(|m| m.getattr("annotate"))
@@ -61,6 +63,26 @@ pub fn selection_error(py: Python<'_>, message: String) -> PyErr {
         py,
         |p| &p.runtime_selection_error,
         (message,),
+        || PyValueError::new_err(fallback),
+    )
+}
+
+/// `remotemedia.errors.AudioFileError(message, path)`: an audio file cannot be read (missing,
+/// not audio, unsupported, or damaged).
+pub fn audio_file_error(py: Python<'_>, err: &remotemedia_io::IoError) -> PyErr {
+    use remotemedia_io::IoError;
+    let message = err.to_string();
+    let path = match err {
+        IoError::Open { path, .. }
+        | IoError::Unsupported { path, .. }
+        | IoError::Corrupt { path, .. }
+        | IoError::Write { path, .. } => path.display().to_string(),
+    };
+    let fallback = message.clone();
+    raise(
+        py,
+        |p| &p.audio_file_error,
+        (message, path),
         || PyValueError::new_err(fallback),
     )
 }

@@ -19,6 +19,10 @@
 //! - `Plan.run_blocking(inputs) -> list`: the same on the calling thread (GIL released); used by
 //!   `Pipeline.run()` for small single-stage batches, where a thread hop costs more than the work.
 //! - `Plan.start() -> Session`: a streaming session (`send`, `recv`, `close`, `cancel`).
+//! - `AudioFileReader(path, chunk_ms=100)`: a streaming reader of `Audio` chunks from any audio
+//!   file `remotemedia-io` decodes; `Plan.run_audio_file(reader)` feeds one to a session natively;
+//!   `Plan.run_files(inputs, *, jobs, chunk_ms, output_dir, output_format, fail_fast, progress)`
+//!   runs many files in parallel with a progress bar (the CLI's runner).
 //! - `execute_pipeline(manifest_json)`, `execute_pipeline_with_input(manifest_json, inputs)`:
 //!   awaitable one-shot runs, the names the seeds use.
 //!
@@ -26,11 +30,13 @@
 //! class and message as the pure-Python executor; an exception raised by a node running in this
 //! interpreter propagates with its own class.
 
+mod audio_files;
 mod awaitable;
 mod errors;
 mod inline;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
@@ -167,6 +173,45 @@ impl PyPlan {
             Ok(outputs) => to_list(py, &outputs),
             Err(e) => Err(to_py_err(py, e)),
         }
+    }
+
+    /// Runs the pipeline over an `AudioFileReader`'s audio, fed in its chunks through a session
+    /// (decoded natively, never whole in memory); an awaitable of every output, grouped by sink.
+    fn run_audio_file<'py>(
+        &self,
+        py: Python<'py>,
+        reader: &Bound<'py, audio_files::PyAudioFileReader>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        audio_files::run_audio_file(py, self.pipeline.clone(), &mut reader.borrow_mut())
+    }
+
+    /// Runs the pipeline over many audio files (paths, folders searched recursively, glob
+    /// patterns), each as its own session, `jobs` at a time; an awaitable of one dict per file in
+    /// input order: `{"file", "outputs"}` (and `"output"` when audio went to `output_dir`) or
+    /// `{"file", "error"}`.
+    #[pyo3(signature = (inputs, *, jobs = None, chunk_ms = 100, output_dir = None, output_format = "wav".to_string(), fail_fast = false, progress = "auto".to_string()))]
+    #[allow(clippy::too_many_arguments)]
+    fn run_files<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: Vec<PathBuf>,
+        jobs: Option<usize>,
+        chunk_ms: u32,
+        output_dir: Option<PathBuf>,
+        output_format: String,
+        fail_fast: bool,
+        progress: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = audio_files::FilesRequest {
+            inputs,
+            jobs,
+            chunk_ms,
+            output_dir,
+            output_format,
+            fail_fast,
+            progress,
+        };
+        audio_files::run_many(py, self.pipeline.clone(), request)
     }
 
     /// Starts a streaming session.
@@ -459,6 +504,7 @@ fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlan>()?;
     m.add_class::<PySession>()?;
     m.add_class::<inline::PyInlineSession>()?;
+    m.add_class::<audio_files::PyAudioFileReader>()?;
     m.add_function(wrap_pyfunction!(awaitable::crossings, m)?)?;
     m.add_class::<remotemedia_cpython::BufferKeeper>()?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;

@@ -627,7 +627,10 @@ class Pipeline:
     async def run(self, input_data: Any = None, use_rust: bool = True) -> list[Any]:
         """Runs the pipeline over ``input_data`` and returns every output, in order.
 
-        ``input_data`` is a list of items; any other value is one item; ``None`` is no input.
+        ``input_data`` is a list of items; any other value is one item; ``None`` is no input. An
+        :class:`~remotemedia.audio_files.AudioReader` (``remotemedia.read_audio(path)``) is streamed
+        in its chunks: on the engine the file is decoded and fed natively through a session's
+        bounded input, so it is never in memory whole.
         Outputs are grouped by sink node (in the order the nodes were added), each sink's outputs in
         the order it produced them; zero outputs is ``[]``.
 
@@ -636,6 +639,10 @@ class Pipeline:
         exception is never retried on the other runtime: it propagates. :attr:`last_run` tells which
         runtime ran.
         """
+        from ..audio_files import AudioReader
+
+        if isinstance(input_data, AudioReader):
+            return await self._run_reader(input_data, use_rust)
         if input_data is None:
             items: list[Any] = []
         elif isinstance(input_data, list):
@@ -651,6 +658,22 @@ class Pipeline:
                 return plan.run_blocking(items)
             return await plan.run(items)
         return await executor.run(items)
+
+    async def _run_reader(self, reader: Any, use_rust: bool) -> list[Any]:
+        plan, executor = self._prepare(use_rust)
+        if plan is None:
+            return await executor.run(reader)
+        if reader.native:
+            return await plan.run_audio_file(reader._native)
+        return await plan.run(list(reader))
+
+    async def run_files(self, inputs: Any, **options: Any) -> list[dict[str, Any]]:
+        """Runs the pipeline over many audio files in parallel: see
+        :func:`remotemedia.audio_files.run_files` (the same options and results as
+        ``remotemedia-runtime run --input DIR``)."""
+        from ..audio_files import run_files
+
+        return await run_files(self, inputs, **options)
 
     async def process(self, stream: AsyncIterable[Any], use_rust: bool = True) -> AsyncIterator[Any]:
         """Streams ``stream`` through the pipeline, yielding each output as soon as it is produced.

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .samples import convert
 
-__all__ = ["read_samples", "write_samples", "ENCODINGS"]
+__all__ = ["read_samples", "write_samples", "parse_format", "decode_samples", "Layout", "ENCODINGS"]
 
 ENCODINGS = ("i8", "i16", "i24", "i32", "f32")
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
@@ -50,30 +51,57 @@ def _parse(data: bytes) -> tuple[np.ndarray, int]:
         pos += 8 + size + (size & 1)
     if fmt is None or body is None:
         raise ValueError("not a readable WAV file: missing `fmt ` or `data` chunk")
+    layout = parse_format(fmt)
+    return decode_samples(body, layout), layout.rate
+
+
+class Layout(NamedTuple):
+    """What a WAV ``fmt `` chunk says: ``kind`` (``integer`` or ``float``), channels, rate, bits."""
+
+    kind: str
+    channels: int
+    rate: int
+    bits: int
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes per frame (all channels)."""
+        return self.bits // 8 * self.channels
+
+
+def parse_format(fmt: bytes) -> Layout:
+    """The layout of a ``fmt `` chunk's bytes; a ``ValueError`` for one this reader cannot decode."""
+    if len(fmt) < 16:
+        raise ValueError("not a readable WAV file: `fmt ` chunk too short")
     tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", fmt)
     if tag == _EXTENSIBLE and len(fmt) >= 26:
         tag = struct.unpack_from("<H", fmt, 24)[0]
     kind = {_PCM: "integer", _FLOAT: "float"}.get(tag)
     if kind is None or channels == 0 or rate == 0:
         raise ValueError(f"WAV format tag {tag} is not supported yet (integer and float PCM are)")
-    width = bits // 8
-    body = body[: len(body) // (width * channels) * width * channels]
-    if kind == "float" and bits == 32:
-        x = np.frombuffer(body, dtype="<f4").astype(np.float32)
-    elif kind == "integer" and bits == 8:
-        x = (np.frombuffer(body, dtype=np.uint8).astype(np.int16) - 128) << 8
-    elif kind == "integer" and bits == 16:
-        x = np.frombuffer(body, dtype="<i2").astype(np.int16)
-    elif kind == "integer" and bits == 24:
-        b = np.frombuffer(body, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        x = (b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)
-    elif kind == "integer" and bits == 32:
-        x = np.frombuffer(body, dtype="<i4").astype(np.int32)
-    else:
+    if (kind, bits) not in (("float", 32), ("integer", 8), ("integer", 16), ("integer", 24), ("integer", 32)):
         raise ValueError(
             f"{bits}-bit {kind} WAV data is not supported yet (8/16/24/32-bit integer and 32-bit float are)"
         )
-    return x.reshape(-1, channels), int(rate)
+    return Layout(kind, channels, int(rate), bits)
+
+
+def decode_samples(body: bytes, layout: Layout) -> np.ndarray:
+    """``(frames, channels)`` samples of WAV data bytes (a partial last frame is dropped)."""
+    kind, channels, bits = layout.kind, layout.channels, layout.bits
+    body = body[: len(body) // layout.frame_bytes * layout.frame_bytes]
+    if kind == "float":
+        x = np.frombuffer(body, dtype="<f4").astype(np.float32)
+    elif bits == 8:
+        x = (np.frombuffer(body, dtype=np.uint8).astype(np.int16) - 128) << 8
+    elif bits == 16:
+        x = np.frombuffer(body, dtype="<i2").astype(np.int16)
+    elif bits == 24:
+        b = np.frombuffer(body, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        x = (b[:, 0] << 8) | (b[:, 1] << 16) | (b[:, 2] << 24)
+    else:
+        x = np.frombuffer(body, dtype="<i4").astype(np.int32)
+    return x.reshape(-1, channels)
 
 
 def write_samples(path: str | Path, samples: np.ndarray, sample_rate: int, encoding: str | None = None) -> None:
