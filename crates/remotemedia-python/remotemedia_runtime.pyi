@@ -23,6 +23,20 @@ class Plan:
     def run_with_metrics(self, inputs: Iterable[Any]) -> Awaitable[tuple[list[Any], dict[str, dict[str, float]]]]:
         """Outputs, and per node id: items_in, items_out, calls, total_s, max_s."""
     def run_blocking(self, inputs: Iterable[Any]) -> list[Any]: ...
+    def run_audio_file(self, reader: AudioFileReader) -> Awaitable[list[Any]]:
+        """Every output of the reader's audio, fed natively through a session in its chunks."""
+    def run_files(
+        self,
+        inputs: list[str],
+        *,
+        jobs: int | None = None,
+        chunk_ms: int = 100,
+        output_dir: str | None = None,
+        output_format: str = "wav",
+        fail_fast: bool = False,
+        progress: str = "auto",
+    ) -> Awaitable[list[dict[str, Any]]]:
+        """One dict per file, in input order: ``{"file", "outputs"[, "output"]}`` or ``{"file", "error"}``."""
     def start(self) -> Session: ...
     def start_inline(self) -> InlineSession | None:
         """A run driven on the calling thread, when the pipeline is one fused chain of synchronous nodes."""
@@ -45,6 +59,23 @@ class InlineSession:
     def push_many(self, items: Iterable[Any]) -> list[Any]: ...
     def finish(self) -> list[Any]: ...
     def close(self) -> None: ...
+
+class AudioFileReader:
+    """Audio chunks (``remotemedia.audio.Audio``) of ``chunk_ms`` from any supported audio file."""
+
+    def __init__(self, path: str, chunk_ms: int = 100) -> None: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def chunk_ms(self) -> int: ...
+    @property
+    def duration(self) -> float | None: ...
+    def __iter__(self) -> AudioFileReader: ...
+    def __next__(self) -> Any: ...
 
 def plan(
     manifest_json: str, live: dict[str, Any] | None = None, *, origin: str | None = None, base_dir: str | None = None

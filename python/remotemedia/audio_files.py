@@ -15,7 +15,6 @@ the file is fed natively through a session's bounded input). :func:`run_files` (
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import time
@@ -66,7 +65,8 @@ def _engine() -> Any:
 
     if runtime.runtime_mode() == "python":
         return None
-    return runtime.try_load_rust_runtime()
+    _, module, _ = runtime.try_load_rust_runtime()
+    return module
 
 
 class _WavChunks:
@@ -137,6 +137,8 @@ class AudioReader:
             raise ValueError(f"chunk_ms must be a positive int, found {chunk_ms!r}")
         self.path = os.fspath(path)
         self.chunk_ms = chunk_ms
+        self.sample_rate = self.channels = 0
+        self.duration: float | None = None
         engine = _engine() if native in (None, True) else None
         if native and engine is None:
             from .runtime import INSTALL_HINT
@@ -148,7 +150,7 @@ class AudioReader:
             self._native = engine.AudioFileReader(self.path, chunk_ms)
             self.sample_rate = int(self._native.sample_rate)
             self.channels = int(self._native.channels)
-            self.duration: float | None = self._native.duration
+            self.duration = self._native.duration
             return
         self._open_pure(Path(self.path))
 
@@ -389,7 +391,7 @@ async def _run_files_here(
         audio_seconds = 0.0
         try:
             reader = AudioReader(path, chunk_ms, native=None if use_rust else False)
-            results = asyncio.run(copy.deepcopy(pipeline).run(reader, use_rust=use_rust))
+            results = asyncio.run(pipeline.fresh_copy().run(reader, use_rust=use_rust))
             audio_seconds = reader.duration or 0.0
             if output is not None:
                 audio = [r for r in results if isinstance(r, Audio)]

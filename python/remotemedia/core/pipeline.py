@@ -280,6 +280,16 @@ class Pipeline:
         self._version += 1
         return self
 
+    def fresh_copy(self) -> Pipeline:
+        """A pipeline of the same structure with its own copies of the nodes (deep copies, so a
+        copy's state never touches the original's): what :meth:`run_files` runs each file on."""
+        import copy
+
+        clone = Pipeline(self.name, [copy.deepcopy(node) for node in self._nodes])
+        if self._connections is not None:
+            clone._connections = list(self._connections)
+        return clone
+
     @property
     def nodes(self) -> list[Node]:
         """The nodes, in the order they were added."""
