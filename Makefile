@@ -27,6 +27,11 @@ demo: build ## the main job: speech segments of the recording shipped in manifes
 demo-calculator: build ## the arithmetic example: manifests/passthrough_calculator.json on its example input
 	$(BIN) run manifests/passthrough_calculator.json --input manifests/passthrough_calculator.input.json
 
+bench-audio-io: ## audio files: 60-min WAV/FLAC job vs sox and ffmpeg+soxr, decoding vs ffmpeg, 500 files --jobs 1/2 (needs sox, ffmpeg)
+	$(CARGO) build --release -p remotemedia-cli
+	$(CARGO) build --release -p remotemedia-io --example decode
+	python3 benches/audio_io.py
+
 bench-audio: ## audio nodes vs soxr / scipy / webrtcvad / Silero: quality and speed tables (needs the bench packages, espeak-ng)
 	$(VENV)/bin/python benches/audio.py
 

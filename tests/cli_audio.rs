@@ -4,22 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{bin, repo, tool};
 use predicates::prelude::*;
 use remotemedia_io::wav::{WavEncoding, read_wav, write_wav};
 use remotemedia_runtime::{AudioBuffer, SampleFormat};
+
+mod common;
 
 /// The speech region of `arctic_a0007.wav` (frames at least 20 dB above the background; see
 /// manifests/data/README.md).
 const SPEECH: (f64, f64) = (0.42, 3.37);
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
-}
 
-fn bin() -> Command {
-    Command::cargo_bin("remotemedia-runtime").unwrap()
-}
 
 fn segments(stdout: &[u8]) -> Vec<(f64, f64)> {
     let json: serde_json::Value = serde_json::from_slice(stdout).unwrap();
@@ -146,13 +142,7 @@ fn a_rate_the_vad_cannot_take_is_a_node_error() {
 
 /// Runs an encoder (sox or ffmpeg, installed by `.ci/run`) to make a test file.
 fn encode(program: &str, args: &[&std::ffi::OsStr]) {
-    let status = std::process::Command::new(program)
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("`{program}` is needed to make test files (apt-get install sox ffmpeg): {e}")
-        });
-    assert!(status.success(), "`{program}` failed");
+    tool(program, args);
 }
 
 #[test]

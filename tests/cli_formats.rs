@@ -6,33 +6,15 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{bin, repo, tool};
 use remotemedia_io::wav::read_wav;
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
-}
+mod common;
 
-fn bin() -> Command {
-    Command::cargo_bin("remotemedia-runtime").unwrap()
-}
+
 
 fn speech() -> PathBuf {
     repo("manifests/data/arctic_a0007.wav")
-}
-
-/// Runs sox or ffmpeg; returns its stdout.
-fn tool(program: &str, args: &[&OsStr]) -> Vec<u8> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("`{program}` is needed (apt-get install sox ffmpeg): {e}"));
-    assert!(
-        out.status.success(),
-        "`{program}` failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 /// Encodes the shipped recording with ffmpeg's `codec` into `path`.

@@ -7,28 +7,16 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{bin, repo, tool};
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
-}
+mod common;
 
-fn bin() -> Command {
-    Command::cargo_bin("remotemedia-runtime").unwrap()
-}
+
 
 fn vad() -> PathBuf {
     repo("manifests/voice_activity.yaml")
-}
-
-fn tool(program: &str, args: &[&OsStr]) {
-    let status = std::process::Command::new(program)
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| panic!("`{program}` is needed (apt-get install sox ffmpeg espeak-ng): {e}"));
-    assert!(status.success(), "`{program}` failed");
 }
 
 /// A spoken sentence from espeak-ng, as a 16-bit WAV at its own rate (22 050 Hz).

@@ -219,18 +219,30 @@ impl FileResult {
     }
 }
 
+/// How a many-files run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchEnd {
+    /// Every file ran.
+    Completed,
+    /// A file failed and `fail_fast` stopped the run.
+    FailedFast,
+    /// `on_result` asked to stop (its output went away, say).
+    Stopped,
+}
+
 /// Runs `pipeline` over every file, `options.jobs` at a time, calling `on_result` for each file in
-/// input order (so the results do not depend on `jobs`). A failed file is reported and the others
-/// go on, unless `fail_fast`. Returns whether it stopped early because of `fail_fast`.
+/// input order (so the results do not depend on `jobs`); `on_result` returns whether to go on. A
+/// failed file is reported and the others go on, unless `fail_fast`. Files not reported when it
+/// stops early are dropped (their runs cancelled).
 pub async fn run_files<F>(
     pipeline: &Pipeline,
     files: &[InputFile],
     options: &BatchOptions,
     progress: &Progress,
     mut on_result: F,
-) -> bool
+) -> BatchEnd
 where
-    F: FnMut(FileResult),
+    F: FnMut(FileResult) -> bool,
 {
     progress.set_files(files.len());
     let outputs = match &options.output_dir {
@@ -249,12 +261,14 @@ where
     let mut results = runs.buffered(options.jobs.max(1));
     while let Some(result) = results.next().await {
         let failed = result.outcome.is_err();
-        on_result(result);
+        if !on_result(result) {
+            return BatchEnd::Stopped;
+        }
         if failed && options.fail_fast {
-            return true;
+            return BatchEnd::FailedFast;
         }
     }
-    false
+    BatchEnd::Completed
 }
 
 /// Opens a file source (on a blocking thread: probing reads the file).

@@ -40,7 +40,7 @@ mod source;
 pub mod wav;
 
 pub use batch::{
-    AUDIO_EXTENSIONS, BatchOptions, FileResult, InputError, InputFile, expand_inputs, is_pattern, open_file,
+    AUDIO_EXTENSIONS, BatchEnd, BatchOptions, FileResult, InputError, InputFile, expand_inputs, is_pattern, open_file,
     output_paths, run_files,
 };
 pub use feed::{AudioChunks, RunError, run_source, run_to_report, spawn_source};

@@ -182,7 +182,11 @@ pub fn run_many<'py>(py: Python<'py>, pipeline: Pipeline, request: FilesRequest)
             progress.set_files(files.len());
             let display = ProgressDisplay::start(Arc::clone(&progress), mode);
             let mut results: Vec<FileResult> = Vec::with_capacity(files.len());
-            run_files(&pipeline, &files, &options, &progress, |r| results.push(r)).await;
+            run_files(&pipeline, &files, &options, &progress, |r| {
+                results.push(r);
+                true
+            })
+            .await;
             if let Some(display) = display {
                 display.finish();
                 eprintln!("{}", progress.summary());

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use remotemedia_io::{
-    AudioChunks, AudioFileSource, AudioSink, BatchOptions, IoError, OutputEncoding, Progress,
+    AudioChunks, AudioFileSource, AudioSink, BatchEnd, BatchOptions, IoError, OutputEncoding, Progress,
     ProgressDisplay, ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs, is_pattern,
     run_files, run_source, run_to_report,
 };
@@ -255,10 +255,8 @@ pub async fn run_many(
     progress.set_files(files.len());
     let display = ProgressDisplay::start(Arc::clone(&progress), many.progress.mode());
     let mut write_failure = None;
+    // A line that cannot be written (stdout gone) stops the run: its results would be lost.
     let run = until_interrupted(run_files(pipeline, &files, &options, &progress, |result| {
-        if write_failure.is_some() {
-            return;
-        }
         let line = result
             .to_json()
             .and_then(|json| serde_json::to_string(&json).map_err(|e| e.to_string()));
@@ -267,6 +265,7 @@ pub async fn run_many(
             Err(e) => Err(CliError::runtime(e)),
         };
         write_failure = written.err();
+        write_failure.is_none()
     }))
     .await;
     if let Some(display) = display {
@@ -281,9 +280,9 @@ pub async fn run_many(
             eprintln!("interrupted: {}", progress.summary());
             Err(CliError::interrupted())
         }
-        Some(stopped) => {
+        Some(end) => {
             let mut summary = progress.summary();
-            if stopped {
+            if end == BatchEnd::FailedFast {
                 let left = files.len() as u64 - ok - failed;
                 summary.push_str(&format!(
                     "; stopped at the first failure (--fail-fast), {left} not run"

@@ -38,6 +38,9 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                         "with many input files, audio outputs go to `--output-dir` (one file per input) and results to stdout; `--output` names one file",
                     ));
                 }
+                if metrics {
+                    return Err(CliError::usage("`--metrics` is for one input, not many files"));
+                }
                 if input_format != InputFormat::Auto {
                     return Err(CliError::usage(
                         "with many input files, each file's format is detected from its content; `--input-format` is for one input",
