@@ -2,7 +2,7 @@
 //! in any layout, speech audio written to a WAV file, and bad WAV input.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{bin, repo, tool};
 use predicates::prelude::*;
@@ -14,8 +14,6 @@ mod common;
 /// The speech region of `arctic_a0007.wav` (frames at least 20 dB above the background; see
 /// manifests/data/README.md).
 const SPEECH: (f64, f64) = (0.42, 3.37);
-
-
 
 fn segments(stdout: &[u8]) -> Vec<(f64, f64)> {
     let json: serde_json::Value = serde_json::from_slice(stdout).unwrap();

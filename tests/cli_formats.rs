@@ -11,8 +11,6 @@ use remotemedia_io::wav::read_wav;
 
 mod common;
 
-
-
 fn speech() -> PathBuf {
     repo("manifests/data/arctic_a0007.wav")
 }

@@ -13,8 +13,6 @@ use serde_json::Value;
 
 mod common;
 
-
-
 fn vad() -> PathBuf {
     repo("manifests/voice_activity.yaml")
 }
@@ -295,7 +293,8 @@ fn ctrl_c_stops_cleanly_with_valid_lines_and_a_summary() {
         .arg(vad())
         .arg("--input")
         .arg(dir.path())
-        .args(["--jobs", "1"])
+        // Small chunks: the run takes seconds, so Ctrl-C comes long before the end.
+        .args(["--jobs", "1", "--chunk-ms", "5"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -327,4 +326,71 @@ fn ctrl_c_stops_cleanly_with_valid_lines_and_a_summary() {
     }
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(stderr.contains(" of 200 files ok"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_on_one_long_file_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 minutes: the recording 600 times.
+    let once = repo("manifests/data/arctic_a0007.wav");
+    let ten = dir.path().join("ten.wav");
+    tool(
+        "sox",
+        &vec![once.as_os_str(); 10]
+            .into_iter()
+            .chain([ten.as_os_str()])
+            .collect::<Vec<_>>(),
+    );
+    let long = dir.path().join("long.wav");
+    tool(
+        "sox",
+        &vec![ten.as_os_str(); 60]
+            .into_iter()
+            .chain([long.as_os_str()])
+            .collect::<Vec<_>>(),
+    );
+    let speech = dir.path().join("speech.wav");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("remotemedia-runtime"))
+        .arg("run")
+        .arg(repo("manifests/voice_activity_speech.yaml"))
+        .arg("--input")
+        .arg(&long)
+        .arg("--output")
+        .arg(&speech)
+        .args(["--chunk-ms", "10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: "), "{stderr}");
+    // The segments found before Ctrl-C, as a valid JSON array, one per 4 s copy of the recording.
+    let segments: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !segments.is_empty() && segments.len() < 600,
+        "{} segments",
+        segments.len()
+    );
+    for (i, s) in segments.iter().enumerate() {
+        let start = s["start"].as_f64().unwrap();
+        assert!((start - (4.0 * i as f64 + 0.38)).abs() < 1e-6, "{s}");
+    }
+    // The speech audio written so far is a valid WAV file (its header completed) holding the
+    // speech of the segments printed, give or take the one being written.
+    let audio = remotemedia_io::wav::read_wav(&speech).unwrap();
+    let seconds = audio.frames() as f64 / f64::from(audio.sample_rate());
+    let expected = 3.07 * segments.len() as f64;
+    assert!(
+        (seconds - expected).abs() <= 3.1,
+        "{seconds} s of speech for {} segments",
+        segments.len()
+    );
 }

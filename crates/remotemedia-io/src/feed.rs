@@ -98,30 +98,59 @@ where
     }
 }
 
+/// Outputs kept as they come, grouped by sink in manifest order (as a batch run gives them); audio
+/// outputs go to an [`AudioSink`] instead when one is given.
+pub struct Collected<'a> {
+    sinks: Vec<String>,
+    per_sink: Vec<Vec<Value>>,
+    audio: Option<&'a mut AudioSink>,
+}
+
+impl<'a> Collected<'a> {
+    /// An empty collection for `pipeline`'s sinks.
+    pub fn new(pipeline: &Pipeline, audio: Option<&'a mut AudioSink>) -> Self {
+        let sinks: Vec<String> = pipeline.sink_ids().into_iter().map(str::to_string).collect();
+        Self {
+            per_sink: vec![Vec::new(); sinks.len()],
+            sinks,
+            audio,
+        }
+    }
+
+    /// Keeps (or writes) one output of node `node_id`.
+    pub fn take(&mut self, node_id: &str, value: Value) -> Result<(), RunError> {
+        let value = match self.audio.as_deref_mut() {
+            Some(sink) => sink.take(value).map_err(RunError::Output)?,
+            None => Some(value),
+        };
+        if let Some(value) = value {
+            let k = self.sinks.iter().position(|s| s == node_id).unwrap_or(0);
+            self.per_sink[k].push(value);
+        }
+        Ok(())
+    }
+
+    /// The outputs kept so far, grouped by sink.
+    pub fn outputs(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.per_sink).concat()
+    }
+}
+
 /// Runs `pipeline` over `source`: audio outputs go to `sink` (when given) as they are produced,
 /// and every other output is returned, grouped by sink in manifest order as a batch run gives them.
 pub async fn run_to_report(
     pipeline: &Pipeline,
     source: AudioChunks,
-    mut sink: Option<&mut AudioSink>,
+    sink: Option<&mut AudioSink>,
     progress: &Progress,
 ) -> Result<RunReport, RunError> {
-    let sinks: Vec<&str> = pipeline.sink_ids();
-    let mut per_sink: Vec<Vec<Value>> = vec![Vec::new(); sinks.len()];
+    let mut collected = Collected::new(pipeline, sink);
     let metrics = run_source(pipeline, source, progress, |node_id, value| {
-        let value = match sink.as_deref_mut() {
-            Some(sink) => sink.take(value).map_err(RunError::Output)?,
-            None => Some(value),
-        };
-        if let Some(value) = value {
-            let k = sinks.iter().position(|s| *s == node_id).unwrap_or(0);
-            per_sink[k].push(value);
-        }
-        Ok(())
+        collected.take(node_id, value)
     })
     .await?;
     Ok(RunReport {
-        outputs: per_sink.concat(),
+        outputs: collected.outputs(),
         metrics,
     })
 }

@@ -40,10 +40,10 @@ mod source;
 pub mod wav;
 
 pub use batch::{
-    AUDIO_EXTENSIONS, BatchEnd, BatchOptions, FileResult, InputError, InputFile, expand_inputs, is_pattern, open_file,
-    output_paths, run_files,
+    AUDIO_EXTENSIONS, BatchEnd, BatchOptions, FileResult, InputError, InputFile, expand_inputs, is_pattern,
+    open_file, output_paths, run_files,
 };
-pub use feed::{AudioChunks, RunError, run_source, run_to_report, spawn_source};
+pub use feed::{AudioChunks, Collected, RunError, run_source, run_to_report, spawn_source};
 pub use progress::{Progress, ProgressDisplay, ProgressMode};
 pub use raw::{RawFormat, RawPcmSource, alaw_to_i16, encode, i16_to_alaw, i16_to_mulaw, mulaw_to_i16};
 pub use sink::{AudioSink, OutputEncoding, SinkTarget};

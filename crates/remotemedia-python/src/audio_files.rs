@@ -10,8 +10,8 @@ use pyo3::types::PyDict;
 use remotemedia_core::{Pipeline, Value};
 use remotemedia_cpython::convert::{to_list, to_python};
 use remotemedia_io::{
-    AudioChunks, AudioFileSource, BatchOptions, FileResult, IoError, OutputEncoding, Progress, ProgressDisplay,
-    ProgressMode, RawFormat, RunError, expand_inputs, run_files, run_to_report,
+    AudioChunks, AudioFileSource, BatchOptions, FileResult, IoError, OutputEncoding, Progress,
+    ProgressDisplay, ProgressMode, RawFormat, RunError, expand_inputs, run_files, run_to_report,
 };
 
 use crate::awaitable;
@@ -41,7 +41,9 @@ impl PyAudioFileReader {
     #[pyo3(signature = (path, chunk_ms = 100))]
     fn new(py: Python<'_>, path: PathBuf, chunk_ms: u32) -> PyResult<Self> {
         if chunk_ms == 0 {
-            return Err(pyo3::exceptions::PyValueError::new_err("chunk_ms must be at least 1"));
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "chunk_ms must be at least 1",
+            ));
         }
         let source = py
             .detach(|| AudioFileSource::open(&path, chunk_ms))
@@ -136,7 +138,11 @@ pub struct FilesRequest {
 
 /// Runs `pipeline` over many files (`remotemedia_io::run_files`, the CLI's runner): an awaitable
 /// of one dict per file, in input order, as the CLI's JSON lines.
-pub fn run_many<'py>(py: Python<'py>, pipeline: Pipeline, request: FilesRequest) -> PyResult<Bound<'py, PyAny>> {
+pub fn run_many<'py>(
+    py: Python<'py>,
+    pipeline: Pipeline,
+    request: FilesRequest,
+) -> PyResult<Bound<'py, PyAny>> {
     let value_error = pyo3::exceptions::PyValueError::new_err;
     let encoding = match request.output_format.as_str() {
         "wav" => OutputEncoding::Wav,

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use remotemedia_io::{
-    AudioChunks, AudioFileSource, AudioSink, BatchEnd, BatchOptions, IoError, OutputEncoding, Progress,
-    ProgressDisplay, ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs, is_pattern,
-    run_files, run_source, run_to_report,
+    AudioChunks, AudioFileSource, AudioSink, BatchEnd, BatchOptions, Collected, IoError, OutputEncoding,
+    Progress, ProgressDisplay, ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs,
+    is_pattern, run_files, run_source,
 };
 use remotemedia_runtime::{NodeMetrics, Pipeline, Value};
 
@@ -153,20 +153,27 @@ pub async fn run_one(
         progress.set_total_audio(secs);
     }
     let display = ProgressDisplay::start(Arc::clone(&progress), progress_mode);
-    let run = until_interrupted(run_to_report(pipeline, source, sink.as_mut(), &progress)).await;
+    let mut collected = Collected::new(pipeline, sink.as_mut());
+    let run = until_interrupted(run_source(pipeline, source, &progress, |node_id, value| {
+        collected.take(node_id, value)
+    }))
+    .await;
+    let outputs = collected.outputs();
     if let Some(display) = display {
         display.finish();
     }
     let finished = sink.map_or(Ok(()), finish_sink);
-    let Some(report) = run else {
+    let Some(metrics) = run else {
+        // What came before Ctrl-C is written, as valid JSON (and a valid WAV file).
         finished?;
+        write_outputs(&outputs, &text, jsonl)?;
         eprintln!("interrupted: {}", progress.summary());
         return Err(CliError::interrupted());
     };
-    let report = report.map_err(run_error)?;
+    let metrics = metrics.map_err(run_error)?;
     finished?;
-    write_outputs(&report.outputs, &text, jsonl)?;
-    Ok(report.metrics)
+    write_outputs(&outputs, &text, jsonl)?;
+    Ok(metrics)
 }
 
 /// `stream` over raw PCM: each output written as soon as it is produced (audio to the sink, the
