@@ -150,10 +150,11 @@ fn compressed_files_give_the_same_segments_as_the_wav() {
     let flac = dir.path().join("speech.flac");
     let mp3 = dir.path().join("speech.mp3");
     let ogg = dir.path().join("speech.ogg");
+    let opus = dir.path().join("speech.opus");
     // Names that do not say the format: the content decides.
     let disguised = dir.path().join("speech.bin");
     encode("sox", &[wav.as_os_str(), flac.as_os_str()]);
-    for (out, codec) in [(&mp3, "libmp3lame"), (&ogg, "libvorbis")] {
+    for (out, codec) in [(&mp3, "libmp3lame"), (&ogg, "libvorbis"), (&opus, "libopus")] {
         encode(
             "ffmpeg",
             &["-loglevel", "error", "-y", "-i"]
@@ -181,6 +182,15 @@ fn compressed_files_give_the_same_segments_as_the_wav() {
     assert_speech_region(&from_wav);
     for file in [&flac, &mp3, &ogg, &disguised] {
         assert_eq!(run(file), from_wav, "{}", file.display());
+    }
+    // Opus (lossy, coded at 48 kHz): the same segment within one 10 ms VAD frame.
+    let from_opus = run(&opus);
+    assert_eq!(from_opus.len(), from_wav.len());
+    for (a, b) in from_opus.iter().zip(&from_wav) {
+        assert!(
+            (a.0 - b.0).abs() <= 0.0101 && (a.1 - b.1).abs() <= 0.0101,
+            "{from_opus:?} vs {from_wav:?}"
+        );
     }
 }
 
@@ -316,4 +326,59 @@ fn raw_pcm_streams_give_segments_before_the_input_ends() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("raw PCM input needs `--sample-rate`"));
+}
+
+#[test]
+fn every_audio_node_gives_the_same_outputs_for_any_chunk_length() {
+    // A file fed in 7 ms chunks, in 100 ms chunks, and whole (one chunk longer than the file):
+    // each audio node's outputs are the same bytes (audio as WAV on stdout, others as JSON).
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("stereo48k.wav");
+    as_48k_stereo(&input, WavEncoding::Int16);
+    let nodes = [
+        ("AudioResampleNode", "{target_sample_rate: 16000}"),
+        ("FormatConverterNode", "{target_format: f32}"),
+        ("ChannelMixNode", "{mode: downmix}"),
+        ("AudioChunkerNode", "{chunk_ms: 20}"),
+        ("GainNode", "{db: -6}"),
+        ("NormalizeNode", "{mode: peak, target_db: -1}"),
+        ("VADNode", "{emit: segments}"),
+    ];
+    for (node_type, params) in nodes {
+        let manifest = dir.path().join(format!("{node_type}.yaml"));
+        // The VAD takes 8 or 16 kHz mono: downmix and resample first.
+        let chain = if node_type == "VADNode" {
+            "  - {id: mono, node_type: ChannelMixNode, params: {mode: downmix}}\n  - {id: rs, node_type: AudioResampleNode, params: {target_sample_rate: 16000}}\n"
+        } else {
+            ""
+        };
+        std::fs::write(
+            &manifest,
+            format!("version: v1\nnodes:\n{chain}  - {{id: n, node_type: {node_type}, params: {params}}}\n"),
+        )
+        .unwrap();
+        let run = |chunk_ms: &str| {
+            let mut cmd = bin();
+            cmd.arg("run")
+                .arg(&manifest)
+                .arg("--input")
+                .arg(&input)
+                .args(["--chunk-ms", chunk_ms]);
+            if node_type != "VADNode" {
+                cmd.args(["--output-format", "wav"]);
+            }
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{node_type}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let whole = run("60000");
+        // Real outputs: audio (a WAV), or the speech segment.
+        assert!(whole.len() > 20, "{node_type}: {} bytes", whole.len());
+        assert_eq!(run("7"), whole, "{node_type} in 7 ms chunks");
+        assert_eq!(run("100"), whole, "{node_type} in 100 ms chunks");
+    }
 }

@@ -95,7 +95,10 @@ fn every_format_decodes_as_ffmpeg_decodes_it() {
     let manifest = passthrough(dir.path());
     // (file, encoder, tolerance): lossless formats exactly; lossy ones within 1e-5 of full scale
     // (measured: 1.2e-6 MP3, 1.8e-7 Vorbis, 1.2e-7 Opus, 3e-7 AAC).
-    let cases: [(&str, &str, f32); 8] = [
+    let cases: [(&str, &str, f32); 11] = [
+        ("speech.wav", "pcm_s16le", 0.0),
+        ("speech_s24.wav", "pcm_s24le", 0.0),
+        ("speech_f32.wav", "pcm_f32le", 0.0),
         ("speech.flac", "flac", 0.0),
         ("speech.aiff", "pcm_s16be", 0.0),
         ("speech_alac.m4a", "alac", 0.0),

@@ -46,7 +46,8 @@ pub mod value;
 
 pub use error::{Error, ManifestIssue, NodeError, PythonError, PythonException, Result};
 pub use executor::{
-    InlineSession, NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput, SessionOutput,
+    CallObserver, InlineSession, NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput,
+    SessionOutput,
 };
 pub use manifest::{Connection, Manifest, Metadata, NodeSpec, RuntimeHint, manifest_schema};
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};

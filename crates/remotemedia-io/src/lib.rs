@@ -45,6 +45,9 @@ pub use batch::{
 };
 pub use feed::{AudioChunks, Collected, RunError, run_source, run_to_report, spawn_source};
 pub use progress::{Progress, ProgressDisplay, ProgressMode};
-pub use raw::{RawFormat, RawPcmSource, alaw_to_i16, encode, i16_to_alaw, i16_to_mulaw, mulaw_to_i16};
+pub use raw::{
+    RawFormat, RawPcmSource, alaw_to_i16, decode, encode, i16_to_alaw, i16_to_mulaw, mulaw_to_i16,
+    natural_format,
+};
 pub use sink::{AudioSink, OutputEncoding, SinkTarget};
 pub use source::{AudioFileSource, FORMATS, IoError, head_of, looks_like_audio};

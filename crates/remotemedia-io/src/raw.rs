@@ -248,19 +248,44 @@ impl<R: Read> RawPcmSource<R> {
         if filled == 0 {
             return Ok(None);
         }
-        let (rate, ch) = (self.rate, self.channels);
-        let built = match self.format {
-            RawFormat::S16le => AudioBuffer::from_i16(rate, ch, little_endian(&bytes, i16::from_le_bytes)),
-            RawFormat::S32le => AudioBuffer::from_i32(rate, ch, little_endian(&bytes, i32::from_le_bytes)),
-            RawFormat::F32le => AudioBuffer::from_f32(rate, ch, little_endian(&bytes, f32::from_le_bytes)),
-            RawFormat::Mulaw => {
-                AudioBuffer::from_i16(rate, ch, bytes.iter().map(|&b| mulaw_to_i16(b)).collect())
-            }
-            RawFormat::Alaw => {
-                AudioBuffer::from_i16(rate, ch, bytes.iter().map(|&b| alaw_to_i16(b)).collect())
-            }
-        };
-        built.map(Some).map_err(|e| self.error(e.to_string()))
+        decode(&bytes, self.format, self.rate, self.channels)
+            .map(Some)
+            .map_err(|e| self.error(e))
+    }
+}
+
+/// Raw interleaved PCM bytes as audio; an error for bytes that are not a whole number of frames.
+pub fn decode(bytes: &[u8], format: RawFormat, rate: u32, channels: u16) -> Result<AudioBuffer, String> {
+    let frame = format.bytes() * usize::from(channels.max(1));
+    if !bytes.len().is_multiple_of(frame) {
+        return Err(format!(
+            "{} bytes is not a whole number of frames (a frame is {frame} bytes: {} × {} channels)",
+            bytes.len(),
+            format.bytes(),
+            channels
+        ));
+    }
+    let built = match format {
+        RawFormat::S16le => AudioBuffer::from_i16(rate, channels, little_endian(bytes, i16::from_le_bytes)),
+        RawFormat::S32le => AudioBuffer::from_i32(rate, channels, little_endian(bytes, i32::from_le_bytes)),
+        RawFormat::F32le => AudioBuffer::from_f32(rate, channels, little_endian(bytes, f32::from_le_bytes)),
+        RawFormat::Mulaw => {
+            AudioBuffer::from_i16(rate, channels, bytes.iter().map(|&b| mulaw_to_i16(b)).collect())
+        }
+        RawFormat::Alaw => {
+            AudioBuffer::from_i16(rate, channels, bytes.iter().map(|&b| alaw_to_i16(b)).collect())
+        }
+    };
+    built.map_err(|e| e.to_string())
+}
+
+/// The raw format that holds `format`'s samples exactly (`i16` → `s16le`, `i32` → `s32le`, `f32` →
+/// `f32le`).
+pub fn natural_format(format: SampleFormat) -> RawFormat {
+    match format {
+        SampleFormat::I16 => RawFormat::S16le,
+        SampleFormat::I32 => RawFormat::S32le,
+        SampleFormat::F32 => RawFormat::F32le,
     }
 }
 

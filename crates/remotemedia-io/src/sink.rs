@@ -4,9 +4,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use remotemedia_core::{AudioBuffer, SampleFormat, Value};
+use remotemedia_core::{AudioBuffer, Value};
 
-use crate::raw::{RawFormat, encode};
+use crate::raw::{RawFormat, encode, natural_format};
 use crate::source::IoError;
 use crate::wav::{WavEncoding, WavFileWriter};
 
@@ -155,11 +155,7 @@ impl AudioSink {
     }
 
     fn open(&self, first: &AudioBuffer) -> Result<Writer, IoError> {
-        let natural = match first.format() {
-            SampleFormat::I16 => RawFormat::S16le,
-            SampleFormat::I32 => RawFormat::S32le,
-            SampleFormat::F32 => RawFormat::F32le,
-        };
+        let natural = natural_format(first.format());
         let stream = || -> Result<Box<dyn Write + Send>, IoError> {
             Ok(match &self.target {
                 SinkTarget::Stdout => Box::new(std::io::stdout()),

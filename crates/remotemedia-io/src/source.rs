@@ -130,7 +130,30 @@ impl AudioFileSource {
         if file.metadata().is_ok_and(|m| m.len() == 0) {
             return Err(unsupported("the file is empty".into()));
         }
-        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        Self::from_media(Box::new(file), path, chunk_ms)
+    }
+
+    /// Decodes audio held in memory (an uploaded file, say); `label` names it in errors.
+    pub fn from_bytes(bytes: Vec<u8>, label: &str, chunk_ms: u32) -> Result<Self, IoError> {
+        if bytes.is_empty() {
+            return Err(IoError::Unsupported {
+                path: PathBuf::from(label),
+                message: "the file is empty".into(),
+            });
+        }
+        Self::from_media(Box::new(std::io::Cursor::new(bytes)), Path::new(label), chunk_ms)
+    }
+
+    fn from_media(
+        media: Box<dyn symphonia::core::io::MediaSource>,
+        path: &Path,
+        chunk_ms: u32,
+    ) -> Result<Self, IoError> {
+        let unsupported = |message: String| IoError::Unsupported {
+            path: path.to_path_buf(),
+            message,
+        };
+        let stream = MediaSourceStream::new(media, Default::default());
         let format = symphonia::default::get_probe()
             .probe(
                 &Hint::new(),

@@ -113,6 +113,7 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 None => stream(&pipeline, output.as_deref(), format).await,
             }
         }
+        Command::Serve(args) => super::serve::serve(args, registry()?).await,
         Command::Validate { manifest } => {
             let pipeline = load(&manifest)?;
             let nodes = pipeline.node_ids().count();

@@ -4,6 +4,7 @@ mod audio;
 mod commands;
 mod error;
 mod io;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,8 @@ enum Command {
         #[command(flatten)]
         audio_output: AudioOutput,
     },
+    /// Serve pipelines over WebSocket (live sessions) and HTTP (one-shot runs): docs/protocol.md.
+    Serve(ServeArgs),
     /// Check a manifest without running it: prints one OK line, or every problem, one per line.
     Validate {
         /// The manifest (.json, .yaml or .yml).
@@ -157,6 +160,39 @@ pub struct AudioInput {
     /// The channel count of raw PCM input (interleaved).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub channels: u16,
+}
+
+/// `serve`'s options. The token is read from `--token-file` or `REMOTEMEDIA_TOKEN`, never from the
+/// command line (which other users of the machine can see).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The manifests to serve, each under its `metadata.name`.
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Where to listen (default loopback only; a non-loopback address needs a token).
+    #[arg(long, value_name = "ADDR:PORT", default_value = remotemedia_server::DEFAULT_BIND)]
+    pub bind: std::net::SocketAddr,
+    /// A file holding the bearer token clients must present (trailing whitespace ignored).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Listen on a non-loopback address without a token.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Most WebSocket sessions at once (one more gets 503).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sessions: u32,
+    /// Largest WebSocket message and HTTP request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_message_bytes: u64,
+    /// Close a WebSocket session that sends nothing for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub idle_timeout: f64,
+    /// Outputs queued for a client that does not read before it is disconnected (close 4429).
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub output_queue: u32,
+    /// On SIGINT/SIGTERM, how long to wait for open sessions to flush before exiting.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub shutdown_timeout: f64,
 }
 
 /// How audio outputs are written.

@@ -49,6 +49,26 @@ pub use session::{Output, Session, SessionInput, SessionOutput};
 use session::Shared;
 use stage::{Chain, Stage, StageNode, StageOutputs};
 
+/// Called after every node call with the node's index (manifest order, as
+/// [`Pipeline::node_ids`]) and how long the call took, on the node's task: keep it cheap (a
+/// histogram observation). A server uses it for live per-node timing across sessions.
+#[derive(Clone)]
+pub struct CallObserver(pub Arc<dyn Fn(usize, std::time::Duration) + Send + Sync>);
+
+impl std::fmt::Debug for CallObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallObserver(..)")
+    }
+}
+
+impl PartialEq for CallObserver {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CallObserver {}
+
 /// How a pipeline runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
@@ -59,6 +79,8 @@ pub struct RunOptions {
     pub fuse: bool,
     /// Collect per-node metrics (default `false`; costs two clock reads per node call).
     pub metrics: bool,
+    /// Told of every node call and its duration (default none; costs two clock reads per call).
+    pub observer: Option<CallObserver>,
 }
 
 impl Default for RunOptions {
@@ -67,6 +89,7 @@ impl Default for RunOptions {
             channel_capacity: 64,
             fuse: true,
             metrics: false,
+            observer: None,
         }
     }
 }
@@ -268,7 +291,11 @@ impl Pipeline {
             .iter()
             .map(|n| (Arc::clone(&n.id), Arc::clone(&n.node_type)))
             .collect();
-        Arc::new(Shared::new(names, self.options.metrics))
+        Arc::new(Shared::new(
+            names,
+            self.options.metrics,
+            self.options.observer.clone(),
+        ))
     }
 
     fn create_nodes(&self) -> Result<Vec<StageNode>> {
@@ -348,7 +375,7 @@ impl Pipeline {
         let (out_tx, out_rx) = mpsc::channel(capacity);
         let shared = self.shared();
 
-        let roots: Vec<mpsc::Sender<Value>> = graph
+        let roots: Vec<mpsc::Sender<session::Item>> = graph
             .roots()
             .into_iter()
             .map(|r| senders[stage_of_head[r]].clone())

@@ -1,6 +1,6 @@
 //! A running pipeline: send inputs, receive outputs as soon as they are produced, close to flush.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -11,34 +11,59 @@ use super::metrics::{MetricsCell, NodeMetrics};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
+/// A value in flight between stages, tagged with the epoch it was sent in (see
+/// [`SessionInput::clear`]).
+pub(crate) type Item = (u64, Value);
+
+/// A pipeline output in flight: the sink's index, the epoch, the value.
+pub(crate) type SinkItem = (usize, u64, Value);
+
 /// State shared by a session and all its tasks.
 pub(crate) struct Shared {
     cancelled: AtomicBool,
+    /// Bumped by every `clear`: items of an older epoch are dropped wherever they are.
+    epoch: AtomicU64,
     error: Mutex<Option<Error>>,
     tasks: Mutex<Vec<AbortHandle>>,
     metrics: Option<Vec<MetricsCell>>,
+    observer: Option<super::CallObserver>,
     names: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl Shared {
-    pub fn new(names: Vec<(Arc<str>, Arc<str>)>, metrics: bool) -> Self {
+    pub fn new(
+        names: Vec<(Arc<str>, Arc<str>)>,
+        metrics: bool,
+        observer: Option<super::CallObserver>,
+    ) -> Self {
         Self {
             cancelled: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
             error: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
             metrics: metrics.then(|| names.iter().map(|_| MetricsCell::default()).collect()),
+            observer,
             names,
         }
     }
 
+    /// Whether node calls are timed (for metrics or an observer).
     pub fn metrics_enabled(&self) -> bool {
-        self.metrics.is_some()
+        self.metrics.is_some() || self.observer.is_some()
     }
 
     pub fn record(&self, node: usize, inputs: u64, outputs: usize, elapsed: Duration) {
         if let Some(cell) = self.metrics.as_ref().and_then(|m| m.get(node)) {
             cell.record(inputs, outputs, elapsed);
         }
+        if let Some(observer) = &self.observer {
+            (observer.0)(node, elapsed);
+        }
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -104,6 +129,8 @@ pub struct Output {
     pub node_id: Arc<str>,
     /// The value.
     pub value: Value,
+    /// The epoch of the inputs it came from: 0, plus one per [`SessionInput::clear`] before them.
+    pub epoch: u64,
 }
 
 /// A running pipeline (see [`crate::Pipeline::start`]).
@@ -137,14 +164,14 @@ pub struct Session {
 
 /// The sending half of a [`Session`].
 pub struct SessionInput {
-    roots: Option<Vec<mpsc::Sender<Value>>>,
+    roots: Option<Vec<mpsc::Sender<Item>>>,
     shared: Arc<Shared>,
     _guard: Arc<TaskGuard>,
 }
 
 /// The receiving half of a [`Session`].
 pub struct SessionOutput {
-    rx: mpsc::Receiver<(usize, Value)>,
+    rx: mpsc::Receiver<SinkItem>,
     sink_ids: Arc<[Arc<str>]>,
     shared: Arc<Shared>,
     done: bool,
@@ -153,8 +180,8 @@ pub struct SessionOutput {
 
 impl Session {
     pub(crate) fn new(
-        roots: Vec<mpsc::Sender<Value>>,
-        rx: mpsc::Receiver<(usize, Value)>,
+        roots: Vec<mpsc::Sender<Item>>,
+        rx: mpsc::Receiver<SinkItem>,
         sink_ids: Arc<[Arc<str>]>,
         shared: Arc<Shared>,
     ) -> Self {
@@ -214,6 +241,11 @@ impl Session {
         self.input.shared.metrics()
     }
 
+    /// See [`SessionInput::clear`].
+    pub fn clear(&self) -> u64 {
+        self.input.clear()
+    }
+
     /// Splits into a sending and a receiving half, to use from two tasks.
     pub fn into_split(self) -> (SessionInput, SessionOutput) {
         (self.input, self.output)
@@ -227,13 +259,27 @@ impl SessionInput {
         if self.shared.is_cancelled() {
             return Err(Error::SessionClosed);
         }
+        let epoch = self.shared.epoch();
         if let Some((last, rest)) = roots.split_last() {
             for tx in rest {
-                tx.send(value.clone()).await.map_err(|_| Error::SessionClosed)?;
+                tx.send((epoch, value.clone()))
+                    .await
+                    .map_err(|_| Error::SessionClosed)?;
             }
-            last.send(value).await.map_err(|_| Error::SessionClosed)?;
+            last.send((epoch, value))
+                .await
+                .map_err(|_| Error::SessionClosed)?;
         }
         Ok(())
+    }
+
+    /// Drops every input and output queued inside the pipeline and not yet processed or
+    /// received (barge-in): whatever was sent before this call is skipped by every node that has
+    /// not taken it yet, and its outputs are never received. A call already running finishes.
+    /// Nodes keep their state (a node's own buffer, such as a chunker's partial chunk, is kept).
+    /// Returns the new epoch (see [`Output::epoch`]).
+    pub fn clear(&self) -> u64 {
+        self.shared.epoch.fetch_add(1, Ordering::AcqRel) + 1
     }
 
     /// Sends one input if there is room right now, without waiting: `Ok(None)` when sent,
@@ -245,9 +291,9 @@ impl SessionInput {
             return Err(Error::SessionClosed);
         }
         match roots.as_slice() {
-            [only] => match only.try_send(value) {
+            [only] => match only.try_send((self.shared.epoch(), value)) {
                 Ok(()) => Ok(None),
-                Err(mpsc::error::TrySendError::Full(value)) => Ok(Some(value)),
+                Err(mpsc::error::TrySendError::Full((_, value))) => Ok(Some(value)),
                 Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::SessionClosed),
             },
             _ => Ok(Some(value)),
@@ -268,10 +314,7 @@ impl SessionInput {
 impl SessionOutput {
     /// See [`Session::recv`].
     pub async fn recv(&mut self) -> Result<Option<Output>> {
-        Ok(self.recv_indexed().await?.map(|(sink, value)| Output {
-            node_id: Arc::clone(&self.sink_ids[sink]),
-            value,
-        }))
+        Ok(self.recv_item().await?.map(|item| self.output(item)))
     }
 
     /// Every output produced so far, up to `max`, without waiting: `Ok(Some(outputs))` (possibly
@@ -283,6 +326,7 @@ impl SessionOutput {
         let mut out = Vec::new();
         while out.len() < max {
             match self.rx.try_recv() {
+                Ok(item) if self.is_stale(&item) => {}
                 Ok(item) => out.push(self.output(item)),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => {
@@ -310,6 +354,7 @@ impl SessionOutput {
         // The end (or the run's error) is left for the next call, after these outputs.
         while out.len() < max {
             match self.rx.try_recv() {
+                Ok(item) if self.is_stale(&item) => {}
                 Ok(item) => out.push(self.output(item)),
                 Err(_) => break,
             }
@@ -317,28 +362,45 @@ impl SessionOutput {
         Ok(Some(out))
     }
 
-    fn output(&self, (sink, value): (usize, Value)) -> Output {
+    fn output(&self, (sink, epoch, value): SinkItem) -> Output {
         Output {
             node_id: Arc::clone(&self.sink_ids[sink]),
             value,
+            epoch,
         }
+    }
+
+    /// Whether an output comes from inputs sent before the last `clear`.
+    fn is_stale(&self, item: &SinkItem) -> bool {
+        item.1 < self.shared.epoch()
     }
 
     /// Like `recv`, with the sink's index (position among the sinks, in manifest order).
     pub(crate) async fn recv_indexed(&mut self) -> Result<Option<(usize, Value)>> {
+        Ok(self.recv_item().await?.map(|(sink, _, value)| (sink, value)))
+    }
+
+    /// The next output of the current epoch, with its sink index and epoch.
+    async fn recv_item(&mut self) -> Result<Option<SinkItem>> {
         if self.done {
             return Ok(None);
         }
         // A failed or cancelled run aborts its tasks, which closes this channel once the outputs
         // already in it are received.
-        let item = self.rx.recv().await;
-        if item.is_none() {
-            self.done = true;
-            if let Some(err) = self.shared.take_error() {
-                return Err(err);
+        loop {
+            let item = self.rx.recv().await;
+            match item {
+                Some(item) if self.is_stale(&item) => continue,
+                Some(item) => return Ok(Some(item)),
+                None => {
+                    self.done = true;
+                    if let Some(err) = self.shared.take_error() {
+                        return Err(err);
+                    }
+                    return Ok(None);
+                }
             }
         }
-        Ok(item)
     }
 
     /// See [`Session::metrics`].

@@ -7,7 +7,7 @@ use std::time::Instant;
 use futures::FutureExt as _;
 use tokio::sync::mpsc;
 
-use super::session::Shared;
+use super::session::{Item, Shared, SinkItem};
 use crate::error::{Error, NodeError};
 use crate::node::{NodeInstance, Outputs};
 use crate::value::Value;
@@ -24,9 +24,9 @@ pub(crate) struct StageNode {
 /// What a stage sends its outputs to.
 pub(crate) struct StageOutputs {
     /// Input channels of downstream stages.
-    pub downstream: Vec<mpsc::Sender<Value>>,
+    pub downstream: Vec<mpsc::Sender<Item>>,
     /// The session's output channel, with this stage's sink index, if its last node is a sink.
-    pub sink: Option<(usize, mpsc::Sender<(usize, Value)>)>,
+    pub sink: Option<(usize, mpsc::Sender<SinkItem>)>,
 }
 
 /// What a node is asked to do.
@@ -41,7 +41,7 @@ const BATCH: usize = 32;
 
 pub(crate) struct Stage {
     pub chain: Chain,
-    pub input: mpsc::Receiver<Value>,
+    pub input: mpsc::Receiver<Item>,
     pub outputs: StageOutputs,
     pub shared: Arc<Shared>,
 }
@@ -231,18 +231,27 @@ impl Stage {
         // extra latency when inputs arrive one at a time.
         let mut batch = Vec::with_capacity(BATCH);
         while self.input.recv_many(&mut batch, BATCH).await > 0 {
+            // Inputs sent before a `clear` are skipped.
+            let epoch = shared.epoch();
+            batch.retain(|(e, _)| *e >= epoch);
             if let Some(node) = self.chain.batching_node() {
+                if batch.is_empty() {
+                    continue;
+                }
                 // One call for everything queued: an async node hands it off once.
-                let items = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let items = batch.drain(..).map(|(_, v)| v).collect();
                 node.push_batch(items, &mut produced, &shared).await?;
-                if !self.deliver(&mut produced).await {
+                if !self.deliver(&mut produced, epoch).await {
                     return Ok(());
                 }
                 continue;
             }
-            for value in batch.drain(..) {
+            for (e, value) in batch.drain(..) {
+                if e < shared.epoch() {
+                    continue;
+                }
                 self.chain.push(value, &mut produced, &shared).await?;
-                if !self.deliver(&mut produced).await {
+                if !self.deliver(&mut produced, e).await {
                     return Ok(());
                 }
             }
@@ -253,7 +262,7 @@ impl Stage {
         }
         for k in 0..self.chain.nodes.len() {
             self.chain.flush(k, &mut produced, &shared).await?;
-            if !self.deliver(&mut produced).await {
+            if !self.deliver(&mut produced, shared.epoch()).await {
                 return Ok(());
             }
         }
@@ -262,7 +271,7 @@ impl Stage {
 
     /// Sends every produced value downstream (sharing, never copying, on fan-out). Returns false
     /// when the run is over (a consumer is gone or another node failed).
-    async fn deliver(&mut self, produced: &mut Vec<Value>) -> bool {
+    async fn deliver(&mut self, produced: &mut Vec<Value>, epoch: u64) -> bool {
         if produced.is_empty() {
             return true;
         }
@@ -272,12 +281,12 @@ impl Stage {
         let StageOutputs { downstream, sink } = &self.outputs;
         for value in produced.drain(..) {
             for tx in downstream {
-                if tx.send(value.clone()).await.is_err() {
+                if tx.send((epoch, value.clone())).await.is_err() {
                     return false;
                 }
             }
             if let Some((index, tx)) = sink
-                && tx.send((*index, value)).await.is_err()
+                && tx.send((*index, epoch, value)).await.is_err()
             {
                 return false;
             }
