@@ -1,0 +1,229 @@
+//! Load on `remotemedia-runtime serve` (issue 13): N WebSocket sessions, each sending real-time
+//! paced 20 ms chunks of 48 kHz stereo speech through downmix → 16 kHz → VAD with per-frame
+//! decisions (20 ms frames: one output per chunk), on the same machine as the server.
+//!
+//! `cargo bench -p remotemedia-server --bench serve_load -- [N...]` (after
+//! `cargo build --release -p remotemedia-cli`); figures go to benches/RESULTS.md.
+//!
+//! Latency is the **added latency: chunk sent → the decision it releases received** (output k of a
+//! session is paired with chunk k + lag, where lag is the pipeline's steady hold-back of whole
+//! chunks: the resampler's delay and the VAD's framing keep a chunk's last samples until the next
+//! chunk). It includes the loopback hop, the server's queueing and work.
+//! For each N: p50/p99 latency over a measuring window after a warm-up, the server's CPU over the
+//! window (per session, as a share of one core), and its RSS; idle RSS per session is measured
+//! with N sessions open and silent.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+
+const WARMUP: Duration = Duration::from_secs(3);
+const WINDOW: Duration = Duration::from_secs(8);
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+/// The recording as 48 kHz stereo s16le bytes (each sample three times, both channels).
+fn speech_48k_stereo() -> Vec<u8> {
+    let mut reader = hound::WavReader::open(repo("manifests/data/arctic_a0007.wav")).unwrap();
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    samples
+        .iter()
+        .flat_map(|&s| std::iter::repeat_n(s, 6))
+        .flat_map(i16::to_le_bytes)
+        .collect()
+}
+
+fn proc_stat(pid: u32) -> (f64, f64) {
+    // (CPU seconds used, RSS in MB)
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let ticks = 100.0; // USER_HZ on Linux
+    let cpu = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / ticks;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss_kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    (cpu, rss_kb / 1024.0)
+}
+
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(manifest: &std::path::Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bin = std::env::var("REMOTEMEDIA_RUNTIME_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo("target/release/remotemedia-runtime"));
+    let child = std::process::Command::new(&bin)
+        .args(["serve", manifest.to_str().unwrap(), "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--max-sessions", "4096", "--idle-timeout", "600"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (cargo build --release -p remotemedia-cli)", bin.display()));
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Server { child, port };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server did not start");
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(port: u16) -> Socket {
+    let url = format!("ws://127.0.0.1:{port}/v1/pipelines/load/stream?format=s16le&sample_rate=48000&channels=2");
+    tokio_tungstenite::connect_async(url).await.expect("connect").0
+}
+
+/// One paced session; returns the added latencies (ms) of the outputs inside the window.
+async fn session(socket: Socket, audio: Arc<Vec<u8>>, offset: Duration, start_at: Instant, window: (Instant, Instant)) -> Vec<f64> {
+    let (mut tx, mut rx) = socket.split();
+    let sends: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
+    let chunk = 48_000 * 2 * 2 / 50; // 20 ms of 48 kHz stereo s16le
+    let sender = {
+        let sends = Arc::clone(&sends);
+        tokio::spawn(async move {
+            tokio::time::sleep_until((start_at + offset).into()).await;
+            let mut ticks = tokio::time::interval(Duration::from_millis(20));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut pos = 0;
+            while Instant::now() < window.1 {
+                ticks.tick().await;
+                if pos + chunk > audio.len() {
+                    pos = 0;
+                }
+                sends.lock().await.push(Instant::now());
+                if tx.send(Message::Binary(audio[pos..pos + chunk].to_vec().into())).await.is_err() {
+                    break;
+                }
+                pos += chunk;
+            }
+            let _ = tx.send(Message::Text(r#"{"type":"end"}"#.into())).await;
+        })
+    };
+    let mut arrivals = Vec::new();
+    while let Some(Ok(message)) = rx.next().await {
+        let Message::Text(text) = message else { continue };
+        if text.contains(r#""type":"output""#) {
+            arrivals.push(Instant::now());
+        } else if text.contains(r#""type":"done""#) || text.contains(r#""type":"error""#) {
+            break;
+        }
+    }
+    let _ = sender.await;
+    let sends = sends.lock().await;
+    // The pipeline holds a chunk's last samples until the next chunk (the resampler's delay and
+    // the VAD's 20 ms frames): output k is released by chunk k + lag, the smallest steady lag.
+    // The added latency is the time from that chunk's send to the output's arrival.
+    let released = |k: usize, at: Instant| sends.partition_point(|&s| s <= at).saturating_sub(k + 1);
+    let lag = arrivals
+        .iter()
+        .enumerate()
+        .filter(|(_, at)| **at >= window.0 && **at < window.1)
+        .map(|(k, &at)| released(k, at))
+        .min()
+        .unwrap_or(0);
+    arrivals
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &at)| {
+            let sent = *sends.get(k + lag)?;
+            (sent >= window.0 && sent < window.1).then(|| at.duration_since(sent).as_secs_f64() * 1e3)
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let counts: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let counts = if counts.is_empty() { vec![100, 250, 500, 750, 1000] } else { counts };
+    let dir = tempfile_dir();
+    let manifest = dir.join("load.yaml");
+    std::fs::write(
+        &manifest,
+        "version: v1\nmetadata: {name: load}\nnodes:\n  - {id: mono, node_type: ChannelMixNode, params: {mode: downmix}}\n  - {id: resample, node_type: AudioResampleNode, params: {target_sample_rate: 16000}}\n  - {id: vad, node_type: VADNode, params: {emit: frames, frame_duration_ms: 20}}\n",
+    )
+    .unwrap();
+    let audio = Arc::new(speech_48k_stereo());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    println!("| sessions | p50 latency | p99 latency | server CPU per session | server RSS | idle RSS per session |");
+    println!("|---|---|---|---|---|---|");
+    for &n in &counts {
+        let server = start_server(&manifest);
+        let pid = server.child.id();
+        let (_, rss_empty) = proc_stat(pid);
+        let row = runtime.block_on(async {
+            let mut sockets = Vec::with_capacity(n);
+            for _ in 0..n {
+                sockets.push(open(server.port).await);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let (_, rss_idle) = proc_stat(pid);
+            let start_at = Instant::now() + Duration::from_millis(200);
+            let window = (start_at + WARMUP, start_at + WARMUP + WINDOW);
+            let tasks: Vec<_> = sockets
+                .into_iter()
+                .enumerate()
+                .map(|(i, socket)| {
+                    let offset = Duration::from_micros((i as u64 * 20_000) / n as u64);
+                    tokio::spawn(session(socket, Arc::clone(&audio), offset, start_at, window))
+                })
+                .collect();
+            tokio::time::sleep_until(window.0.into()).await;
+            let (cpu0, _) = proc_stat(pid);
+            tokio::time::sleep_until(window.1.into()).await;
+            let (cpu1, rss_busy) = proc_stat(pid);
+            let mut all = Vec::new();
+            for task in tasks {
+                all.extend(task.await.unwrap());
+            }
+            all.sort_by(f64::total_cmp);
+            let cpu_share = (cpu1 - cpu0) / WINDOW.as_secs_f64() / n as f64;
+            format!(
+                "| {n} | {:.1} ms | {:.1} ms | {:.2} % of a core | {rss_busy:.0} MB | {:.0} KB |",
+                percentile(&all, 0.5),
+                percentile(&all, 0.99),
+                cpu_share * 100.0,
+                (rss_idle - rss_empty) * 1024.0 / n as f64
+            )
+        });
+        println!("{row}");
+        drop(server);
+    }
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("remotemedia-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
