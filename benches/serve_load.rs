@@ -70,16 +70,30 @@ impl Drop for Server {
 }
 
 fn start_server(manifest: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bin = std::env::var("REMOTEMEDIA_RUNTIME_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo("target/release/remotemedia-runtime"));
     let child = std::process::Command::new(&bin)
-        .args(["serve", manifest.to_str().unwrap(), "--bind", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            manifest.to_str().unwrap(),
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
         .args(["--max-sessions", "4096", "--idle-timeout", "600"])
         .stderr(std::process::Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e} (cargo build --release -p remotemedia-cli)", bin.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start {}: {e} (cargo build --release -p remotemedia-cli)",
+                bin.display()
+            )
+        });
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Server { child, port };
@@ -92,12 +106,19 @@ fn start_server(manifest: &std::path::Path) -> Server {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(port: u16) -> Socket {
-    let url = format!("ws://127.0.0.1:{port}/v1/pipelines/load/stream?format=s16le&sample_rate=48000&channels=2");
+    let url =
+        format!("ws://127.0.0.1:{port}/v1/pipelines/load/stream?format=s16le&sample_rate=48000&channels=2");
     tokio_tungstenite::connect_async(url).await.expect("connect").0
 }
 
 /// One paced session; returns the added latencies (ms) of the outputs inside the window.
-async fn session(socket: Socket, audio: Arc<Vec<u8>>, offset: Duration, start_at: Instant, window: (Instant, Instant)) -> Vec<f64> {
+async fn session(
+    socket: Socket,
+    audio: Arc<Vec<u8>>,
+    offset: Duration,
+    start_at: Instant,
+    window: (Instant, Instant),
+) -> Vec<f64> {
     let (mut tx, mut rx) = socket.split();
     let sends: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
     let chunk = 48_000 * 2 * 2 / 50; // 20 ms of 48 kHz stereo s16le
@@ -114,7 +135,11 @@ async fn session(socket: Socket, audio: Arc<Vec<u8>>, offset: Duration, start_at
                     pos = 0;
                 }
                 sends.lock().await.push(Instant::now());
-                if tx.send(Message::Binary(audio[pos..pos + chunk].to_vec().into())).await.is_err() {
+                if tx
+                    .send(Message::Binary(audio[pos..pos + chunk].to_vec().into()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
                 pos += chunk;
@@ -162,11 +187,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let counts: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let counts = if counts.is_empty() { vec![100, 250, 500, 750, 1000] } else { counts };
+    let counts: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let counts = if counts.is_empty() {
+        vec![100, 250, 500, 750, 1000]
+    } else {
+        counts
+    };
     let dir = tempfile_dir();
     let manifest = dir.join("load.yaml");
     std::fs::write(
@@ -175,8 +201,13 @@ fn main() {
     )
     .unwrap();
     let audio = Arc::new(speech_48k_stereo());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    println!("| sessions | p50 latency | p99 latency | server CPU per session | server RSS | idle RSS per session |");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "| sessions | p50 latency | p99 latency | server CPU per session | server RSS | idle RSS per session |"
+    );
     println!("|---|---|---|---|---|---|");
     for &n in &counts {
         let server = start_server(&manifest);
