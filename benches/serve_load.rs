@@ -14,7 +14,6 @@
 //! with N sessions open and silent.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,6 +68,7 @@ impl Drop for Server {
     }
 }
 
+#[allow(clippy::zombie_processes)] // `Server`'s drop kills and waits for it
 fn start_server(manifest: &std::path::Path) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
