@@ -3,7 +3,9 @@
 //! decisions (20 ms frames: one output per chunk), on the same machine as the server.
 //!
 //! `cargo bench -p remotemedia-server --bench serve_load -- [N...]` (after
-//! `cargo build --release -p remotemedia-cli`); figures go to benches/RESULTS.md.
+//! `cargo build --release -p remotemedia-cli`); with `REMOTEMEDIA_LOAD_PEER=python`, the same load
+//! on the peer, benches/peer_server.py (plain `websockets` + numpy, the package's pure-Python
+//! nodes, run with `.venv/bin/python`). Figures go to benches/RESULTS.md.
 //!
 //! Latency is the **added latency: chunk sent → the decision it releases received** (output k of a
 //! session is paired with chunk k + lag, where lag is the pipeline's steady hold-back of whole
@@ -75,25 +77,26 @@ fn start_server(manifest: &std::path::Path) -> Server {
         .local_addr()
         .unwrap()
         .port();
-    let bin = std::env::var("REMOTEMEDIA_RUNTIME_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo("target/release/remotemedia-runtime"));
-    let child = std::process::Command::new(&bin)
-        .args([
-            "serve",
-            manifest.to_str().unwrap(),
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(["--max-sessions", "4096", "--idle-timeout", "600"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {}: {e} (cargo build --release -p remotemedia-cli)",
-                bin.display()
-            )
-        });
+    let child = if std::env::var("REMOTEMEDIA_LOAD_PEER").is_ok_and(|p| p == "python") {
+        // The peer: a plain `websockets` + numpy server with the same pipeline.
+        let python = std::env::var("REMOTEMEDIA_LOAD_PYTHON").unwrap_or_else(|_| repo(".venv/bin/python").display().to_string());
+        std::process::Command::new(python)
+            .arg(repo("benches/peer_server.py"))
+            .arg(port.to_string())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start benches/peer_server.py")
+    } else {
+        let bin = std::env::var("REMOTEMEDIA_RUNTIME_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo("target/release/remotemedia-runtime"));
+        std::process::Command::new(&bin)
+            .args(["serve", manifest.to_str().unwrap(), "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--max-sessions", "4096", "--idle-timeout", "600"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e} (cargo build --release -p remotemedia-cli)", bin.display()))
+    };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Server { child, port };

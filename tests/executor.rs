@@ -630,3 +630,49 @@ async fn a_session_hands_outputs_over_in_batches() {
     assert_eq!(output.recv_many(1024).await.unwrap(), None);
     assert_eq!(output.try_recv_many(1024).unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_drops_queued_inputs_and_outputs_but_keeps_the_session() {
+    let mut r = test_registry();
+    let consumed = Arc::new(AtomicUsize::new(0));
+    let c = consumed.clone();
+    r.register(NodeDescriptor::new("Slow"), move |_: &Params| {
+        Ok(NodeInstance::new_async(Slow {
+            delay: Duration::from_millis(2),
+            consumed: c.clone(),
+        }))
+    })
+    .unwrap();
+    let p = pipeline(
+        "version: v1\nnodes: [{id: fast, node_type: PassThroughNode}, {id: slow, node_type: Slow}, {id: last, node_type: PassThroughNode}]",
+        &r,
+    )
+    .with_options(RunOptions {
+        channel_capacity: 256,
+        fuse: false,
+        ..RunOptions::default()
+    });
+    let session = p.start().unwrap();
+    let (input, mut output) = session.into_split();
+    for i in 0..200 {
+        input.send(Value::Int(i)).await.unwrap();
+    }
+    let epoch = input.clear();
+    assert_eq!(epoch, 1);
+    for i in 1000..1005 {
+        input.send(Value::Int(i)).await.unwrap();
+    }
+    let mut input = input;
+    input.close();
+    let mut seen = Vec::new();
+    while let Some(out) = output.recv().await.unwrap() {
+        seen.push((out.value, out.epoch));
+    }
+    // Nothing sent before the clear comes out after it; what came after comes out whole.
+    assert_eq!(
+        seen,
+        (1000..1005).map(|i| (Value::Int(i), 1)).collect::<Vec<_>>()
+    );
+    // Most queued inputs were never processed (the slow node takes 2 ms each).
+    assert!(consumed.load(Ordering::SeqCst) < 100, "{} processed", consumed.load(Ordering::SeqCst));
+}
