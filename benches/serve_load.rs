@@ -79,7 +79,8 @@ fn start_server(manifest: &std::path::Path) -> Server {
         .port();
     let child = if std::env::var("REMOTEMEDIA_LOAD_PEER").is_ok_and(|p| p == "python") {
         // The peer: a plain `websockets` + numpy server with the same pipeline.
-        let python = std::env::var("REMOTEMEDIA_LOAD_PYTHON").unwrap_or_else(|_| repo(".venv/bin/python").display().to_string());
+        let python = std::env::var("REMOTEMEDIA_LOAD_PYTHON")
+            .unwrap_or_else(|_| repo(".venv/bin/python").display().to_string());
         std::process::Command::new(python)
             .arg(repo("benches/peer_server.py"))
             .arg(port.to_string())
@@ -91,11 +92,21 @@ fn start_server(manifest: &std::path::Path) -> Server {
             .map(PathBuf::from)
             .unwrap_or_else(|_| repo("target/release/remotemedia-runtime"));
         std::process::Command::new(&bin)
-            .args(["serve", manifest.to_str().unwrap(), "--bind", &format!("127.0.0.1:{port}")])
+            .args([
+                "serve",
+                manifest.to_str().unwrap(),
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
             .args(["--max-sessions", "4096", "--idle-timeout", "600"])
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (cargo build --release -p remotemedia-cli)", bin.display()))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e} (cargo build --release -p remotemedia-cli)",
+                    bin.display()
+                )
+            })
     };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {

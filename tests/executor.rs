@@ -669,10 +669,11 @@ async fn clear_drops_queued_inputs_and_outputs_but_keeps_the_session() {
         seen.push((out.value, out.epoch));
     }
     // Nothing sent before the clear comes out after it; what came after comes out whole.
-    assert_eq!(
-        seen,
-        (1000..1005).map(|i| (Value::Int(i), 1)).collect::<Vec<_>>()
-    );
+    assert_eq!(seen, (1000..1005).map(|i| (Value::Int(i), 1)).collect::<Vec<_>>());
     // Most queued inputs were never processed (the slow node takes 2 ms each).
-    assert!(consumed.load(Ordering::SeqCst) < 100, "{} processed", consumed.load(Ordering::SeqCst));
+    assert!(
+        consumed.load(Ordering::SeqCst) < 100,
+        "{} processed",
+        consumed.load(Ordering::SeqCst)
+    );
 }
