@@ -164,10 +164,13 @@ async fn session(
     let mut arrivals = Vec::new();
     while let Some(Ok(message)) = rx.next().await {
         let Message::Text(text) = message else { continue };
-        if text.contains(r#""type":"output""#) {
-            arrivals.push(Instant::now());
-        } else if text.contains(r#""type":"done""#) || text.contains(r#""type":"error""#) {
-            break;
+        let at = Instant::now();
+        let kind = serde_json::from_str::<serde_json::Value>(&text)
+            .map(|m| m["type"].as_str().unwrap_or("").to_string());
+        match kind.as_deref() {
+            Ok("output") => arrivals.push(at),
+            Ok("done" | "error") | Err(_) => break,
+            Ok(_) => {}
         }
     }
     let _ = sender.await;
