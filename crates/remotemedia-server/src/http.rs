@@ -50,9 +50,6 @@ impl ApiError {
                 message: cause.to_string(),
                 node: Some((node_id, node_type)),
             },
-            Error::InvalidManifest { .. } => {
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", err.to_string())
-            }
             other => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string()),
         }
     }
@@ -80,38 +77,18 @@ fn presented_token(request: &Request) -> Option<String> {
         let value = value.to_str().ok()?;
         return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
-    request.uri().query().and_then(|query| {
-        query.split('&').find_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key == "token").then(|| percent_decode(value))
-        })
-    })
+    query_token(request.uri())
 }
 
-/// `%XX` escapes and `+` decoded (enough for a token in a query string).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
+/// The `token` query parameter, decoded by axum's own query parsing.
+fn query_token(uri: &axum::http::Uri) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct TokenQuery {
+        token: Option<String>,
     }
-    String::from_utf8_lossy(&out).into_owned()
+    axum::extract::Query::<TokenQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.token)
 }
 
 /// Refuses requests without the token (401), when the server has one. `/healthz` is open.
@@ -299,8 +276,10 @@ mod tests {
         assert!(token_matches("abc", "abc"));
         assert!(!token_matches("abc", "abd"));
         assert!(!token_matches("abc", "ab"));
-        assert_eq!(percent_decode("a%2Bb+c%3d"), "a+b c=");
-        assert_eq!(percent_decode("100%"), "100%");
+        let token = |query: &str| query_token(&format!("/x?{query}").parse().expect("uri"));
+        assert_eq!(token("format=s16le&token=a%2Bb+c%3d").as_deref(), Some("a+b c="));
+        assert_eq!(token("format=s16le"), None);
+        assert_eq!(token("token=100%").as_deref(), Some("100%"));
     }
 
     #[test]

@@ -109,11 +109,6 @@ impl ServerMetrics {
         self.sessions_open.get_or_create(&label(pipeline)).dec();
     }
 
-    /// WebSocket sessions open now, over every pipeline.
-    pub fn open_sessions(&self, pipeline: &str) -> i64 {
-        self.sessions_open.get_or_create(&label(pipeline)).get()
-    }
-
     /// `n` inputs of `pipeline` received.
     pub fn items_in(&self, pipeline: &str, n: u64) {
         self.items_in.get_or_create(&label(pipeline)).inc_by(n);

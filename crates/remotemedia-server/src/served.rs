@@ -87,7 +87,8 @@ pub fn load_all(
                 second: shown,
             });
         }
-        let pipeline = Pipeline::from_path(path, registry)?;
+        // One read and parse of the file: the metadata and the plan come from the same manifest.
+        let pipeline = Pipeline::from_manifest_file(&manifest, path, registry)?;
         let node_ids: Vec<String> = pipeline.node_ids().map(str::to_string).collect();
         let pipeline = pipeline.with_options(RunOptions {
             observer: Some(metrics.observer(&name, node_ids)),

@@ -193,8 +193,7 @@ async fn drive(
     state: &AppState,
     name: &str,
 ) -> End {
-    let cleared = Arc::new(tokio::sync::Notify::new());
-    let reader = read_frames(ws_rx, input, pcm, queue, state, name, Arc::clone(&cleared));
+    let reader = read_frames(ws_rx, input, pcm, queue, state, name);
     let pump = pump_outputs(output, queue, state, name);
     tokio::pin!(reader, pump);
     tokio::select! {
@@ -208,7 +207,6 @@ async fn drive(
 }
 
 /// Client frames into the session, until the input ends or the session must end.
-#[allow(clippy::too_many_arguments)]
 async fn read_frames(
     mut ws_rx: futures::stream::SplitStream<WebSocket>,
     mut input: SessionInput,
@@ -216,7 +214,6 @@ async fn read_frames(
     queue: &mpsc::Sender<Message>,
     state: &AppState,
     name: &str,
-    _cleared: Arc<tokio::sync::Notify>,
 ) -> End {
     let idle = state.config.idle_timeout;
     loop {

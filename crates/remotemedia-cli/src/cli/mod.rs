@@ -135,15 +135,7 @@ pub enum InputFormat {
 impl InputFormat {
     /// The raw PCM encoding this format names, if it is one.
     pub fn raw(self) -> Option<remotemedia_io::RawFormat> {
-        use remotemedia_io::RawFormat;
-        match self {
-            Self::Auto | Self::Json | Self::Jsonl => None,
-            Self::S16le => Some(RawFormat::S16le),
-            Self::S32le => Some(RawFormat::S32le),
-            Self::F32le => Some(RawFormat::F32le),
-            Self::Mulaw => Some(RawFormat::Mulaw),
-            Self::Alaw => Some(RawFormat::Alaw),
-        }
+        raw_format(&self)
     }
 }
 
@@ -195,6 +187,14 @@ pub struct ServeArgs {
     pub shutdown_timeout: f64,
 }
 
+/// The raw PCM format a flag value names, by its name (`remotemedia_io::RawFormat::NAMES` is the
+/// one list of raw formats and their names).
+fn raw_format(value: &impl ValueEnum) -> Option<remotemedia_io::RawFormat> {
+    value
+        .to_possible_value()
+        .and_then(|v| remotemedia_io::RawFormat::from_name(v.get_name()))
+}
+
 /// How audio outputs are written.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct AudioOutput {
@@ -225,15 +225,10 @@ pub enum OutputFormat {
 impl OutputFormat {
     /// The sink encoding this format names.
     pub fn encoding(self) -> remotemedia_io::OutputEncoding {
-        use remotemedia_io::{OutputEncoding, RawFormat};
-        match self {
-            Self::Wav => OutputEncoding::Wav,
-            Self::S16le => OutputEncoding::Raw(RawFormat::S16le),
-            Self::S32le => OutputEncoding::Raw(RawFormat::S32le),
-            Self::F32le => OutputEncoding::Raw(RawFormat::F32le),
-            Self::Mulaw => OutputEncoding::Raw(RawFormat::Mulaw),
-            Self::Alaw => OutputEncoding::Raw(RawFormat::Alaw),
-        }
+        raw_format(&self).map_or(
+            remotemedia_io::OutputEncoding::Wav,
+            remotemedia_io::OutputEncoding::Raw,
+        )
     }
 }
 

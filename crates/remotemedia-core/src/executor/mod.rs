@@ -169,13 +169,18 @@ impl Pipeline {
     /// Reads, parses and validates a manifest file.
     pub fn from_path(path: impl AsRef<Path>, registry: &Registry) -> Result<Self> {
         let path = path.as_ref();
-        let manifest = Manifest::from_path(path)?;
+        Self::from_manifest_file(&Manifest::from_path(path)?, path, registry)
+    }
+
+    /// Validates `manifest`, already read from the file `path` (which names it in errors, and
+    /// against whose folder relative Python `file` paths resolve).
+    pub fn from_manifest_file(manifest: &Manifest, path: &Path, registry: &Registry) -> Result<Self> {
         let base_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         Self::with_origin(
-            &manifest,
+            manifest,
             registry,
             &format!("`{}`", path.display()),
             Some(base_dir),
