@@ -35,8 +35,12 @@ class Plan:
         output_format: str = "wav",
         fail_fast: bool = False,
         progress: str = "auto",
-    ) -> Awaitable[list[dict[str, Any]]]:
-        """One dict per file, in input order: ``{"file", "outputs"[, "output"]}`` or ``{"file", "error"}``."""
+        as_json: bool = False,
+    ) -> Awaitable[list[Any]]:
+        """One dict per file, in input order: ``{"file", "outputs"[, "output"]}`` or ``{"file", "error"}``;
+        with ``as_json``, the CLI's JSON line of each file instead."""
+    def run_audio_bytes(self, data: bytes, name: str, *, chunk_ms: int = 100) -> Awaitable[str]:
+        """The CLI's JSON line for an audio file held in memory (``name`` stands for its path)."""
     def start(self) -> Session: ...
     def start_inline(self) -> InlineSession | None:
         """A run driven on the calling thread, when the pipeline is one fused chain of synchronous nodes."""
@@ -76,6 +80,48 @@ class AudioFileReader:
     def duration(self) -> float | None: ...
     def __iter__(self) -> AudioFileReader: ...
     def __next__(self) -> Any: ...
+
+class HostedServer:
+    """The server's routes and sessions for manifests, carried by a Python web host (Ray Serve)."""
+
+    def __init__(
+        self,
+        manifests: list[str],
+        *,
+        token: str | None = None,
+        max_sessions: int = 1024,
+        max_message_bytes: int = 1048576,
+        idle_timeout: float = 60.0,
+        output_queue: int = 256,
+    ) -> None: ...
+    @property
+    def pipelines(self) -> list[str]: ...
+    def request(
+        self, method: str, uri: str, headers: list[tuple[str, bytes]], body: bytes
+    ) -> Awaitable[tuple[int, list[tuple[str, bytes]], bytes]]: ...
+    def connect(
+        self, uri: str, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[HostedSession | tuple[int, list[tuple[str, bytes]], bytes]]:
+        """A session, or the HTTP refusal to answer instead of accepting the WebSocket."""
+    def shutdown(self) -> None: ...
+
+class HostedSession:
+    """One WebSocket session of a ``HostedServer``, its frames relayed by the host."""
+
+    def send_text(self, text: str) -> Awaitable[bool]: ...
+    def send_bytes(self, data: bytes) -> Awaitable[bool]: ...
+    def disconnect(self) -> None: ...
+    def recv(self) -> Awaitable[tuple[str, str] | tuple[str, bytes] | tuple[str, int, str] | None]:
+        """``("text", str)``, ``("binary", bytes)``, ``("close", code, reason)`` (the last), then ``None``."""
+
+def expand_audio_inputs(inputs: list[str]) -> list[str]:
+    """The audio files that paths, folders and glob patterns name, as the CLI lists them."""
+
+def set_threads(threads: int) -> None:
+    """Caps the engine's worker threads in this process (before its first run)."""
+
+def threads() -> int:
+    """The engine's worker threads in this process."""
 
 def plan(
     manifest_json: str, live: dict[str, Any] | None = None, *, origin: str | None = None, base_dir: str | None = None

@@ -10,7 +10,7 @@ from .audio_files import AudioReader, read_audio, run_files
 from .core.node import Node
 from .core.pipeline import Pipeline, RunInfo
 from .errors import AudioFileError, ManifestError, NodeError, RemoteMediaError, RuntimeSelectionError
-from .runtime import get_rust_runtime, is_rust_runtime_available, try_load_rust_runtime
+from .runtime import engine_threads, get_rust_runtime, is_rust_runtime_available, set_threads, try_load_rust_runtime
 
 __version__ = "0.1.0"
 
@@ -25,9 +25,11 @@ __all__ = [
     "RunInfo",
     "RuntimeSelectionError",
     "__version__",
+    "engine_threads",
     "get_rust_runtime",
     "read_audio",
     "run_files",
+    "set_threads",
     "is_rust_runtime_available",
     "try_load_rust_runtime",
 ]

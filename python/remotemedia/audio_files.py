@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .audio import Audio
 from .errors import AudioFileError
+from .runtime import engine_threads
 
 if TYPE_CHECKING:
     from .core.pipeline import Pipeline
@@ -312,7 +313,7 @@ async def run_files(
     use_rust: bool = True,
 ) -> list[dict[str, Any]]:
     """Runs ``pipeline`` over many audio files, each as its own run with fresh node instances,
-    ``jobs`` at a time (default: the number of cores), with the CLI's semantics: ``inputs`` are
+    ``jobs`` at a time (default: :func:`remotemedia.set_threads`, else the number of cores), with the CLI's semantics: ``inputs`` are
     files, folders (searched recursively for audio files) and glob patterns; the result is one dict
     per file in input order, ``{"file": path, "outputs": [...]}`` (with ``"output": path`` when
     audio outputs went to ``output_dir``) or ``{"file": path, "error": message}``. A failed file
@@ -406,7 +407,7 @@ async def _run_files_here(
 
     records: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=jobs or engine_threads()) as pool:
         pending = [loop.run_in_executor(pool, one, f, o) for f, o in zip(files, outputs)]
         try:
             for future in pending:
@@ -429,3 +430,61 @@ def _write_joined(path: Path, chunks: list[Audio]) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_wav(path, Audio(np.concatenate([c.samples for c in chunks]), chunks[0].sample_rate))
+
+
+def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The audio files that paths, folders (searched recursively) and glob patterns name, in the
+    CLI's order; :class:`AudioFileError` for a missing path or a pattern that matches nothing."""
+    from .runtime import get_rust_runtime
+
+    module = get_rust_runtime()
+    if module is not None:
+        return list(module.expand_audio_inputs([os.fspath(i) for i in inputs]))
+    return [str(f) for f in _expand(inputs)]
+
+
+async def file_json_lines(
+    pipeline: Pipeline,
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    jobs: int = 1,
+    chunk_ms: int = 100,
+    output_dir: str | os.PathLike[str] | None = None,
+    output_format: str = "wav",
+) -> list[str]:
+    """:func:`run_files` with each file's result as the CLI's JSON line (outputs in tagged JSON),
+    on the engine or the pure-Python executor alike."""
+    import json
+
+    from .tagged_json import to_tagged
+
+    options = dict(jobs=jobs, chunk_ms=chunk_ms, output_format=output_format, progress="never")
+    out = None if output_dir is None else os.fspath(output_dir)
+    plan, _ = pipeline._prepare(True)
+    if plan is not None and not pipeline._live_nodes():
+        return list(await plan.run_files([os.fspath(i) for i in inputs], output_dir=out, as_json=True, **options))
+    records = await run_files(pipeline, inputs, output_dir=out, **options)
+    for record in records:
+        if "outputs" in record:
+            record["outputs"] = [to_tagged(v) for v in record["outputs"]]
+    return [json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in records]
+
+
+async def bytes_json_line(pipeline: Pipeline, data: bytes, name: str, *, chunk_ms: int = 100) -> str:
+    """The CLI's JSON line for an audio file held in memory (``name`` stands for its path)."""
+    plan, _ = pipeline._prepare(True)
+    if plan is not None and not pipeline._live_nodes():
+        return str(await plan.run_audio_bytes(bytes(data), name, chunk_ms=chunk_ms))
+    import json
+    import tempfile
+
+    suffix = Path(name).suffix
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"input{suffix}"
+        path.write_bytes(bytes(data))
+        (line,) = await file_json_lines(pipeline, [path], chunk_ms=chunk_ms)
+    record = json.loads(line)
+    record["file"] = name
+    if "error" in record:
+        record["error"] = record["error"].replace(str(path), name)
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)

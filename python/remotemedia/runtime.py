@@ -7,6 +7,10 @@ Environment variables (all read at call time):
     ``auto`` uses the Rust runtime when it is installed and can run the pipeline, and the
     pure-Python executor otherwise. ``rust`` makes a missing or unusable runtime an error.
     ``python`` never loads the Rust runtime.
+
+``REMOTEMEDIA_THREADS`` = a positive integer
+    Caps the engine's worker threads in this process, and the default ``jobs`` of
+    ``run_files`` (see :func:`set_threads`). Unset: every core.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ __all__ = [
     "get_rust_runtime",
     "runtime_mode",
     "INSTALL_HINT",
+    "set_threads",
+    "engine_threads",
 ]
 
 INSTALL_HINT = (
@@ -35,6 +41,7 @@ _checked = False
 _available = False
 _runtime: ModuleType | None = None
 _error: str | None = None
+_threads: int | None = None
 
 
 def runtime_mode() -> str:
@@ -93,6 +100,41 @@ def get_rust_runtime() -> ModuleType | None:
 def unavailable_reason() -> str | None:
     """Why the Rust runtime could not be loaded (after a check), else ``None``."""
     return _error
+
+
+def set_threads(threads: int) -> None:
+    """Caps the threads the engine uses in this process: its worker threads, and how many files
+    ``run_files`` runs at once by default. Several processes sharing a machine (Ray actors,
+    containers) should each get their share, so that together they do not oversubscribe the cores.
+
+    Call it before the first run: the engine's thread pool starts once per process, and a later
+    call with another count raises ``RuntimeError``. ``REMOTEMEDIA_THREADS`` sets the same cap
+    from the environment. Without the engine, it bounds the pure-Python executor's file threads.
+    """
+    global _threads
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, found {threads!r}")
+    if runtime_mode() != "python":
+        module = _runtime if _checked else (try_load_rust_runtime()[1])
+        if module is not None:
+            module.set_threads(threads)
+    _threads = threads
+
+
+def engine_threads() -> int:
+    """The threads the engine uses in this process: :func:`set_threads`, else
+    ``REMOTEMEDIA_THREADS``, else every core."""
+    if _threads is not None:
+        return _threads
+    module = _runtime if _checked else None
+    if module is not None:
+        return int(module.threads())
+    value = os.environ.get("REMOTEMEDIA_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f'REMOTEMEDIA_THREADS="{value}" is not valid; expected a positive number of threads')
+        return int(value)
+    return os.cpu_count() or 1
 
 
 def _reset_for_tests() -> None:

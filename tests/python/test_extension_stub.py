@@ -36,7 +36,7 @@ def test_stub_matches_the_module():
     public = {n for n in dir(rt) if not n.startswith("_") and not isinstance(getattr(rt, n), type(rt))}
     public.add("__version__")
     assert names[""] == public
-    for cls in ("Plan", "Session", "InlineSession", "AudioFileReader"):
+    for cls in ("Plan", "Session", "InlineSession", "AudioFileReader", "HostedServer", "HostedSession"):
         actual = {n for n in dir(getattr(rt, cls)) if not n.startswith("_")}
         assert {n for n in names[cls] if not n.startswith("_")} == actual, cls
 

@@ -42,6 +42,7 @@ pub mod params;
 pub mod python;
 pub mod registry;
 pub mod suggest;
+pub mod threads;
 pub mod value;
 
 pub use error::{Error, ManifestIssue, NodeError, PythonError, PythonException, Result};

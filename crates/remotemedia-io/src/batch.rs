@@ -284,6 +284,30 @@ pub async fn open_file(path: &Path, chunk_ms: u32) -> Result<AudioFileSource, Io
         })
 }
 
+/// Runs `pipeline` over an audio file held in memory (as [`run_files`] runs each file; `name`
+/// stands for its path in the result and in error messages). Its audio outputs stay among the
+/// outputs (no output folder).
+pub async fn run_bytes(
+    pipeline: &Pipeline,
+    name: &Path,
+    bytes: Vec<u8>,
+    chunk_ms: u32,
+    progress: &Progress,
+) -> FileResult {
+    let shown = name.display().to_string();
+    let open = async move {
+        tokio::task::spawn_blocking(move || AudioFileSource::from_bytes(bytes, &shown, chunk_ms))
+            .await
+            .unwrap_or_else(|e| {
+                Err(IoError::Unsupported {
+                    path: PathBuf::new(),
+                    message: format!("the decoder stopped unexpectedly: {e}"),
+                })
+            })
+    };
+    run_one(pipeline, name, open, None, OutputEncoding::Wav, progress).await
+}
+
 async fn run_file(
     pipeline: &Pipeline,
     file: &InputFile,
@@ -291,13 +315,24 @@ async fn run_file(
     options: &BatchOptions,
     progress: &Progress,
 ) -> FileResult {
+    let open = open_file(&file.path, options.chunk_ms);
+    run_one(pipeline, &file.path, open, output, options.encoding, progress).await
+}
+
+/// One file's run: the source `open` gives, its audio outputs to `output` when given.
+async fn run_one(
+    pipeline: &Pipeline,
+    file: &Path,
+    open: impl Future<Output = Result<AudioFileSource, IoError>>,
+    output: Option<PathBuf>,
+    encoding: OutputEncoding,
+    progress: &Progress,
+) -> FileResult {
     let result = async {
-        let source = open_file(&file.path, options.chunk_ms)
-            .await
-            .map_err(|e| e.to_string())?;
+        let source = open.await.map_err(|e| e.to_string())?;
         let mut sink = output
             .clone()
-            .map(|path| AudioSink::new(SinkTarget::File(path), options.encoding));
+            .map(|path| AudioSink::new(SinkTarget::File(path), encoding));
         let chunks: AudioChunks = Box::new(source);
         let report = run_to_report(pipeline, chunks, sink.as_mut(), progress)
             .await
@@ -314,12 +349,12 @@ async fn run_file(
     .await;
     match result {
         Ok((outputs, wrote)) => FileResult {
-            file: file.path.clone(),
+            file: file.to_path_buf(),
             output: output.filter(|_| wrote),
             outcome: Ok(outputs),
         },
         Err(error) => FileResult {
-            file: file.path.clone(),
+            file: file.to_path_buf(),
             output: None,
             outcome: Err(error),
         },

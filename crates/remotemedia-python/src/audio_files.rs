@@ -134,6 +134,8 @@ pub struct FilesRequest {
     pub output_format: String,
     pub fail_fast: bool,
     pub progress: String,
+    /// Results as the CLI's JSON lines (`str`) instead of dicts.
+    pub as_json: bool,
 }
 
 /// Runs `pipeline` over many files (`remotemedia_io::run_files`, the CLI's runner): an awaitable
@@ -162,19 +164,12 @@ pub fn run_many<'py>(
     if request.chunk_ms == 0 {
         return Err(value_error("chunk_ms must be at least 1".to_string()));
     }
-    let files = expand_inputs(&request.inputs).map_err(|e| {
-        audio_file_error(
-            py,
-            &IoError::Unsupported {
-                path: PathBuf::new(),
-                message: e.to_string(),
-            },
-        )
-    })?;
+    let files = expand(py, &request.inputs)?;
+    let as_json = request.as_json;
     let options = BatchOptions {
         jobs: request
             .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .unwrap_or_else(|| remotemedia_core::threads::engine_threads().unwrap_or(1))
             .max(1),
         chunk_ms: request.chunk_ms,
         output_dir: request.output_dir,
@@ -199,9 +194,13 @@ pub fn run_many<'py>(
             }
             results
         },
-        |py, results| {
+        move |py, results| {
             let list = pyo3::types::PyList::empty(py);
             for result in results {
+                if as_json {
+                    list.append(json_line(&result))?;
+                    continue;
+                }
                 let entry = PyDict::new(py);
                 entry.set_item("file", result.file.to_string_lossy())?;
                 match result.outcome {
@@ -217,5 +216,61 @@ pub fn run_many<'py>(
             }
             Ok(list.into_any().unbind())
         },
+    )
+}
+
+fn expand(py: Python<'_>, inputs: &[PathBuf]) -> PyResult<Vec<remotemedia_io::InputFile>> {
+    expand_inputs(inputs).map_err(|e| {
+        audio_file_error(
+            py,
+            &IoError::Unsupported {
+                path: PathBuf::new(),
+                message: e.to_string(),
+            },
+        )
+    })
+}
+
+/// `expand_audio_inputs(inputs)`: the audio files `inputs` name, as the CLI lists them (paths
+/// kept, folders searched recursively and sorted, glob patterns expanded); `AudioFileError` for a
+/// path that does not exist or a pattern that matches nothing.
+#[pyfunction]
+pub fn expand_audio_inputs(py: Python<'_>, inputs: Vec<PathBuf>) -> PyResult<Vec<String>> {
+    Ok(expand(py, &inputs)?
+        .into_iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect())
+}
+
+/// A file's result as the CLI's JSON line; a result that cannot be written as JSON becomes the
+/// file's error.
+fn json_line(result: &FileResult) -> String {
+    let record = result
+        .to_json()
+        .unwrap_or_else(|error| serde_json::json!({"file": result.file.to_string_lossy(), "error": error}));
+    record.to_string()
+}
+
+/// Runs `pipeline` over an audio file in memory: an awaitable of its CLI JSON line.
+pub fn run_bytes<'py>(
+    py: Python<'py>,
+    pipeline: Pipeline,
+    data: Vec<u8>,
+    name: PathBuf,
+    chunk_ms: u32,
+) -> PyResult<Bound<'py, PyAny>> {
+    if chunk_ms == 0 {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "chunk_ms must be at least 1",
+        ));
+    }
+    awaitable::spawn(
+        py,
+        async move {
+            let result =
+                remotemedia_io::run_bytes(&pipeline, &name, data, chunk_ms, &Progress::default()).await;
+            json_line(&result)
+        },
+        |py, line| Ok(line.into_pyobject(py)?.into_any().unbind()),
     )
 }

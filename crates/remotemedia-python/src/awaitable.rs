@@ -28,16 +28,40 @@ pub fn crossings() -> u64 {
     CROSSINGS.load(Ordering::Relaxed)
 }
 
-/// The engine's runtime, shared by every plan and session of the process.
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// The engine's runtime, shared by every plan and session of the process, with
+/// `remotemedia_core::threads::engine_threads()` worker threads (the module refuses to load with
+/// an invalid `REMOTEMEDIA_THREADS`, so the count is valid here).
 pub fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .thread_name("remotemedia-engine")
-            .enable_all()
-            .build()
+        let threads = remotemedia_core::threads::engine_threads().unwrap_or(1);
+        remotemedia_core::threads::build_runtime(threads, "remotemedia-engine")
             .unwrap_or_else(|e| panic!("cannot start the engine's async runtime: {e}"))
     })
+}
+
+/// `set_threads(n)`: caps the engine's worker threads in this process (and the default `jobs` of
+/// `Plan.run_files`). Call it before the first run; once the engine has started with another
+/// count, it raises `RuntimeError`.
+#[pyfunction]
+pub fn set_threads(threads: usize) -> PyResult<()> {
+    let Some(count) = std::num::NonZeroUsize::new(threads) else {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "threads must be at least 1",
+        ));
+    };
+    remotemedia_core::threads::set_engine_threads(count).map_err(|fixed| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "the engine already runs with {fixed} threads in this process; set the count before the first run (or with REMOTEMEDIA_THREADS)"
+        ))
+    })
+}
+
+/// `threads()`: the engine's worker threads in this process (fixed from here on).
+#[pyfunction]
+pub fn threads() -> PyResult<usize> {
+    remotemedia_core::threads::engine_threads().map_err(pyo3::exceptions::PyValueError::new_err)
 }
 
 /// `deliver(future, ok, value)`: settles `future` unless it was cancelled meanwhile. Runs on the

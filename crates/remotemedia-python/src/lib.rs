@@ -33,6 +33,7 @@
 mod audio_files;
 mod awaitable;
 mod errors;
+mod hosted;
 mod inline;
 
 use std::collections::HashMap;
@@ -189,7 +190,8 @@ impl PyPlan {
     /// patterns), each as its own session, `jobs` at a time; an awaitable of one dict per file in
     /// input order: `{"file", "outputs"}` (and `"output"` when audio went to `output_dir`) or
     /// `{"file", "error"}`.
-    #[pyo3(signature = (inputs, *, jobs = None, chunk_ms = 100, output_dir = None, output_format = "wav".to_string(), fail_fast = false, progress = "auto".to_string()))]
+    /// With `as_json`, each file's result is the CLI's JSON line (a `str`) instead of a dict.
+    #[pyo3(signature = (inputs, *, jobs = None, chunk_ms = 100, output_dir = None, output_format = "wav".to_string(), fail_fast = false, progress = "auto".to_string(), as_json = false))]
     #[allow(clippy::too_many_arguments)]
     fn run_files<'py>(
         &self,
@@ -201,6 +203,7 @@ impl PyPlan {
         output_format: String,
         fail_fast: bool,
         progress: String,
+        as_json: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = audio_files::FilesRequest {
             inputs,
@@ -210,8 +213,22 @@ impl PyPlan {
             output_format,
             fail_fast,
             progress,
+            as_json,
         };
         audio_files::run_many(py, self.pipeline.clone(), request)
+    }
+
+    /// Runs the pipeline over an audio file held in memory (`data`; `name` stands for its path),
+    /// as `run_files` runs one file: an awaitable of its result, the CLI's JSON line.
+    #[pyo3(signature = (data, name, *, chunk_ms = 100))]
+    fn run_audio_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        data: Vec<u8>,
+        name: PathBuf,
+        chunk_ms: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        audio_files::run_bytes(py, self.pipeline.clone(), data, name, chunk_ms)
     }
 
     /// Starts a streaming session.
@@ -500,14 +517,20 @@ fn execute_pipeline_with_input<'py>(
 #[pyo3(name = "remotemedia_runtime")]
 fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    remotemedia_core::threads::threads_from_env().map_err(pyo3::exceptions::PyValueError::new_err)?;
     remotemedia_cpython::install_exit_guard(m.py())?;
     m.add_class::<PyPlan>()?;
     m.add_class::<PySession>()?;
     m.add_class::<inline::PyInlineSession>()?;
     m.add_class::<audio_files::PyAudioFileReader>()?;
+    m.add_class::<hosted::PyHostedServer>()?;
+    m.add_class::<hosted::PyHostedSession>()?;
     m.add_function(wrap_pyfunction!(awaitable::crossings, m)?)?;
+    m.add_function(wrap_pyfunction!(awaitable::set_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(awaitable::threads, m)?)?;
     m.add_class::<remotemedia_cpython::BufferKeeper>()?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(audio_files::expand_audio_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline_with_input, m)?)?;
     Ok(())

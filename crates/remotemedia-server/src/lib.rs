@@ -20,6 +20,7 @@
 //! ```
 
 mod config;
+mod hosted;
 mod http;
 mod metrics;
 mod served;
@@ -38,6 +39,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{ConfigError, DEFAULT_BIND, ServerConfig};
+pub use hosted::{Frame, Hosted, HostedResponse, HostedStream, StreamReceiver, StreamSender};
 pub use metrics::ServerMetrics;
 pub use served::{LoadError, Served, ServedPipeline};
 
@@ -104,13 +106,23 @@ impl Server {
 
     /// The routes (for embedding in another server, or tests).
     pub fn router(&self) -> Router {
+        self.routes(get(stream::upgrade))
+    }
+
+    /// The server for a host that carries the connections itself (Ray Serve's replicas): the same
+    /// routes, with sessions fed frame by frame in-process.
+    pub fn hosted(&self) -> Hosted {
+        Hosted::new(self.routes(get(hosted::open)), self.state.clone())
+    }
+
+    fn routes(&self, stream: axum::routing::MethodRouter<AppState>) -> Router {
         let state = self.state.clone();
         Router::new()
             .route("/healthz", get(http::healthz))
             .route("/metrics", get(http::metrics))
             .route("/v1/pipelines", get(http::list))
             .route("/v1/pipelines/{name}/run", post(http::run))
-            .route("/v1/pipelines/{name}/stream", get(stream::upgrade))
+            .route("/v1/pipelines/{name}/stream", stream)
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 http::require_token,

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, Stream, StreamExt};
 use remotemedia_core::{Error, SessionInput, SessionOutput, Value};
 use remotemedia_io::natural_format;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -27,15 +27,21 @@ use crate::wire::{ClientMessage, PcmFormat, ServerMessage, StreamQuery, close, v
 
 static SESSION_IDS: AtomicU64 = AtomicU64::new(1);
 
-/// Accepts the upgrade: 404 for an unknown pipeline, 400 for a bad query, 503 when the server is
-/// full or shutting down. Everything is checked before the upgrade.
-pub async fn upgrade(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
+/// A session admitted: its pipeline, the declared PCM format, and its place among the sessions.
+pub(crate) struct Admitted {
+    pub served: ServedPipeline,
+    pub pcm: Option<PcmFormat>,
+    pub permit: OwnedSemaphorePermit,
+}
+
+/// The checks before a session starts: 404 for an unknown pipeline, 400 for a bad query, 503 when
+/// the server is full or shutting down.
+pub(crate) fn admit(
+    state: &AppState,
+    name: &str,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
-    ws: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
-    let served = state.served.get(&name).cloned().ok_or_else(|| {
+) -> Result<Admitted, ApiError> {
+    let served = state.served.get(name).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -62,6 +68,17 @@ pub async fn upgrade(
             ),
         )
     })?;
+    Ok(Admitted { served, pcm, permit })
+}
+
+/// Accepts the upgrade once [`admit`] has passed; everything is checked before the upgrade.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let admitted = admit(&state, &name, query)?;
     // The socket takes up to twice the limit, so that a message over the limit is refused with
     // a close frame (1009) rather than a broken connection; beyond that it is dropped outright.
     let hard_limit = state
@@ -73,10 +90,26 @@ pub async fn upgrade(
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
-            let id = SESSION_IDS.fetch_add(1, Ordering::Relaxed);
-            let span = tracing::info_span!("session", id, pipeline = %served.name);
-            run(socket, served, pcm, state, permit).instrument(span)
+            let (ws_tx, ws_rx) = socket.split();
+            spawn_session(ws_rx, ws_tx, admitted, state)
         }))
+}
+
+/// Runs one session over a transport of WebSocket messages (a socket, or frames handed over by
+/// another host, `crate::hosted`), in its tracing span.
+pub(crate) fn spawn_session<S, K>(
+    ws_rx: S,
+    ws_tx: K,
+    admitted: Admitted,
+    state: AppState,
+) -> impl Future<Output = ()> + Send + 'static
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static,
+    K: Sink<Message> + Unpin + Send + 'static,
+{
+    let id = SESSION_IDS.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("session", id, pipeline = %admitted.served.name);
+    run(ws_rx, ws_tx, admitted, state).instrument(span)
 }
 
 /// How a session ended.
@@ -111,17 +144,15 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn run(
-    socket: WebSocket,
-    served: ServedPipeline,
-    pcm: Option<PcmFormat>,
-    state: AppState,
-    permit: OwnedSemaphorePermit,
-) {
+async fn run<S, K>(ws_rx: S, ws_tx: K, admitted: Admitted, state: AppState)
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static,
+    K: Sink<Message> + Unpin + Send + 'static,
+{
+    let Admitted { served, pcm, permit } = admitted;
     let name = served.name.clone();
     state.metrics.session_started(&name, true);
     tracing::info!("session opened");
-    let (ws_tx, ws_rx) = socket.split();
     let (queue, queued) = mpsc::channel::<Message>(state.config.output_queue);
     let writer = tokio::spawn(write_frames(ws_tx, queued));
     let end = match served.pipeline.start() {
@@ -170,10 +201,7 @@ async fn run(
 }
 
 /// Writes queued frames until a close frame is written, the queue ends, or the socket fails.
-async fn write_frames(
-    mut ws_tx: futures::stream::SplitSink<WebSocket, Message>,
-    mut queued: mpsc::Receiver<Message>,
-) {
+async fn write_frames<K: Sink<Message> + Unpin>(mut ws_tx: K, mut queued: mpsc::Receiver<Message>) {
     while let Some(message) = queued.recv().await {
         let closing = matches!(message, Message::Close(_));
         if ws_tx.send(message).await.is_err() || closing {
@@ -185,7 +213,7 @@ async fn write_frames(
 
 /// Runs the reader and the pump until the session ends.
 async fn drive(
-    ws_rx: futures::stream::SplitStream<WebSocket>,
+    ws_rx: impl Stream<Item = Result<Message, axum::Error>> + Unpin,
     input: SessionInput,
     output: SessionOutput,
     pcm: Option<PcmFormat>,
@@ -208,7 +236,7 @@ async fn drive(
 
 /// Client frames into the session, until the input ends or the session must end.
 async fn read_frames(
-    mut ws_rx: futures::stream::SplitStream<WebSocket>,
+    mut ws_rx: impl Stream<Item = Result<Message, axum::Error>> + Unpin,
     mut input: SessionInput,
     pcm: Option<PcmFormat>,
     queue: &mpsc::Sender<Message>,

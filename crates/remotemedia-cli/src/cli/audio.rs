@@ -249,7 +249,7 @@ pub async fn run_many(
     let jobs = many
         .jobs
         .map(|j| j as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        .unwrap_or_else(|| remotemedia_runtime::threads::engine_threads().unwrap_or(1));
     let options = BatchOptions {
         jobs,
         chunk_ms: audio.chunk_ms,

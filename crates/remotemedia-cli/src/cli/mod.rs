@@ -25,7 +25,8 @@ Exit codes:
 Logs go to stderr: -v (info), -vv (debug), -vvv (trace), or RUST_LOG (e.g. RUST_LOG=remotemedia_core=debug).
 
 Python nodes run on RustPython, or CPython when RustPython cannot load them (runtime_hint: auto);
-REMOTEMEDIA_PYTHON_INTERPRETER=auto|rustpython|cpython overrides every node's hint.";
+REMOTEMEDIA_PYTHON_INTERPRETER=auto|rustpython|cpython overrides every node's hint.
+REMOTEMEDIA_THREADS=N caps the engine's threads (as --threads does).";
 
 /// Run remotemedia pipelines described by a manifest (JSON or YAML, version v1).
 #[derive(Debug, Parser)]
@@ -34,6 +35,10 @@ struct Cli {
     /// More logging on stderr (repeat for more); RUST_LOG overrides.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
+    /// The engine's worker threads, and the default of `--jobs` (default: REMOTEMEDIA_THREADS,
+    /// else every core). Give each process its share when several share a machine.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
     #[command(subcommand)]
     command: Command,
 }
@@ -235,7 +240,7 @@ impl OutputFormat {
 /// Running many files, and showing progress.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ManyFiles {
-    /// Files run at once (default: the number of cores). Results come in input order whatever
+    /// Files run at once (default: `--threads`, else the number of cores). Results come in input order whatever
     /// this is.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
@@ -318,7 +323,15 @@ pub fn main() -> ExitCode {
     // banner out of the user's terminal (it is still logged at debug level).
     std::panic::set_hook(Box::new(|info| tracing::debug!("panic: {info}")));
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    if let Some(threads) = cli.threads.and_then(|n| std::num::NonZeroUsize::new(n as usize)) {
+        // Nothing has fixed the count yet in this process.
+        let _ = remotemedia_runtime::threads::set_engine_threads(threads);
+    }
+    let threads = match remotemedia_runtime::threads::engine_threads() {
+        Ok(threads) => threads,
+        Err(message) => return CliError::usage(message).report(),
+    };
+    let runtime = match remotemedia_runtime::threads::build_runtime(threads, "remotemedia-engine") {
         Ok(rt) => rt,
         Err(e) => return CliError::runtime(format!("cannot start the async runtime: {e}")).report(),
     };
