@@ -36,7 +36,7 @@ static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     RUNTIME.get_or_init(|| {
         let threads = remotemedia_core::threads::engine_threads().unwrap_or(1);
-        remotemedia_core::threads::build_runtime(threads, "remotemedia-engine")
+        remotemedia_core::threads::build_runtime(threads)
             .unwrap_or_else(|e| panic!("cannot start the engine's async runtime: {e}"))
     })
 }

@@ -247,3 +247,122 @@ pub(crate) async fn open(
     }
     Ok(StatusCode::OK.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::{Server, ServerConfig};
+
+    fn server(token: Option<&str>) -> Hosted {
+        let registry = remotemedia_nodes::builtin_registry();
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../manifests/voice_activity.yaml");
+        let config = ServerConfig {
+            token: token.map(str::to_string),
+            max_sessions: 1,
+            ..ServerConfig::default()
+        };
+        Server::load(&[manifest], &registry, config).expect("load").hosted()
+    }
+
+    /// The shipped recording: its sample rate and s16le bytes.
+    fn recording() -> (u32, Vec<u8>) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../manifests/data/arctic_a0007.wav");
+        let mut reader = hound::WavReader::open(path).expect("recording");
+        let rate = reader.spec().sample_rate;
+        let bytes = reader
+            .samples::<i16>()
+            .flat_map(|s| s.expect("sample").to_le_bytes())
+            .collect();
+        (rate, bytes)
+    }
+
+    #[tokio::test]
+    async fn http_routes_answer_as_the_server() {
+        let hosted = server(None);
+        let list = hosted.request("GET", "/v1/pipelines", &[], Bytes::new()).await;
+        assert_eq!(list.status, 200);
+        let json: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
+        assert_eq!(json[0]["name"], "voice-activity");
+        assert_eq!(json[0]["nodes"][2]["node_type"], "VADNode");
+        let missing = hosted.request("POST", "/v1/pipelines/nope/run", &[], Bytes::new()).await;
+        assert_eq!(missing.status, 404);
+        // The stream route is a WebSocket: a plain request gets 426.
+        let plain = hosted.request("GET", "/v1/pipelines/voice-activity/stream", &[], Bytes::new()).await;
+        assert_eq!(plain.status, 426);
+    }
+
+    #[tokio::test]
+    async fn a_hosted_session_streams_and_ends_with_done_and_1000() {
+        let hosted = server(None);
+        let (rate, speech) = recording();
+        let uri = format!("/v1/pipelines/voice-activity/stream?format=s16le&sample_rate={rate}");
+        let HostedStream {
+            sender,
+            mut receiver,
+        } = hosted.connect(&uri, &[]).await.ok().expect("opened");
+        // One session at most: a second one is refused before the upgrade.
+        let refused = hosted.connect(&uri, &[]).await.err().expect("full");
+        assert_eq!(refused.status, 503);
+        // 20 ms chunks, as a live client sends them.
+        for chunk in speech.chunks(rate as usize / 50 * 2) {
+            assert!(sender.send(Frame::Binary(Bytes::copy_from_slice(chunk))).await);
+        }
+        assert!(sender.send(Frame::Text(r#"{"type":"end"}"#.into())).await);
+        let mut frames = Vec::new();
+        while let Some(frame) = receiver.recv().await {
+            frames.push(frame);
+        }
+        let last = frames.len() - 1;
+        assert_eq!(
+            frames[last],
+            Frame::Close {
+                code: 1000,
+                reason: "done".into()
+            }
+        );
+        assert_eq!(frames[last - 1], Frame::Text(r#"{"type":"done"}"#.into()));
+        let Frame::Text(segment) = &frames[0] else {
+            panic!("{frames:?}")
+        };
+        // The segment `make demo` prints.
+        let segment: serde_json::Value = serde_json::from_str(segment).unwrap();
+        assert_eq!(
+            segment,
+            serde_json::json!({"type": "output", "value": {"start": 0.38, "end": 3.45}})
+        );
+        assert_eq!(frames.len(), 3, "{frames:?}");
+    }
+
+    #[tokio::test]
+    async fn hosted_refusals_are_the_servers() {
+        let hosted = server(Some("s3cret"));
+        let uri = "/v1/pipelines/voice-activity/stream?format=s16le&sample_rate=16000";
+        let no_token = hosted.connect(uri, &[]).await.err().expect("refused");
+        assert_eq!(no_token.status, 401);
+        let auth = [("authorization".to_string(), b"Bearer s3cret".to_vec())];
+        let unknown = hosted
+            .connect("/v1/pipelines/nope/stream", &auth)
+            .await
+            .err()
+            .expect("unknown");
+        assert_eq!(unknown.status, 404);
+        let bad_query = hosted
+            .connect("/v1/pipelines/voice-activity/stream?format=mp3&sample_rate=1", &auth)
+            .await
+            .err()
+            .expect("bad query");
+        assert_eq!(bad_query.status, 400);
+        let HostedStream {
+            sender,
+            mut receiver,
+        } = hosted.connect(uri, &auth).await.ok().expect("opened");
+        assert!(sender.send(Frame::Text("{not json".into())).await);
+        let Some(Frame::Text(error)) = receiver.recv().await else {
+            panic!("an error message first")
+        };
+        assert!(error.contains(r#""kind":"bad_message""#), "{error}");
+        assert!(matches!(receiver.recv().await, Some(Frame::Close { code: 4400, .. })));
+        assert_eq!(receiver.recv().await, None);
+    }
+}

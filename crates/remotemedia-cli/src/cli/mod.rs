@@ -331,7 +331,7 @@ pub fn main() -> ExitCode {
         Ok(threads) => threads,
         Err(message) => return CliError::usage(message).report(),
     };
-    let runtime = match remotemedia_runtime::threads::build_runtime(threads, "remotemedia-engine") {
+    let runtime = match remotemedia_runtime::threads::build_runtime(threads) {
         Ok(rt) => rt,
         Err(e) => return CliError::runtime(format!("cannot start the async runtime: {e}")).report(),
     };
