@@ -139,5 +139,5 @@ def engine_threads() -> int:
 
 def _reset_for_tests() -> None:
     """Forget the cached detection (used by the test suite)."""
-    global _checked, _available, _runtime, _error
-    _checked, _available, _runtime, _error = False, False, None, None
+    global _checked, _available, _runtime, _error, _threads
+    _checked, _available, _runtime, _error, _threads = False, False, None, None, None

@@ -10,12 +10,12 @@ use pyo3::types::PyDict;
 use remotemedia_core::{Pipeline, Value};
 use remotemedia_cpython::convert::{to_list, to_python};
 use remotemedia_io::{
-    AudioChunks, AudioFileSource, BatchOptions, FileResult, IoError, OutputEncoding, Progress,
+    AudioChunks, AudioFileSource, BatchOptions, FileResult, InputError, OutputEncoding, Progress,
     ProgressDisplay, ProgressMode, RawFormat, RunError, expand_inputs, run_files, run_to_report,
 };
 
 use crate::awaitable;
-use crate::errors::{audio_file_error, to_py_err};
+use crate::errors::{audio_file_error, audio_input_error, to_py_err};
 
 /// A streaming reader of an audio file: iterating yields `remotemedia.audio.Audio` chunks of
 /// `chunk_ms` milliseconds (the last one shorter), decoded without the GIL, one at a time.
@@ -221,13 +221,12 @@ pub fn run_many<'py>(
 
 fn expand(py: Python<'_>, inputs: &[PathBuf]) -> PyResult<Vec<remotemedia_io::InputFile>> {
     expand_inputs(inputs).map_err(|e| {
-        audio_file_error(
-            py,
-            &IoError::Unsupported {
-                path: PathBuf::new(),
-                message: e.to_string(),
-            },
-        )
+        let path = match &e {
+            InputError::Missing(path) => path.clone(),
+            InputError::Pattern { pattern, .. } => pattern.clone(),
+            InputError::List { path, .. } => path.display().to_string(),
+        };
+        audio_input_error(py, e.to_string(), path)
     })
 }
 

@@ -71,13 +71,17 @@ pub fn selection_error(py: Python<'_>, message: String) -> PyErr {
 /// not audio, unsupported, or damaged).
 pub fn audio_file_error(py: Python<'_>, err: &remotemedia_io::IoError) -> PyErr {
     use remotemedia_io::IoError;
-    let message = err.to_string();
     let path = match err {
         IoError::Open { path, .. }
         | IoError::Unsupported { path, .. }
         | IoError::Corrupt { path, .. }
         | IoError::Write { path, .. } => path.display().to_string(),
     };
+    audio_input_error(py, err.to_string(), path)
+}
+
+/// `remotemedia.errors.AudioFileError(message, path)` with the message as given.
+pub fn audio_input_error(py: Python<'_>, message: String, path: String) -> PyErr {
     let fallback = message.clone();
     raise(
         py,

@@ -1,0 +1,180 @@
+"""Live streams on Ray Serve: the Python client gets from the Serve application exactly what it
+gets from `remotemedia-runtime serve`, for the same manifests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import websockets
+from conftest import MANIFESTS, RECORDING, runtime_bin
+from ray import serve
+
+from remotemedia.audio import read_wav
+from remotemedia.client import RemoteError, connect, run
+from remotemedia.ray import serve_app
+
+MANIFEST_FILES = [MANIFESTS / "voice_activity.yaml", MANIFESTS / "python_counter.yaml"]
+SEGMENTS = [{"start": 0.38, "end": 3.45}]  # what `make demo` prints
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
+            return
+        except OSError:
+            if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not start") from None
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def binary() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [runtime_bin(), "serve", *map(str, MANIFEST_FILES), "--bind", f"127.0.0.1:{port}"],
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, proc)
+    yield url
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def on_serve(cluster) -> Iterator[dict[str, str]]:
+    """Two applications on one Serve instance: open at `/`, and with a token at `/secure`."""
+    port = free_port()
+    # Both simulated nodes share this machine's loopback address: one proxy, on the head node.
+    serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": port})
+    serve.run(serve_app(MANIFEST_FILES, cpus_per_replica=0.25), name="open", route_prefix="/")
+    serve.run(
+        serve_app(MANIFEST_FILES[:1], token="s3cret", cpus_per_replica=0.25, name="secure"),
+        name="secure",
+        route_prefix="/secure",
+    )
+    urls = {"open": f"http://127.0.0.1:{port}", "secure": f"http://127.0.0.1:{port}/secure"}
+    wait_healthy(urls["open"])
+    yield urls
+    serve.shutdown()
+
+
+async def stream(url: str, chunk_ms: int = 20, **options) -> tuple[list, int | None]:
+    audio = read_wav(RECORDING)
+    async with connect(
+        url, "voice-activity", format="s16le", sample_rate=audio.sample_rate, channels=audio.channels, **options
+    ) as session:
+
+        async def feed() -> None:
+            step = audio.sample_rate * chunk_ms // 1000
+            for i in range(0, audio.frames, step):
+                await session.send(audio.samples[i : i + step])
+            await session.end()
+
+        feeder = asyncio.create_task(feed())
+        outputs = [out async for out in session]
+        await feeder
+        return outputs, session.close_code
+
+
+def get(url: str, token: str | None = None) -> tuple[int, dict | str]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_streams_give_the_binarys_outputs(binary, on_serve):
+    for chunk_ms in (20, 1000):
+        on_binary = asyncio.run(stream(binary, chunk_ms))
+        assert on_binary == (SEGMENTS, 1000)
+        assert asyncio.run(stream(on_serve["open"], chunk_ms)) == on_binary, chunk_ms
+
+
+def test_sessions_run_at_once(on_serve):
+    async def many() -> list:
+        return await asyncio.gather(*(stream(on_serve["open"]) for _ in range(6)))
+
+    assert asyncio.run(many()) == [(SEGMENTS, 1000)] * 6
+
+
+def test_http_routes_answer_as_the_binary(binary, on_serve):
+    assert get(f"{on_serve['open']}/v1/pipelines") == get(f"{binary}/v1/pipelines")
+    assert [p["name"] for p in get(f"{binary}/v1/pipelines")[1]] == ["python-counter", "voice-activity"]
+    for url in (binary, on_serve["open"]):
+        assert asyncio.run(run(url, "voice-activity", RECORDING)) == SEGMENTS
+        assert asyncio.run(run(url, "python-counter", ["a", "b", "c"])) == asyncio.run(
+            run(binary, "python-counter", ["a", "b", "c"])
+        )
+        with pytest.raises(RemoteError) as missing:
+            asyncio.run(run(url, "nope", [1]))
+        assert (missing.value.code, missing.value.kind) == (404, "not_found")
+
+
+def test_refusals_and_errors_are_the_binarys(binary, on_serve):
+    async def refused(url: str, route: str) -> tuple[int, dict]:
+        try:
+            async with websockets.connect("ws" + url[4:] + route):
+                return 101, {}
+        except websockets.InvalidStatus as e:  # the HTTP answer before the upgrade
+            return e.response.status_code, json.loads(e.response.body)
+
+    for route, status in [
+        ("/v1/pipelines/nope/stream", 404),
+        ("/v1/pipelines/voice-activity/stream?format=mp3&sample_rate=1", 400),
+        ("/v1/pipelines/voice-activity/stream?sample_rate=1", 400),
+    ]:
+        answer = asyncio.run(refused(binary, route))
+        assert answer[0] == status
+        assert asyncio.run(refused(on_serve["open"], route)) == answer
+
+    async def bad_message(url: str) -> tuple[str, int | None]:
+        async with connect(url, "voice-activity") as session:
+            await session._socket.send("{not json")
+            with pytest.raises(RemoteError) as failed:
+                async for _ in session:
+                    pass
+            return failed.value.kind, failed.value.code
+
+    assert asyncio.run(bad_message(on_serve["open"])) == asyncio.run(bad_message(binary)) == ("bad_message", 4400)
+
+
+def test_a_token_guards_the_application(on_serve):
+    secure = on_serve["secure"]
+    status, body = get(f"{secure}/v1/pipelines")
+    assert (status, body["error"]) == (401, "unauthorized")
+    status, body = get(f"{secure}/v1/pipelines", token="s3cret")
+    assert status == 200 and [p["name"] for p in body] == ["voice-activity"]
+    assert asyncio.run(stream(secure, token="s3cret")) == (SEGMENTS, 1000)
+    with pytest.raises(Exception) as refused:
+        asyncio.run(stream(secure, token="wrong"))
+    assert refused.value.response.status_code == 401
+
+
+def test_bad_applications_are_refused_before_deploying(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such manifest"):
+        serve_app([tmp_path / "missing.yaml"])
+    with pytest.raises(ValueError, match="the token is empty"):
+        serve_app(MANIFEST_FILES, token=" ")
+    with pytest.raises(ValueError, match="no pipeline to serve"):
+        serve_app([])
