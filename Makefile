@@ -8,9 +8,10 @@ BIN := $(TARGET_DIR)/release/remotemedia-runtime
 
 VENV ?= .venv
 VENV_PURE ?= .venv-pure
+VENV_RAY ?= .venv-ray
 PY := $(VENV)/bin/python
 
-.PHONY: compat-table help setup build demo demo-calculator bench-audio test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
+.PHONY: compat-table help setup build demo demo-calculator bench-audio venv-ray test-ray bench-ray test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -70,6 +71,21 @@ test-python: extension ## pytest with the Rust extension installed (both runtime
 test-exit-loop: extension ## slow: 1,000 runs of a script with a live node, none may crash at exit (own CI step)
 	REMOTEMEDIA_EXIT_RUNS=1000 $(PY) -m pytest tests/python/test_contract.py -q -k exits_cleanly
 
+venv-ray: $(VENV_RAY)/.ready ## a virtualenv with `pip install "./python[ray]"` (Ray Data + Serve, about 750 MB) and the test tools
+
+$(VENV_RAY)/.ready: python/pyproject.toml crates/remotemedia-python/pyproject.toml
+	python3 -m venv $(VENV_RAY)
+	$(VENV_RAY)/bin/pip install -q --upgrade pip
+	$(VENV_RAY)/bin/pip install -q "maturin>=1.7,<2" pytest pytest-timeout
+	$(VENV_RAY)/bin/pip install -q "./python[ray,client]"
+	touch $@
+
+test-ray: venv-ray ## slow: Ray Data and Ray Serve on a simulated two-node cluster, against the CLI and the binary server (own CI step)
+	$(VENV_RAY)/bin/pip install -q --no-deps --force-reinstall ./python
+	cd crates/remotemedia-python && VIRTUAL_ENV=$(abspath $(VENV_RAY)) $(abspath $(VENV_RAY))/bin/maturin develop --release -q
+	$(CARGO) build -q -p remotemedia-cli
+	REMOTEMEDIA_RUNTIME_BIN=$(TARGET_DIR)/debug/remotemedia-runtime $(VENV_RAY)/bin/python -m pytest tests/ray -q
+
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
 	$(VENV_PURE)/bin/pip install -q pytest hypothesis
@@ -80,12 +96,12 @@ test-python-pure: ## pytest in a virtualenv without the extension (the pure-Pyth
 lint: venv ## rustfmt check, clippy with warnings as errors, ruff
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests/python benches
-	$(VENV)/bin/ruff format --check python tests/python benches
+	$(VENV)/bin/ruff check python tests/python tests/ray benches
+	$(VENV)/bin/ruff format --check python tests/python tests/ray benches
 
 fmt: venv ## format the code
 	$(CARGO) fmt --all
-	$(VENV)/bin/ruff format python tests/python benches
+	$(VENV)/bin/ruff format python tests/python tests/ray benches
 
 compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython on tests/python_compat)
 	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-cli --test python_compat
@@ -109,4 +125,4 @@ bench-python-nodes: ## Python nodes in the engine: start-up, per-call, chain, pa
 
 clean: ## remove build output and virtualenvs
 	$(CARGO) clean
-	rm -rf $(VENV) $(VENV_PURE)
+	rm -rf $(VENV) $(VENV_PURE) $(VENV_RAY)

@@ -366,7 +366,8 @@ fn engine_threads(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .filter(|task| {
-            let comm = std::fs::read_to_string(task.as_ref().unwrap().path().join("comm")).unwrap_or_default();
+            let comm =
+                std::fs::read_to_string(task.as_ref().unwrap().path().join("comm")).unwrap_or_default();
             comm.trim_end() == "rm-engine"
         })
         .count()

@@ -1,8 +1,10 @@
 """Every audio file of a folder through a pipeline on Ray: python ray_process_folder.py FOLDER MANIFEST"""
+
 import json
 import sys
 
 import ray
+
 from remotemedia.ray import process_files
 
 ray.init()  # a local Ray, or the cluster of RAY_ADDRESS

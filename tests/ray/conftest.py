@@ -65,7 +65,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tool("sox", str(RECORDING), str(folder / "sub" / "speech.flac"))
     tool("sox", str(RECORDING), "-r", "44100", "-c", "2", str(folder / "sub" / "stereo44k.wav"))
     tool("ffmpeg", "-v", "error", "-i", str(RECORDING), "-c:a", "libvorbis", str(folder / "speech.ogg"))
-    tool("ffmpeg", "-v", "error", "-i", str(RECORDING), "-ar", "44100", "-c:a", "libmp3lame", str(folder / "speech.mp3"))
+    tool(
+        "ffmpeg", "-v", "error", "-i", str(RECORDING), "-ar", "44100", "-c:a", "libmp3lame", str(folder / "speech.mp3")
+    )
     (folder / "broken.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt nonsense")
     (folder / "empty.flac").write_bytes(b"")
     (folder / "notes.txt").write_text("not audio, and not listed")

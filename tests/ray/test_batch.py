@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import ray
-from conftest import MANIFESTS, RECORDING, ROOT, cli_records
 
 import remotemedia
+from conftest import MANIFESTS, RECORDING, ROOT, cli_records
 from remotemedia import Node, Pipeline
 from remotemedia.ray import FileProcessor, process_files
 

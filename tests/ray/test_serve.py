@@ -4,7 +4,6 @@ gets from `remotemedia-runtime serve`, for the same manifests."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import socket
@@ -16,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 import websockets
-from conftest import MANIFESTS, RECORDING, runtime_bin
 from ray import serve
 
+from conftest import MANIFESTS, RECORDING, runtime_bin
 from remotemedia.audio import read_wav
 from remotemedia.client import RemoteError, connect, run
 from remotemedia.ray import serve_app

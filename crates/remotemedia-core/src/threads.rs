@@ -114,7 +114,11 @@ mod tests {
         assert_eq!(runtime.metrics().num_workers(), 3);
         let name = |blocking: bool| {
             let current = || std::thread::current().name().map(str::to_string);
-            let task = if blocking { runtime.spawn_blocking(current) } else { runtime.spawn(async move { current() }) };
+            let task = if blocking {
+                runtime.spawn_blocking(current)
+            } else {
+                runtime.spawn(async move { current() })
+            };
             runtime.block_on(task).expect("task")
         };
         assert_eq!(name(false).as_deref(), Some(WORKER_THREAD_NAME));

@@ -138,14 +138,14 @@ fn build_request(
     uri: &str,
     headers: &[(String, Vec<u8>)],
     body: Bytes,
-) -> Result<Request<Body>, Response> {
+) -> Result<Request<Body>, String> {
     let mut builder = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(name.as_str(), value.as_slice());
     }
     builder
         .body(Body::from(body))
-        .map_err(|e| ApiError::bad_input(format!("bad request: {e}")).into_response())
+        .map_err(|e| format!("bad request: {e}"))
 }
 
 /// Where the stream route leaves the session it opened for [`Hosted::open_stream`].
@@ -174,7 +174,7 @@ impl Hosted {
     ) -> HostedResponse {
         let response = match build_request(method, uri, headers, body) {
             Ok(request) => self.answer(request).await,
-            Err(refused) => refused,
+            Err(message) => ApiError::bad_input(message).into_response(),
         };
         HostedResponse::from_response(response).await
     }
@@ -189,7 +189,11 @@ impl Hosted {
     ) -> Result<HostedStream, HostedResponse> {
         let mut request = match build_request("GET", uri, headers, Bytes::new()) {
             Ok(request) => request,
-            Err(refused) => return Err(HostedResponse::from_response(refused).await),
+            Err(message) => {
+                return Err(
+                    HostedResponse::from_response(ApiError::bad_input(message).into_response()).await,
+                );
+            }
         };
         let slot = StreamSlot::default();
         request.extensions_mut().insert(slot.clone());
@@ -262,12 +266,17 @@ mod tests {
             max_sessions: 1,
             ..ServerConfig::default()
         };
-        Server::load(&[manifest], &registry, config).expect("load").hosted()
+        Server::load(&[manifest], &registry, config)
+            .expect("load")
+            .hosted()
     }
 
     /// The shipped recording: its sample rate and s16le bytes.
     fn recording() -> (u32, Vec<u8>) {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../manifests/data/arctic_a0007.wav");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../manifests/data/arctic_a0007.wav"
+        );
         let mut reader = hound::WavReader::open(path).expect("recording");
         let rate = reader.spec().sample_rate;
         let bytes = reader
@@ -285,10 +294,14 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
         assert_eq!(json[0]["name"], "voice-activity");
         assert_eq!(json[0]["nodes"][2]["node_type"], "VADNode");
-        let missing = hosted.request("POST", "/v1/pipelines/nope/run", &[], Bytes::new()).await;
+        let missing = hosted
+            .request("POST", "/v1/pipelines/nope/run", &[], Bytes::new())
+            .await;
         assert_eq!(missing.status, 404);
         // The stream route is a WebSocket: a plain request gets 426.
-        let plain = hosted.request("GET", "/v1/pipelines/voice-activity/stream", &[], Bytes::new()).await;
+        let plain = hosted
+            .request("GET", "/v1/pipelines/voice-activity/stream", &[], Bytes::new())
+            .await;
         assert_eq!(plain.status, 426);
     }
 
@@ -297,10 +310,7 @@ mod tests {
         let hosted = server(None);
         let (rate, speech) = recording();
         let uri = format!("/v1/pipelines/voice-activity/stream?format=s16le&sample_rate={rate}");
-        let HostedStream {
-            sender,
-            mut receiver,
-        } = hosted.connect(&uri, &[]).await.ok().expect("opened");
+        let HostedStream { sender, mut receiver } = hosted.connect(&uri, &[]).await.expect("opened");
         // One session at most: a second one is refused before the upgrade.
         let refused = hosted.connect(&uri, &[]).await.err().expect("full");
         assert_eq!(refused.status, 503);
@@ -348,21 +358,24 @@ mod tests {
             .expect("unknown");
         assert_eq!(unknown.status, 404);
         let bad_query = hosted
-            .connect("/v1/pipelines/voice-activity/stream?format=mp3&sample_rate=1", &auth)
+            .connect(
+                "/v1/pipelines/voice-activity/stream?format=mp3&sample_rate=1",
+                &auth,
+            )
             .await
             .err()
             .expect("bad query");
         assert_eq!(bad_query.status, 400);
-        let HostedStream {
-            sender,
-            mut receiver,
-        } = hosted.connect(uri, &auth).await.ok().expect("opened");
+        let HostedStream { sender, mut receiver } = hosted.connect(uri, &auth).await.expect("opened");
         assert!(sender.send(Frame::Text("{not json".into())).await);
         let Some(Frame::Text(error)) = receiver.recv().await else {
             panic!("an error message first")
         };
         assert!(error.contains(r#""kind":"bad_message""#), "{error}");
-        assert!(matches!(receiver.recv().await, Some(Frame::Close { code: 4400, .. })));
+        assert!(matches!(
+            receiver.recv().await,
+            Some(Frame::Close { code: 4400, .. })
+        ));
         assert_eq!(receiver.recv().await, None);
     }
 }

@@ -93,22 +93,14 @@ fn query_token(uri: &axum::http::Uri) -> Option<String> {
 
 /// Refuses requests without the token (401), when the server has one. `/healthz` is open.
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match check_token(&state, &request) {
-        Ok(()) => next.run(request).await,
-        Err(refused) => refused,
-    }
-}
-
-/// The token check of [`require_token`]: the 401 answer when the request lacks the token.
-fn check_token(state: &AppState, request: &Request) -> Result<(), Response> {
     let Some(expected) = state.config.token.as_deref() else {
-        return Ok(());
+        return next.run(request).await;
     };
     if request.uri().path() == "/healthz" {
-        return Ok(());
+        return next.run(request).await;
     }
-    match presented_token(request) {
-        Some(token) if token_matches(expected, &token) => Ok(()),
+    match presented_token(&request) {
+        Some(token) if token_matches(expected, &token) => next.run(request).await,
         presented => {
             state.metrics.error("unauthorized");
             let message = if presented.is_some() {
@@ -122,7 +114,7 @@ fn check_token(state: &AppState, request: &Request) -> Result<(), Response> {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
-            Err(response)
+            response
         }
     }
 }

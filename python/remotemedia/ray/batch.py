@@ -35,7 +35,8 @@ def _load(pipeline: Any) -> Pipeline:
     if isinstance(pipeline, (str, os.PathLike, dict)):
         return Pipeline.from_manifest(pipeline)
     raise TypeError(
-        f"pipeline must be a remotemedia.Pipeline, a manifest path, or a manifest dict or text; found {type(pipeline).__name__}"
+        "pipeline must be a remotemedia.Pipeline, a manifest path, or a manifest dict or text; "
+        f"found {type(pipeline).__name__}"
     )
 
 
@@ -125,7 +126,9 @@ class FileProcessor:
         rows: dict[str, list[Any]] = {c: [] for c in ROW_COLUMNS}
         for name, record in zip(names, records):
             rows["path"].append(str(name))
-            rows["outputs"].append(json.dumps(record["outputs"], separators=(",", ":")) if "outputs" in record else None)
+            rows["outputs"].append(
+                json.dumps(record["outputs"], separators=(",", ":")) if "outputs" in record else None
+            )
             rows["error"].append(record.get("error"))
         return rows
 

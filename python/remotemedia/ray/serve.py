@@ -22,7 +22,7 @@ serve.run(serve_app(["manifests/voice_activity.yaml"]), route_prefix="/")
 import asyncio
 import math
 import os
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 from ray import serve
 
@@ -39,7 +39,7 @@ TOKEN_ENV = "REMOTEMEDIA_TOKEN"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
-def _uri(scope: Dict[str, Any]) -> str:
+def _uri(scope: dict[str, Any]) -> str:
     """The request's path under the application (without Serve's route prefix), with its query."""
     path = scope.get("path", "/")
     root = scope.get("root_path", "")
@@ -49,7 +49,7 @@ def _uri(scope: Dict[str, Any]) -> str:
     return path + (f"?{query}" if query else "")
 
 
-def _headers(scope: Dict[str, Any]) -> List[Tuple[str, bytes]]:
+def _headers(scope: dict[str, Any]) -> list[tuple[str, bytes]]:
     return [(name.decode("latin-1"), value) for name, value in scope.get("headers", [])]
 
 
@@ -70,13 +70,14 @@ def _build_ingress() -> Any:
     class RemotemediaServer:
         """One replica: the hosted server for the manifests, and the relay of its frames."""
 
-        def __init__(self, manifests: List[str], token: Optional[str], limits: Dict[str, Any], threads: int) -> None:
+        def __init__(self, manifests: list[str], token: Optional[str], limits: dict[str, Any], threads: int) -> None:
             from ..runtime import get_rust_runtime, set_threads
 
             module = get_rust_runtime()
             if module is None:
                 raise RuntimeError(
-                    "the Serve application runs on the engine: install the extension `remotemedia_runtime` on every node"
+                    "the Serve application runs on the engine: "
+                    "install the extension `remotemedia_runtime` on every node"
                 )
             set_threads(threads)
             self.server = module.HostedServer(manifests, token=token, **limits)
@@ -86,7 +87,9 @@ def _build_ingress() -> Any:
             opened = await self.server.connect(_uri(websocket.scope), _headers(websocket.scope))
             if isinstance(opened, tuple):  # refused before the upgrade, as the binary refuses
                 status, headers, body = opened
-                refusal = Response(content=body, status_code=status, headers={k: v.decode("latin-1") for k, v in headers})
+                refusal = Response(
+                    content=body, status_code=status, headers={k: v.decode("latin-1") for k, v in headers}
+                )
                 try:
                     await websocket.send_denial_response(refusal)
                 except RuntimeError:  # the ASGI server cannot answer a handshake with HTTP
@@ -142,13 +145,13 @@ def _build_ingress() -> Any:
 
 
 def serve_app(
-    manifests: Union[List[Union[str, os.PathLike]], str, os.PathLike],
+    manifests: Union[list[Union[str, os.PathLike]], str, os.PathLike],
     *,
     name: str = "remotemedia",
     token: Optional[str] = None,
     token_file: Optional[Union[str, os.PathLike]] = None,
     num_replicas: Optional[Union[int, str]] = None,
-    autoscaling_config: Optional[Dict[str, Any]] = None,
+    autoscaling_config: Optional[dict[str, Any]] = None,
     max_ongoing_requests: int = 256,
     cpus_per_replica: float = 1.0,
     max_sessions: int = 1024,
@@ -186,7 +189,7 @@ def serve_app(
         raise ValueError("the token is empty")
     if cpus_per_replica <= 0:
         raise ValueError(f"cpus_per_replica must be positive, found {cpus_per_replica}")
-    options: Dict[str, Any] = {
+    options: dict[str, Any] = {
         "name": name,
         "max_ongoing_requests": max_ongoing_requests,
         "ray_actor_options": {"num_cpus": cpus_per_replica},
