@@ -316,8 +316,9 @@ async def run_files(
     ``jobs`` at a time (default: :func:`remotemedia.set_threads`, else the number of cores), with
     the CLI's semantics: ``inputs`` are files, folders (searched recursively for audio files) and
     glob patterns; the result is one dict per file in input order,
-    ``{"file": path, "outputs": [...]}`` (with ``"output": path`` when audio outputs went to ``output_dir``) or ``{"file": path, "error": message}``. A failed file
-    never stops the others unless ``fail_fast``. A progress bar goes to stderr when it is a
+    ``{"file": path, "outputs": [...]}`` (with ``"output": path`` when audio outputs went to
+    ``output_dir``) or ``{"file": path, "error": message}``. A failed file never stops the others
+    unless ``fail_fast``. A progress bar goes to stderr when it is a
     terminal (``progress="always"``/``"never"`` overrides).
 
     On the engine the files are decoded and run natively, in parallel without the GIL; custom
