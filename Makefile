@@ -86,6 +86,14 @@ test-ray: venv-ray ## slow: Ray Data and Ray Serve on a simulated two-node clust
 	$(CARGO) build -q -p remotemedia-cli
 	REMOTEMEDIA_RUNTIME_BIN=$(TARGET_DIR)/debug/remotemedia-runtime $(VENV_RAY)/bin/python -m pytest tests/ray -q
 
+bench-ray: venv-ray ## many files on Ray (1, 2 actors) vs the CLI (--jobs 1, 2); the Serve app's latency vs the binary server (figures go to benches/RESULTS.md)
+	$(CARGO) build --release -p remotemedia-cli
+	$(VENV_RAY)/bin/pip install -q --no-deps --force-reinstall ./python
+	cd crates/remotemedia-python && VIRTUAL_ENV=$(abspath $(VENV_RAY)) $(abspath $(VENV_RAY))/bin/maturin develop --release -q
+	REMOTEMEDIA_RUNTIME_BIN=$(TARGET_DIR)/release/remotemedia-runtime $(VENV_RAY)/bin/python benches/ray_files.py
+	$(CARGO) bench -p remotemedia-server --bench serve_load -- 10 50 100
+	REMOTEMEDIA_LOAD_PEER=ray $(CARGO) bench -p remotemedia-server --bench serve_load -- 10 50 100
+
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
 	$(VENV_PURE)/bin/pip install -q pytest hypothesis

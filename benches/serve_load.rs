@@ -5,7 +5,9 @@
 //! `cargo bench -p remotemedia-server --bench serve_load -- [N...]` (after
 //! `cargo build --release -p remotemedia-cli`); with `REMOTEMEDIA_LOAD_PEER=python`, the same load
 //! on the peer, benches/peer_server.py (plain `websockets` + numpy, the package's pure-Python
-//! nodes, run with `.venv/bin/python`). Figures go to benches/RESULTS.md.
+//! nodes, run with `.venv/bin/python`); with `REMOTEMEDIA_LOAD_PEER=ray`, on the Ray Serve
+//! application (benches/peer_ray_serve.py, run with `.venv-ray/bin/python`, `make venv-ray`).
+//! Figures go to benches/RESULTS.md.
 //!
 //! Latency is the **added latency: chunk sent → the decision it releases received** (output k of a
 //! session is paired with chunk k + lag, where lag is the pipeline's steady hold-back of whole
@@ -13,7 +15,8 @@
 //! chunk). It includes the loopback hop, the server's queueing and work.
 //! For each N: p50/p99 latency over a measuring window after a warm-up, the server's CPU over the
 //! window (per session, as a share of one core), and its RSS; idle RSS per session is measured
-//! with N sessions open and silent.
+//! with N sessions open and silent. CPU and RSS are the server's whole process tree (for Ray: its
+//! GCS, raylet, Serve controller, proxy and replica).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -42,20 +45,43 @@ fn speech_48k_stereo() -> Vec<u8> {
         .collect()
 }
 
-fn proc_stat(pid: u32) -> (f64, f64) {
-    // (CPU seconds used, RSS in MB)
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+/// (CPU seconds used, RSS in MB) of one process.
+fn proc_stat(pid: u32) -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
     let ticks = 100.0; // USER_HZ on Linux
-    let cpu = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / ticks;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let cpu = (fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?) / ticks;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let rss_kb: f64 = status
         .lines()
         .find(|l| l.starts_with("VmRSS:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
-    (cpu, rss_kb / 1024.0)
+    Some((cpu, rss_kb / 1024.0))
+}
+
+/// (CPU seconds used, RSS in MB) of `root` and every process below it.
+fn tree_stat(root: u32) -> (f64, f64) {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let ppid = stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    tree.iter()
+        .filter_map(|&pid| proc_stat(pid))
+        .fold((0.0, 0.0), |(c, r), (cpu, rss)| (c + cpu, r + rss))
 }
 
 struct Server {
@@ -65,6 +91,16 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // SIGTERM first, so that a peer can stop what it started (Ray's processes).
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..300 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -77,7 +113,26 @@ fn start_server(manifest: &std::path::Path) -> Server {
         .local_addr()
         .unwrap()
         .port();
-    let child = if std::env::var("REMOTEMEDIA_LOAD_PEER").is_ok_and(|p| p == "python") {
+    let peer = std::env::var("REMOTEMEDIA_LOAD_PEER").unwrap_or_default();
+    let child = if peer == "ray" {
+        // The Ray Serve application: Ray, Serve's proxy and one replica.
+        let python = std::env::var("REMOTEMEDIA_LOAD_PYTHON")
+            .unwrap_or_else(|_| repo(".venv-ray/bin/python").display().to_string());
+        let mut child = std::process::Command::new(python)
+            .arg(repo("benches/peer_ray_serve.py"))
+            .arg(port.to_string())
+            .arg(manifest)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start benches/peer_ray_serve.py (make venv-ray)");
+        // It prints `ready` once the application is deployed.
+        let mut line = String::new();
+        let stdout = child.stdout.take().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "the Ray Serve peer did not start");
+        child
+    } else if peer == "python" {
         // The peer: a plain `websockets` + numpy server with the same pipeline.
         let python = std::env::var("REMOTEMEDIA_LOAD_PYTHON")
             .unwrap_or_else(|_| repo(".venv/bin/python").display().to_string());
@@ -229,14 +284,14 @@ fn main() {
     for &n in &counts {
         let server = start_server(&manifest);
         let pid = server.child.id();
-        let (_, rss_empty) = proc_stat(pid);
+        let (_, rss_empty) = tree_stat(pid);
         let row = runtime.block_on(async {
             let mut sockets = Vec::with_capacity(n);
             for _ in 0..n {
                 sockets.push(open(server.port).await);
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let (_, rss_idle) = proc_stat(pid);
+            let (_, rss_idle) = tree_stat(pid);
             let start_at = Instant::now() + Duration::from_millis(200);
             let window = (start_at + WARMUP, start_at + WARMUP + WINDOW);
             let tasks: Vec<_> = sockets
@@ -248,9 +303,9 @@ fn main() {
                 })
                 .collect();
             tokio::time::sleep_until(window.0.into()).await;
-            let (cpu0, _) = proc_stat(pid);
+            let (cpu0, _) = tree_stat(pid);
             tokio::time::sleep_until(window.1.into()).await;
-            let (cpu1, rss_busy) = proc_stat(pid);
+            let (cpu1, rss_busy) = tree_stat(pid);
             let mut all = Vec::new();
             for task in tasks {
                 all.extend(task.await.unwrap());
