@@ -360,62 +360,47 @@ fn stream_bad_line_exits_2() {
         .stderr(predicate::str::contains("invalid input on line 2"));
 }
 
-/// The engine's worker threads of a running process, by name (blocking threads are
-/// `rm-engine-io`).
-fn engine_threads(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .filter(|task| {
-            let comm =
-                std::fs::read_to_string(task.as_ref().unwrap().path().join("comm")).unwrap_or_default();
-            comm.trim_end() == "rm-engine"
-        })
-        .count()
-}
-
-/// Runs `stream` with `threads` set by `how` and counts its engine threads while it waits for input.
-fn count_engine_threads(configure: impl FnOnce(&mut StdCommand)) -> usize {
-    let mut command = StdCommand::new(assert_cmd::cargo::cargo_bin("remotemedia-runtime"));
-    command
-        .arg("stream")
-        .arg(manifest("passthrough_calculator.json"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+/// The worker threads the engine reports at start-up (`-v`).
+fn engine_workers(configure: impl FnOnce(&mut Command)) -> usize {
+    let mut command = bin();
+    command.arg("-v");
     configure(&mut command);
-    let mut child = command.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    // One item through: the runtime and its workers are up.
-    writeln!(stdin, "1").unwrap();
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "6");
-    let count = engine_threads(child.id());
-    drop(stdin);
-    assert!(child.wait().unwrap().success());
-    count
+    let out = command
+        .arg("run")
+        .arg(manifest("passthrough_calculator.json"))
+        .write_stdin("[1]")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[6]\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("engine started"))
+        .expect("the start-up line");
+    let workers = line.split("workers=").nth(1).expect("workers=");
+    workers.trim().parse().unwrap()
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn threads_cap_the_engine_workers() {
     assert_eq!(
-        count_engine_threads(|c| {
-            c.arg("--threads").arg("3");
+        engine_workers(|c| {
+            c.args(["--threads", "3"]);
         }),
         3
     );
     assert_eq!(
-        count_engine_threads(|c| {
+        engine_workers(|c| {
             c.env("REMOTEMEDIA_THREADS", "1");
         }),
         1
     );
     // The flag wins over the environment.
     assert_eq!(
-        count_engine_threads(|c| {
-            c.env("REMOTEMEDIA_THREADS", "1").arg("--threads").arg("2");
+        engine_workers(|c| {
+            c.env("REMOTEMEDIA_THREADS", "1").args(["--threads", "2"]);
         }),
         2
     );

@@ -80,12 +80,11 @@ class WhereAmI(Node):
     """Tells which Ray node and how many engine workers run it."""
 
     def process(self, data):
-        import os
-
         import ray
+        import remotemedia_runtime
 
-        tasks = os.listdir("/proc/self/task")
-        workers = sum(open(f"/proc/self/task/{t}/comm").read().strip() == "rm-engine" for t in tasks)
+        # The actor's engine, as tokio counts its workers.
+        workers = remotemedia_runtime._engine_workers()
         return {"node": ray.get_runtime_context().get_node_id(), "workers": workers}
 
 

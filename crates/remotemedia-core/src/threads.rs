@@ -65,26 +65,15 @@ pub fn engine_threads() -> Result<usize, String> {
     Ok(*ENGINE_THREADS.get_or_init(|| threads))
 }
 
-/// The name of the engine's worker threads (`top -H`, `/proc/PID/task/*/comm`).
-pub const WORKER_THREAD_NAME: &str = "rm-engine";
-/// The name of the threads that run blocking work (file decoding, Python calls).
-pub const BLOCKING_THREAD_NAME: &str = "rm-engine-io";
+/// The name of the engine's threads (`top -H`, `/proc/PID/task/*/comm`): its workers, and the
+/// threads tokio starts for blocking work (file decoding, Python calls) beside them.
+pub const THREAD_NAME: &str = "rm-engine";
 
-/// The engine's multi-threaded tokio runtime with `threads` worker threads, named
-/// [`WORKER_THREAD_NAME`] (and [`BLOCKING_THREAD_NAME`] for blocking work).
+/// The engine's multi-threaded tokio runtime with `threads` worker threads.
 pub fn build_runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
-    let threads = threads.max(1);
-    let spawned = std::sync::atomic::AtomicUsize::new(0);
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        // The workers are the first threads the runtime starts, and they never end.
-        .thread_name_fn(move || {
-            if spawned.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < threads {
-                WORKER_THREAD_NAME.to_string()
-            } else {
-                BLOCKING_THREAD_NAME.to_string()
-            }
-        })
+        .worker_threads(threads.max(1))
+        .thread_name(THREAD_NAME)
         .enable_all()
         .build()
 }
@@ -112,16 +101,9 @@ mod tests {
         assert!(threads_or_cores(None) >= 1);
         let runtime = build_runtime(3).expect("runtime");
         assert_eq!(runtime.metrics().num_workers(), 3);
-        let name = |blocking: bool| {
-            let current = || std::thread::current().name().map(str::to_string);
-            let task = if blocking {
-                runtime.spawn_blocking(current)
-            } else {
-                runtime.spawn(async move { current() })
-            };
-            runtime.block_on(task).expect("task")
-        };
-        assert_eq!(name(false).as_deref(), Some(WORKER_THREAD_NAME));
-        assert_eq!(name(true).as_deref(), Some(BLOCKING_THREAD_NAME));
+        let name = runtime
+            .block_on(runtime.spawn(async { std::thread::current().name().map(str::to_string) }))
+            .expect("task");
+        assert_eq!(name.as_deref(), Some(THREAD_NAME));
     }
 }

@@ -58,6 +58,14 @@ pub fn set_threads(threads: usize) -> PyResult<()> {
     })
 }
 
+/// `_engine_workers()`: the worker threads of the engine's running runtime (starting it), as tokio
+/// counts them; tests check the cap with it.
+#[pyfunction]
+#[pyo3(name = "_engine_workers")]
+pub fn engine_workers() -> usize {
+    runtime().metrics().num_workers()
+}
+
 /// `threads()`: the engine's worker threads in this process (fixed from here on).
 #[pyfunction]
 pub fn threads() -> PyResult<usize> {

@@ -528,6 +528,7 @@ fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(awaitable::crossings, m)?)?;
     m.add_function(wrap_pyfunction!(awaitable::set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(awaitable::threads, m)?)?;
+    m.add_function(wrap_pyfunction!(awaitable::engine_workers, m)?)?;
     m.add_class::<remotemedia_cpython::BufferKeeper>()?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(audio_files::expand_audio_inputs, m)?)?;

@@ -335,6 +335,7 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return CliError::runtime(format!("cannot start the async runtime: {e}")).report(),
     };
+    tracing::info!(workers = runtime.metrics().num_workers(), "engine started");
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(commands::dispatch(cli.command))
     }));
