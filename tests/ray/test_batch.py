@@ -81,6 +81,7 @@ class WhereAmI(Node):
 
     def process(self, data):
         import ray
+
         import remotemedia_runtime
 
         # The actor's engine, as tokio counts its workers.
