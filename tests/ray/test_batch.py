@@ -139,7 +139,8 @@ def test_bad_arguments_fail_on_the_driver(cluster, corpus):
 
 def test_the_documented_script_processes_a_folder(cluster, corpus):
     script = ROOT / "python" / "examples" / "ray_process_folder.py"
-    assert len(script.read_text().strip().splitlines()) <= 12
+    code = [line for line in script.read_text().splitlines()[1:] if line.strip()]  # past the docstring
+    assert len(code) <= 10, code
     done = subprocess.run(
         [sys.executable, str(script), str(corpus), str(VAD)],
         capture_output=True,
