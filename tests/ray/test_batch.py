@@ -135,6 +135,9 @@ def test_bad_arguments_fail_on_the_driver(cluster, corpus):
         process_files(str(corpus), {"version": "v1", "nodes": [{"id": "a", "node_type": "NoSuchNode"}]})
     with pytest.raises(ValueError, match="actors must be at least 1"):
         process_files(str(corpus), VAD, actors=0)
+    contents = ray.data.from_items([{"bytes": b"RIFF"}])
+    with pytest.raises(ValueError, match=r"`output_dir` with file contents .* is not supported yet"):
+        process_files(contents, VAD, output_dir=str(corpus / "out"))
 
 
 def test_the_documented_script_processes_a_folder(cluster, corpus):

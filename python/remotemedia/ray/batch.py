@@ -27,6 +27,7 @@ from ..runtime import set_threads
 __all__ = ["FileProcessor", "process_files"]
 
 ROW_COLUMNS = ("path", "outputs", "error")
+_BYTES_WITH_OUTPUT_DIR = "`output_dir` with file contents (a bytes column) is not supported yet: give paths"
 
 
 def _load(pipeline: Any) -> Pipeline:
@@ -88,7 +89,8 @@ class FileProcessor:
     ``threads`` caps the engine's threads in the actor (default: the CPUs Ray reserved for it,
     ``num_cpus``), and is also how many of a batch's files run at once. ``output_dir`` writes each
     file's audio outputs under its own folder mirrored there (``/data/a/x.wav`` becomes
-    ``OUTPUT_DIR/data/a/x.wav``); on a cluster it must be storage every node shares.
+    ``OUTPUT_DIR/data/a/x.wav``); on a cluster it must be storage every node shares. With it, rows
+    are run from their paths (a bytes column alone is refused).
     """
 
     def __init__(
@@ -120,6 +122,10 @@ class FileProcessor:
             raise ValueError(
                 f"a batch needs a `{self.path_column}` or a `{self.bytes_column}` column; it has {sorted(batch)}"
             )
+        if self.output_dir is not None:
+            if paths is None:
+                raise ValueError(_BYTES_WITH_OUTPUT_DIR)
+            contents = None  # audio outputs are written per file: open the files themselves
         count = len(paths if paths is not None else contents)
         names = paths if paths is not None else [f"row {i}" for i in range(count)]
         records = asyncio.run(self._run(names, contents))
@@ -191,6 +197,8 @@ def process_files(
             raise ValueError(
                 f"the Dataset needs a `{path_column}` or a `{bytes_column}` column; it has {sorted(columns)}"
             )
+        if output_dir is not None and path_column not in columns:
+            raise ValueError(_BYTES_WITH_OUTPUT_DIR)
         count = None
     else:
         inputs = [paths_or_dataset] if isinstance(paths_or_dataset, (str, os.PathLike)) else list(paths_or_dataset)
@@ -203,7 +211,9 @@ def process_files(
         raise ValueError(f"actors must be at least 1, found {actors}")
     if cpus_per_actor <= 0:
         raise ValueError(f"cpus_per_actor must be positive, found {cpus_per_actor}")
-    most = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor)) if ray.is_initialized() else 1
+    if not ray.is_initialized():
+        ray.init()  # as Ray Data would: a local Ray, or the cluster of RAY_ADDRESS
+    most = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
     compute = (
         ray.data.ActorPoolStrategy(size=actors)
         if actors is not None
