@@ -177,3 +177,57 @@ def test_bad_applications_are_refused_before_deploying(tmp_path):
         serve_app(MANIFEST_FILES, token=" ")
     with pytest.raises(ValueError, match="no pipeline to serve"):
         serve_app([])
+
+
+def sessions_open(url: str) -> float:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("remotemedia_sessions_open{")
+    )
+
+
+def test_a_client_that_goes_away_frees_its_session(binary, on_serve):
+    async def leave_midway(url: str) -> None:
+        uri = "ws" + url[4:] + "/v1/pipelines/voice-activity/stream?format=s16le&sample_rate=16000"
+        async with websockets.connect(uri) as socket:
+            await socket.send(bytes(6400))  # 200 ms, then the connection drops without `end`
+
+    for url in (binary, on_serve["open"]):
+        asyncio.run(leave_midway(url))
+        deadline = time.monotonic() + 10
+        while sessions_open(url) != 0:
+            assert time.monotonic() < deadline, f"{url}: the session outlived its client"
+            time.sleep(0.1)
+
+
+def test_bodies_past_the_limit_are_refused_as_by_the_binary(binary, on_serve):
+    big = b"\0" * (2 * 1024 * 1024)  # twice the default limit
+
+    def post(url: str, chunked: bool) -> int:
+        body = iter([big[:1024], big[1024:]]) if chunked else big
+        headers = {"Content-Type": "application/octet-stream"}
+        if chunked:
+            headers["Transfer-Encoding"] = "chunked"
+        request = urllib.request.Request(
+            f"{url}/v1/pipelines/voice-activity/run", data=body, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    for chunked in (False, True):
+        assert post(binary, chunked) == 413
+        assert post(on_serve["open"], chunked) == 413
+
+
+def test_without_a_token_only_loopback_is_served():
+    from remotemedia.ray.serve import _loopback
+
+    assert _loopback({"server": ("127.0.0.1", 8000)})
+    assert _loopback({"server": ("::1", 8000)})
+    assert not _loopback({"server": ("10.0.0.5", 8000)})
+    assert not _loopback({"server": None})
+    assert not _loopback({})

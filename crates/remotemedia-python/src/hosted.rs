@@ -96,6 +96,26 @@ impl PyHostedServer {
         self.names.clone()
     }
 
+    /// The largest request body and WebSocket message the server takes, in bytes.
+    #[getter]
+    fn max_message_bytes(&self) -> usize {
+        self.hosted.max_message_bytes()
+    }
+
+    /// The server's 401 answer for a request lacking the token: an awaitable of `None` (allowed)
+    /// or `(status, [(name, value)], body)`; a host checks it before reading a body.
+    fn authorize<'py>(&self, py: Python<'py>, uri: String, headers: Headers) -> PyResult<Bound<'py, PyAny>> {
+        let hosted = self.hosted.clone();
+        awaitable::spawn(
+            py,
+            async move { hosted.authorize(&uri, &headers).await },
+            |py, refused| match refused {
+                None => Ok(py.None()),
+                Some(response) => response_tuple(py, response),
+            },
+        )
+    }
+
     /// Answers an HTTP request: an awaitable of `(status, [(name, value)], body)`.
     fn request<'py>(
         &self,

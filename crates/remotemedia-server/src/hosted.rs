@@ -179,6 +179,21 @@ impl Hosted {
         HostedResponse::from_response(response).await
     }
 
+    /// The server's 401 answer when a request to `uri` with `headers` lacks the token (the check
+    /// every route makes), so that a host can refuse before it reads a request's body.
+    pub async fn authorize(&self, uri: &str, headers: &[(String, Vec<u8>)]) -> Option<HostedResponse> {
+        let refusal = match build_request("GET", uri, headers, Bytes::new()) {
+            Ok(request) => crate::http::token_refusal(&self.state, &request)?,
+            Err(message) => ApiError::bad_input(message).into_response(),
+        };
+        Some(HostedResponse::from_response(refusal).await)
+    }
+
+    /// The largest request body and WebSocket message the server takes, in bytes.
+    pub fn max_message_bytes(&self) -> usize {
+        self.state.config.max_message_bytes
+    }
+
     /// Opens a session for a WebSocket request to `uri` (`/v1/pipelines/{name}/stream?…`), after
     /// the same checks as the server (token, pipeline, query, session limit, shutdown); a refusal
     /// is the HTTP answer the server gives before the upgrade.
@@ -345,12 +360,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_client_that_goes_away_frees_its_session() {
+        let hosted = server(None);
+        let uri = "/v1/pipelines/voice-activity/stream?format=s16le&sample_rate=16000";
+        let HostedStream { mut sender, receiver } = hosted.connect(uri, &[]).await.expect("opened");
+        assert!(sender.send(Frame::Binary(Bytes::from(vec![0u8; 640]))).await);
+        sender.disconnect();
+        drop(receiver);
+        // The one session allowed is free again, long before the idle timeout.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match hosted.connect(uri, &[]).await {
+                Ok(_) => break,
+                Err(refused) => {
+                    assert_eq!(refused.status, 503);
+                    assert!(std::time::Instant::now() < deadline, "the session was not freed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn hosted_refusals_are_the_servers() {
         let hosted = server(Some("s3cret"));
         let uri = "/v1/pipelines/voice-activity/stream?format=s16le&sample_rate=16000";
         let no_token = hosted.connect(uri, &[]).await.err().expect("refused");
         assert_eq!(no_token.status, 401);
         let auth = [("authorization".to_string(), b"Bearer s3cret".to_vec())];
+        let refused = hosted.authorize("/v1/pipelines/voice-activity/run", &[]).await;
+        assert_eq!(refused.map(|r| r.status), Some(401));
+        assert!(
+            hosted
+                .authorize("/v1/pipelines/voice-activity/run", &auth)
+                .await
+                .is_none()
+        );
+        assert!(hosted.authorize("/healthz", &[]).await.is_none());
         let unknown = hosted
             .connect("/v1/pipelines/nope/stream", &auth)
             .await

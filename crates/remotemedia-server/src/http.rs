@@ -72,12 +72,12 @@ fn token_matches(expected: &str, presented: &str) -> bool {
 }
 
 /// The token of a request: `Authorization: Bearer …`, else the `token` query parameter.
-fn presented_token(request: &Request) -> Option<String> {
-    if let Some(value) = request.headers().get(header::AUTHORIZATION) {
+fn presented_token(headers: &HeaderMap, uri: &axum::http::Uri) -> Option<String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
-    query_token(request.uri())
+    query_token(uri)
 }
 
 /// The `token` query parameter, decoded by axum's own query parsing.
@@ -93,14 +93,20 @@ fn query_token(uri: &axum::http::Uri) -> Option<String> {
 
 /// Refuses requests without the token (401), when the server has one. `/healthz` is open.
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(expected) = state.config.token.as_deref() else {
-        return next.run(request).await;
-    };
-    if request.uri().path() == "/healthz" {
-        return next.run(request).await;
+    match token_refusal(&state, &request) {
+        None => next.run(request).await,
+        Some(refused) => refused,
     }
-    match presented_token(&request) {
-        Some(token) if token_matches(expected, &token) => next.run(request).await,
+}
+
+/// The 401 answer for a request without the token, when the server has one; `/healthz` is open.
+pub(crate) fn token_refusal<B>(state: &AppState, request: &axum::http::Request<B>) -> Option<Response> {
+    let expected = state.config.token.as_deref()?;
+    if request.uri().path() == "/healthz" {
+        return None;
+    }
+    match presented_token(request.headers(), request.uri()) {
+        Some(token) if token_matches(expected, &token) => None,
         presented => {
             state.metrics.error("unauthorized");
             let message = if presented.is_some() {
@@ -114,7 +120,7 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
-            response
+            Some(response)
         }
     }
 }

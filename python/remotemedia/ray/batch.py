@@ -180,7 +180,8 @@ def process_files(
     ``{"path", "outputs", "error"}`` (lazy, as every Dataset: iterate, ``take_all`` or write it).
 
     ``paths_or_dataset`` is a path, folder or glob pattern, a list of them (listed as the CLI
-    lists them: folders recursively, in sorted order), or a Dataset with a ``path_column`` (files
+    lists them: folders recursively, in sorted order; made absolute here, so that every actor opens
+    the same files), or a Dataset with a ``path_column`` (files
     every node can read) or a ``bytes_column`` (the files' content, as ``read_binary_files`` gives
     with ``include_paths=True``). ``pipeline`` is a :class:`~remotemedia.Pipeline`, or a manifest
     (path, dict or text).
@@ -202,7 +203,8 @@ def process_files(
         count = None
     else:
         inputs = [paths_or_dataset] if isinstance(paths_or_dataset, (str, os.PathLike)) else list(paths_or_dataset)
-        files = expand_inputs(inputs)
+        # Absolute: an actor on another node (or in another working folder) opens the same files.
+        files = [os.path.abspath(f) for f in expand_inputs(inputs)]
         if not files:
             raise ValueError(f"no audio files in {', '.join(f'`{os.fspath(i)}`' for i in inputs)}")
         dataset = ray.data.from_items([{path_column: f} for f in files])
@@ -214,6 +216,9 @@ def process_files(
     if not ray.is_initialized():
         ray.init()  # as Ray Data would: a local Ray, or the cluster of RAY_ADDRESS
     most = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
+    if count is None:
+        # A Dataset of the user's may start with a read, whose tasks need a CPU beside the actors'.
+        most = max(1, most - 1)
     compute = (
         ray.data.ActorPoolStrategy(size=actors)
         if actors is not None

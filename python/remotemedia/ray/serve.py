@@ -20,6 +20,7 @@ serve.run(serve_app(["manifests/voice_activity.yaml"]), route_prefix="/")
 # No `from __future__ import annotations` here: FastAPI reads the handlers' annotations as objects
 # (the deployment class travels to the replicas by value, without this module's globals).
 import asyncio
+import ipaddress
 import math
 import os
 from typing import Any, Optional, Union
@@ -40,13 +41,34 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def _uri(scope: dict[str, Any]) -> str:
-    """The request's path under the application (without Serve's route prefix), with its query."""
-    path = scope.get("path", "/")
+    """The request's path as the client sent it (still percent-encoded, without Serve's route
+    prefix), with its query."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope.get("path", "/")
     root = scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root) :] or "/"
     query = scope.get("query_string", b"").decode("latin-1")
     return path + (f"?{query}" if query else "")
+
+
+def _loopback(scope: dict[str, Any]) -> bool:
+    """Whether the connection reached Serve's proxy on a loopback address (the local end of the
+    socket: a proxy bound to 0.0.0.0 and reached from outside is not)."""
+    server = scope.get("server")
+    if not server:
+        return False
+    try:
+        return ipaddress.ip_address(server[0]).is_loopback
+    except ValueError:
+        return server[0] == "localhost"
+
+
+_EXPOSED = (
+    b'{"error":"unauthorized","message":"this application has no token and is reached on a '
+    b"non-loopback address: give serve_app a token (token_file, REMOTEMEDIA_TOKEN) or "
+    b'insecure=True"}'
+)
 
 
 def _headers(scope: dict[str, Any]) -> list[tuple[str, bytes]]:
@@ -58,7 +80,7 @@ def _token(token: Optional[str], token_file: Optional[Union[str, os.PathLike]]) 
         raise ValueError("give `token` or `token_file`, not both")
     if token_file is not None:
         with open(token_file, encoding="utf-8") as f:
-            return f.read().rstrip("\r\n")
+            return f.read().rstrip()  # as the binary reads it: trailing whitespace is not the token
     return token if token is not None else os.environ.get(TOKEN_ENV)
 
 
@@ -70,20 +92,33 @@ def _build_ingress() -> Any:
     class RemotemediaServer:
         """One replica: the hosted server for the manifests, and the relay of its frames."""
 
-        def __init__(self, manifests: list[str], token: Optional[str], limits: dict[str, Any], threads: int) -> None:
-            from ..runtime import get_rust_runtime, set_threads
+        def __init__(
+            self, manifests: list[str], token: Optional[str], insecure: bool, limits: dict[str, Any], threads: int
+        ) -> None:
+            from ..runtime import get_rust_runtime, set_threads, unavailable_reason
 
             module = get_rust_runtime()
             if module is None:
                 raise RuntimeError(
-                    "the Serve application runs on the engine: "
-                    "install the extension `remotemedia_runtime` on every node"
+                    "the Serve application runs on the engine, which cannot be loaded here "
+                    f"({unavailable_reason()}): install the extension `remotemedia_runtime` on every node"
                 )
             set_threads(threads)
             self.server = module.HostedServer(manifests, token=token, **limits)
+            self.open_to_all = token is None and not insecure
+
+        def _refuse_exposed(self, scope: dict[str, Any]) -> Optional[Response]:
+            """Safe by default, as the binary: no token is fine on loopback only."""
+            if self.open_to_all and not _loopback(scope):
+                return Response(content=_EXPOSED, status_code=401, media_type="application/json")
+            return None
 
         @app.websocket("/v1/pipelines/{name}/stream")
         async def stream(self, websocket: WebSocket, name: str) -> None:
+            exposed = self._refuse_exposed(websocket.scope)
+            if exposed is not None:
+                await websocket.send_denial_response(exposed)
+                return
             opened = await self.server.connect(_uri(websocket.scope), _headers(websocket.scope))
             if isinstance(opened, tuple):  # refused before the upgrade, as the binary refuses
                 status, headers, body = opened
@@ -110,6 +145,7 @@ def _build_ingress() -> Any:
                         return
 
             reader = asyncio.create_task(relay_in())
+            closed = False
             try:
                 while (frame := await session.recv()) is not None:
                     if frame[0] == "text":
@@ -117,31 +153,58 @@ def _build_ingress() -> Any:
                     elif frame[0] == "binary":
                         await websocket.send_bytes(frame[1])
                     else:
+                        closed = True
                         await websocket.close(code=frame[1], reason=frame[2])
                         break
-            except (WebSocketDisconnect, RuntimeError):  # the client went away mid-send
-                session.disconnect()
+                if not closed:  # the session ended without a close frame: never a normal end
+                    closed = True
+                    await websocket.close(code=1011, reason="internal")
+            except (WebSocketDisconnect, RuntimeError, OSError):  # the client went away mid-send
+                pass
             finally:
+                # Whatever ended the relay (the client, a cancellation, an error), the session
+                # ends with it and frees its place; repeating it is harmless.
+                session.disconnect()
                 reader.cancel()
 
         @app.api_route("/{path:path}", methods=_METHODS)
         async def http(self, request: Request, path: str) -> Response:
-            body = await request.body()
-            status, headers, answer = await self.server.request(
-                request.method, _uri(request.scope), _headers(request.scope), body
-            )
-            response = Response(content=answer, status_code=status)
-            for key, value in headers:
-                if key.lower() != "content-length":
-                    response.headers.append(key, value.decode("latin-1"))
-            return response
+            exposed = self._refuse_exposed(request.scope)
+            if exposed is not None:
+                return exposed
+            # The token first, then the body, read within the server's limit (413 past it).
+            headers = _headers(request.scope)
+            refused = await self.server.authorize(_uri(request.scope), headers)
+            if refused is not None:
+                return _response(*refused)
+            limit = self.server.max_message_bytes
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                return Response(content=b"length limit exceeded", status_code=413)
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return Response(content=b"length limit exceeded", status_code=413)
+                chunks.append(chunk)
+            return _response(*await self.server.request(request.method, _uri(request.scope), headers, b"".join(chunks)))
 
         def __del__(self) -> None:
+            # Serve calls it after its graceful-shutdown wait: sessions still open are flushed if
+            # the process lives long enough, else cut.
             server = getattr(self, "server", None)
             if server is not None:
                 server.shutdown()
 
     return RemotemediaServer
+
+
+def _response(status: int, headers: list[tuple[str, bytes]], body: bytes) -> Response:
+    response = Response(content=body, status_code=status)
+    for key, value in headers:
+        if key.lower() != "content-length":
+            response.headers.append(key, value.decode("latin-1"))
+    return response
 
 
 def serve_app(
@@ -152,7 +215,9 @@ def serve_app(
     token_file: Optional[Union[str, os.PathLike]] = None,
     num_replicas: Optional[Union[int, str]] = None,
     autoscaling_config: Optional[dict[str, Any]] = None,
-    max_ongoing_requests: int = 256,
+    max_ongoing_requests: Optional[int] = None,
+    max_queued_requests: int = 64,
+    insecure: bool = False,
     cpus_per_replica: float = 1.0,
     max_sessions: int = 1024,
     max_message_bytes: int = 1 << 20,
@@ -165,16 +230,17 @@ def serve_app(
 
     Every manifest is planned by each replica as it starts (a bad one fails the deployment, with
     the engine's message); clients can only name them. The token (``token``, ``token_file``, else
-    ``REMOTEMEDIA_TOKEN``) is required on every route but ``/healthz`` when set; Serve's proxy
-    listens on loopback unless ``serve.start(http_options={"host": ...})`` says otherwise, and an
-    exposed application needs a token.
+    ``REMOTEMEDIA_TOKEN``) is required on every route but ``/healthz`` when set. Without a token,
+    only connections that reach Serve's proxy on a loopback address are served (the binary's
+    rule); ``insecure=True`` serves everyone without one.
 
     Replicas: ``num_replicas`` (a number, or ``"auto"``), or Serve's ``autoscaling_config`` (e.g.
     ``{"min_replicas": 1, "max_replicas": 8, "target_ongoing_requests": 64}``: a live session
-    counts as one ongoing request for its whole life). ``max_ongoing_requests`` caps the sessions
-    and runs a replica takes at once (Serve queues or refuses the rest); ``max_sessions`` is the
-    server's own cap per replica. Each replica reserves ``cpus_per_replica`` CPUs and caps its
-    engine threads to them.
+    counts as one ongoing request for its whole life). ``max_sessions`` caps a replica's sessions
+    (one more gets the binary's 503); ``max_ongoing_requests`` (default ``max_sessions`` + 16, room
+    for runs and lists beside full sessions) is Serve's cap per replica, and ``max_queued_requests``
+    how many wait in Serve's queue beyond it before Serve answers 503. Each replica reserves
+    ``cpus_per_replica`` CPUs and caps its engine threads to them.
     """
     if isinstance(manifests, (str, os.PathLike)):
         manifests = [manifests]
@@ -191,7 +257,8 @@ def serve_app(
         raise ValueError(f"cpus_per_replica must be positive, found {cpus_per_replica}")
     options: dict[str, Any] = {
         "name": name,
-        "max_ongoing_requests": max_ongoing_requests,
+        "max_ongoing_requests": max_ongoing_requests if max_ongoing_requests is not None else max_sessions + 16,
+        "max_queued_requests": max_queued_requests,
         "ray_actor_options": {"num_cpus": cpus_per_replica},
     }
     if autoscaling_config is not None:
@@ -205,4 +272,4 @@ def serve_app(
         "output_queue": output_queue,
     }
     deployment = serve.deployment(_build_ingress()).options(**options)
-    return deployment.bind(paths, secret, limits, max(1, math.ceil(cpus_per_replica)))
+    return deployment.bind(paths, secret, insecure, limits, max(1, math.ceil(cpus_per_replica)))
