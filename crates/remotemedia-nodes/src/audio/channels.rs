@@ -102,10 +102,10 @@ fn downmix_stereo(audio: &AudioBuffer) -> Option<Result<AudioBuffer, remotemedia
 
 fn downmix(audio: &AudioBuffer) -> Result<AudioBuffer, NodeError> {
     let (rate, n) = (audio.sample_rate(), usize::from(audio.channels()));
-    if n == 2 {
-        if let Some(built) = downmix_stereo(audio) {
-            return built.map_err(|e| NodeError::failed(e.to_string()));
-        }
+    if n == 2
+        && let Some(built) = downmix_stereo(audio)
+    {
+        return built.map_err(|e| NodeError::failed(e.to_string()));
     }
     let built = if let Some(s) = audio.samples_f32() {
         AudioBuffer::from_f32(rate, 1, per_frame(s, n, mean_f32))
