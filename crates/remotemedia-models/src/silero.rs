@@ -57,7 +57,7 @@ impl SileroVad {
     pub fn with_plan(plan: Arc<Plan>) -> Self {
         Self {
             plan,
-            state: Tensor::zero::<f32>(&STATE).unwrap_or_else(|_| Tensor::default()),
+            state: zero_state(),
             context: [0.0; CONTEXT],
         }
     }
@@ -102,9 +102,14 @@ impl SileroVad {
 
     /// Back to the start of a stream (state and context zeroed).
     pub fn reset(&mut self) {
-        self.state = Tensor::zero::<f32>(&STATE).unwrap_or_else(|_| Tensor::default());
+        self.state = zero_state();
         self.context = [0.0; CONTEXT];
     }
+}
+
+/// The model's recurrent state at the start of a stream.
+fn zero_state() -> Tensor {
+    Tensor::zero::<f32>(&STATE).unwrap_or_default()
 }
 
 fn run_error(e: impl std::fmt::Display) -> SileroError {

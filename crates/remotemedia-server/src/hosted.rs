@@ -20,7 +20,7 @@ use tower::ServiceExt;
 
 use crate::AppState;
 use crate::http::ApiError;
-use crate::stream::{admit, spawn_session};
+use crate::stream::{admit, run_session};
 use crate::wire::StreamQuery;
 
 /// One WebSocket frame of a hosted session.
@@ -255,7 +255,7 @@ pub(crate) async fn open(
     let (to_client, outgoing) = mpsc::channel::<Message>(1);
     let mut from_client = from_client;
     let ws_rx = futures::stream::poll_fn(move |cx| from_client.poll_recv(cx));
-    tokio::spawn(spawn_session(ws_rx, PollSender::new(to_client), admitted, state));
+    tokio::spawn(run_session(ws_rx, PollSender::new(to_client), admitted, state));
     if let Ok(mut held) = slot.0.lock() {
         *held = Some(HostedStream {
             sender: StreamSender {

@@ -91,13 +91,13 @@ pub async fn upgrade(
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
             let (ws_tx, ws_rx) = socket.split();
-            spawn_session(ws_rx, ws_tx, admitted, state)
+            run_session(ws_rx, ws_tx, admitted, state)
         }))
 }
 
 /// Runs one session over a transport of WebSocket messages (a socket, or frames handed over by
 /// another host, `crate::hosted`), in its tracing span.
-pub(crate) fn spawn_session<S, K>(
+pub(crate) fn run_session<S, K>(
     ws_rx: S,
     ws_tx: K,
     admitted: Admitted,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import ray
 
 from ..audio_files import bytes_json_line, expand_inputs, file_json_lines
 from ..core.pipeline import Pipeline
-from ..runtime import set_threads
+from .resources import cap_engine_threads
 
 __all__ = ["FileProcessor", "process_files"]
 
@@ -50,15 +49,6 @@ def _portable(pipeline: Any) -> Any:
         return os.path.abspath(os.fspath(pipeline))
     _load(pipeline)  # a bad manifest fails here, on the driver, not in every actor
     return pipeline
-
-
-def _reserved_threads() -> int:
-    """The CPUs Ray reserved for this actor, rounded up (at least 1)."""
-    try:
-        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1.0)
-    except Exception:  # not in a Ray worker
-        cpus = 1.0
-    return max(1, math.ceil(cpus))
 
 
 def _mirrored(output_dir: str, path: str) -> str:
@@ -104,8 +94,7 @@ class FileProcessor:
         path_column: str = "path",
         bytes_column: str | None = "bytes",
     ) -> None:
-        self.threads = threads or _reserved_threads()
-        set_threads(self.threads)
+        self.threads = cap_engine_threads(threads)
         self.pipeline = _load(pipeline)
         self.chunk_ms = chunk_ms
         self.output_dir = None if output_dir is None else os.fspath(output_dir)
@@ -234,7 +223,6 @@ def process_files(
             "chunk_ms": chunk_ms,
             "output_dir": None if output_dir is None else os.path.abspath(os.fspath(output_dir)),
             "output_format": output_format,
-            "threads": max(1, math.ceil(cpus_per_actor)),
             "path_column": path_column,
             "bytes_column": bytes_column,
         },

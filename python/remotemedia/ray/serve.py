@@ -21,7 +21,6 @@ serve.run(serve_app(["manifests/voice_activity.yaml"]), route_prefix="/")
 # (the deployment class travels to the replicas by value, without this module's globals).
 import asyncio
 import ipaddress
-import math
 import os
 from typing import Any, Optional, Union
 
@@ -92,10 +91,9 @@ def _build_ingress() -> Any:
     class RemotemediaServer:
         """One replica: the hosted server for the manifests, and the relay of its frames."""
 
-        def __init__(
-            self, manifests: list[str], token: Optional[str], insecure: bool, limits: dict[str, Any], threads: int
-        ) -> None:
-            from ..runtime import get_rust_runtime, set_threads, unavailable_reason
+        def __init__(self, manifests: list[str], token: Optional[str], insecure: bool, limits: dict[str, Any]) -> None:
+            from ..runtime import get_rust_runtime, unavailable_reason
+            from .resources import cap_engine_threads
 
             module = get_rust_runtime()
             if module is None:
@@ -103,7 +101,7 @@ def _build_ingress() -> Any:
                     "the Serve application runs on the engine, which cannot be loaded here "
                     f"({unavailable_reason()}): install the extension `remotemedia_runtime` on every node"
                 )
-            set_threads(threads)
+            cap_engine_threads()  # from `cpus_per_replica`
             self.server = module.HostedServer(manifests, token=token, **limits)
             self.open_to_all = token is None and not insecure
 
@@ -272,4 +270,4 @@ def serve_app(
         "output_queue": output_queue,
     }
     deployment = serve.deployment(_build_ingress()).options(**options)
-    return deployment.bind(paths, secret, insecure, limits, max(1, math.ceil(cpus_per_replica)))
+    return deployment.bind(paths, secret, insecure, limits)
