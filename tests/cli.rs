@@ -239,7 +239,8 @@ fn nodes_json_lists_every_node_with_params() {
             "AudioChunkerNode",
             "GainNode",
             "NormalizeNode",
-            "VADNode"
+            "VADNode",
+            "SileroVADNode"
         ]
     );
     let by_name = |n: &str| {

@@ -24,7 +24,23 @@ fn segments(stdout: &[u8]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The main job's (Silero's) segment of a re-encoded recording: it starts within 100 ms of the
+/// speech; Silero's probabilities stay high for about 150 ms after the speech fades (its segment of
+/// the clean recording, identical to silero-vad's own, is 0.386–3.55 s), so it ends up to 250 ms
+/// after the region.
 fn assert_speech_region(found: &[(f64, f64)]) {
+    assert_eq!(found.len(), 1, "one segment expected: {found:?}");
+    let (start, end) = found[0];
+    assert!((start - SPEECH.0).abs() <= 0.1, "start {start} vs {}", SPEECH.0);
+    assert!(
+        (SPEECH.1..=SPEECH.1 + 0.25).contains(&end),
+        "end {end} vs {}",
+        SPEECH.1
+    );
+}
+
+/// The fast integer detector (`voice_activity_fast.yaml`) matches the region within 100 ms.
+fn assert_speech_region_fast(found: &[(f64, f64)]) {
     assert_eq!(found.len(), 1, "one segment expected: {found:?}");
     let (start, end) = found[0];
     assert!((start - SPEECH.0).abs() <= 0.1, "start {start} vs {}", SPEECH.0);
@@ -41,7 +57,20 @@ fn main_job_prints_the_speech_segment_of_the_shipped_recording() {
         .assert()
         .success()
         .stderr("");
-    assert_speech_region(&segments(&out.get_output().stdout));
+    // silero-vad's own segment (crates/remotemedia-models/tests/data/silero_reference.json:
+    // samples 6176 to 56800).
+    assert_eq!(segments(&out.get_output().stdout), vec![(0.386, 3.55)]);
+    let fast = bin()
+        .arg("run")
+        .arg(repo("manifests/voice_activity_fast.yaml"))
+        .arg("--input")
+        .arg(repo("manifests/data/arctic_a0007.wav"))
+        .assert()
+        .success()
+        .stderr("");
+    let found = segments(&fast.get_output().stdout);
+    assert_speech_region_fast(&found);
+    assert_eq!(found, vec![(0.38, 3.45)]);
 }
 
 /// The recording as 48 kHz stereo in every WAV encoding (each sample repeated 3 times: crude, but
@@ -180,17 +209,21 @@ fn compressed_files_give_the_same_segments_as_the_wav() {
     };
     let from_wav = run(&wav);
     assert_speech_region(&from_wav);
-    for file in [&flac, &mp3, &ogg, &disguised] {
+    // Lossless: the same samples, the same segments.
+    for file in [&flac, &disguised] {
         assert_eq!(run(file), from_wav, "{}", file.display());
     }
-    // Opus (lossy, coded at 48 kHz): the same segment within one 10 ms VAD frame.
-    let from_opus = run(&opus);
-    assert_eq!(from_opus.len(), from_wav.len());
-    for (a, b) in from_opus.iter().zip(&from_wav) {
-        assert!(
-            (a.0 - b.0).abs() <= 0.0101 && (a.1 - b.1).abs() <= 0.0101,
-            "{from_opus:?} vs {from_wav:?}"
-        );
+    // Lossy (MP3, Vorbis, Opus coded at 48 kHz): the same segment within one 32 ms Silero chunk.
+    for file in [&mp3, &ogg, &opus] {
+        let lossy = run(file);
+        assert_eq!(lossy.len(), from_wav.len(), "{}", file.display());
+        for (a, b) in lossy.iter().zip(&from_wav) {
+            assert!(
+                (a.0 - b.0).abs() <= 0.0321 && (a.1 - b.1).abs() <= 0.0321,
+                "{}: {lossy:?} vs {from_wav:?}",
+                file.display()
+            );
+        }
     }
 }
 
@@ -288,7 +321,7 @@ fn raw_pcm_streams_give_segments_before_the_input_ends() {
     let first = rx
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("a segment before stdin closed");
-    assert_eq!(first, r#"{"start":0.38,"end":3.45}"#);
+    assert_eq!(first, r#"{"start":0.386,"end":3.55}"#);
     drop(stdin);
     assert!(child.wait().unwrap().success());
     // The same through `run`, from a file, in µ-law: the same region.

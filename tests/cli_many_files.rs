@@ -322,7 +322,7 @@ fn ctrl_c_stops_cleanly_with_valid_lines_and_a_summary() {
         records.len()
     );
     for r in &records {
-        assert_eq!(r["outputs"], serde_json::json!([{"start": 0.38, "end": 3.45}]));
+        assert_eq!(r["outputs"], serde_json::json!([{"start": 0.386, "end": 3.55}]));
     }
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(stderr.contains(" of 200 files ok"), "{stderr}");

@@ -199,9 +199,9 @@ def test_an_installed_module_serializes_by_name():
 
 def test_the_documented_yaml_manifest_loads_and_runs(use_rust):
     pipeline = Pipeline.from_manifest(str(MANIFESTS / "voice_activity.yaml"))
-    assert [n.node_type for n in pipeline.nodes] == ["ChannelMixNode", "AudioResampleNode", "VADNode"]
+    assert [n.node_type for n in pipeline.nodes] == ["ChannelMixNode", "AudioResampleNode", "SileroVADNode"]
     audio = read_wav(MANIFESTS / "data" / "arctic_a0007.wav")
-    assert run(pipeline, audio, use_rust=use_rust) == [{"start": 0.38, "end": 3.45}]
+    assert run(pipeline, audio, use_rust=use_rust) == [{"start": 0.386, "end": 3.55}]
 
 
 # --- defect 8: a manifest node's module runs once -------------------------------------------------

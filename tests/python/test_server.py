@@ -36,7 +36,7 @@ from remotemedia.client import RemoteError, connect, run  # noqa: E402
 
 SPEECH = MANIFESTS / "data" / "arctic_a0007.wav"
 VAD = MANIFESTS / "voice_activity.yaml"
-SEGMENTS = [{"start": 0.38, "end": 3.45}]
+SEGMENTS = [{"start": 0.386, "end": 3.55}]
 
 
 def free_port() -> int:
@@ -158,7 +158,7 @@ def test_segments_arrive_while_the_audio_still_flows(vad_server: Server) -> None
             feeder.cancel()
             return arrived
 
-    # The segment ends at 3.45 s; the recording lasts 4 s: it arrives before the input ends.
+    # The segment ends at 3.55 s; the recording lasts 4 s: it arrives before the input ends.
     assert asyncio.run(timed()) < 3.95
 
 
@@ -177,7 +177,7 @@ def test_http_run_and_its_statuses(vad_server: Server) -> None:
     assert asyncio.run(run(vad_server.http, "voice-activity", SPEECH)) == SEGMENTS
     pipelines = json.loads(urllib.request.urlopen(f"{vad_server.http}/v1/pipelines").read())
     assert pipelines[0]["name"] == "voice-activity"
-    assert [n["node_type"] for n in pipelines[0]["nodes"]] == ["ChannelMixNode", "AudioResampleNode", "VADNode"]
+    assert [n["node_type"] for n in pipelines[0]["nodes"]] == ["ChannelMixNode", "AudioResampleNode", "SileroVADNode"]
 
     def status(path: str, body: bytes, content_type: str) -> tuple[int, dict]:
         request = urllib.request.Request(

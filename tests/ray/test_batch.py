@@ -43,7 +43,7 @@ def test_a_folder_gives_the_clis_results_errors_included(cluster, corpus):
     # Seven audio files (the text file is not listed), two of them broken.
     assert len(cli) == 7
     assert sum("error" in r for r in cli.values()) == 2
-    assert cli[f"{folder}/speech.wav"]["outputs"] == [{"start": 0.38, "end": 3.45}]
+    assert cli[f"{folder}/speech.wav"]["outputs"] == [{"start": 0.386, "end": 3.55}]
     rows = rows_by_path(process_files(folder, VAD, actors=2))
     assert_same_as_cli(rows, cli)
 
@@ -70,7 +70,7 @@ def test_a_user_dataset_of_paths_through_map_batches(cluster, corpus):
         batch_size=3,
     )
     rows = rows_by_path(rows)
-    assert json.loads(rows[paths[0]]["outputs"]) == [{"start": 0.38, "end": 3.45}]
+    assert json.loads(rows[paths[0]]["outputs"]) == [{"start": 0.386, "end": 3.55}]
     assert "not an audio file" in rows[paths[1]]["error"]
     # A missing file is its row's failure, not the job's.
     assert rows[paths[2]]["error"] == f"`{paths[2]}` does not exist"
@@ -123,7 +123,7 @@ def test_rows_are_written_by_rays_writers(cluster, corpus, tmp_path):
     lines = [json.loads(line) for f in sorted((tmp_path / "out").iterdir()) for line in f.read_text().splitlines()]
     assert sorted(r["path"] for r in lines) == [str(corpus / "broken.wav"), str(corpus / "speech.wav")]
     ok = next(r for r in lines if r["path"].endswith("speech.wav"))
-    assert json.loads(ok["outputs"]) == [{"start": 0.38, "end": 3.45}]
+    assert json.loads(ok["outputs"]) == [{"start": 0.386, "end": 3.55}]
 
 
 def test_bad_arguments_fail_on_the_driver(cluster, corpus):

@@ -23,7 +23,7 @@ from remotemedia.client import RemoteError, connect, run
 from remotemedia.ray import serve_app
 
 MANIFEST_FILES = [MANIFESTS / "voice_activity.yaml", MANIFESTS / "python_counter.yaml"]
-SEGMENTS = [{"start": 0.38, "end": 3.45}]  # what `make demo` prints
+SEGMENTS = [{"start": 0.386, "end": 3.55}]  # what `make demo` prints
 
 
 def free_port() -> int:

@@ -116,6 +116,16 @@ impl NodeInstance {
         NodeInstance::Async(Box::new(node))
     }
 
+    /// Wraps a synchronous node whose calls can take long (model inference on large inputs):
+    /// each call runs on tokio's blocking thread pool, so the async workers stay free for other
+    /// sessions. The node gets a task of its own (it is not fused), and each call pays a hand-off
+    /// to the pool (a few microseconds); queued inputs are handed over together.
+    pub fn blocking(node: impl Node) -> Self {
+        NodeInstance::Async(Box::new(OnBlockingPool {
+            node: Some(Box::new(node)),
+        }))
+    }
+
     /// Whether the executor may fuse this node with its neighbours.
     pub fn is_sync(&self) -> bool {
         matches!(self, NodeInstance::Sync(_))
@@ -129,5 +139,59 @@ impl std::fmt::Debug for NodeInstance {
         } else {
             "NodeInstance::Async"
         })
+    }
+}
+
+/// A synchronous node run on tokio's blocking pool ([`NodeInstance::blocking`]).
+struct OnBlockingPool {
+    /// Lent to the pool during a call; `None` only after a call panicked.
+    node: Option<Box<dyn Node>>,
+}
+
+type BlockingCall = Box<dyn FnOnce(&mut dyn Node, &mut Outputs) -> Result<(), NodeError> + Send>;
+
+impl OnBlockingPool {
+    async fn run(&mut self, out: &mut Outputs, call: BlockingCall) -> Result<(), NodeError> {
+        let mut node = self
+            .node
+            .take()
+            .ok_or_else(|| NodeError::failed("the node is unusable after an earlier panic"))?;
+        let mut buf = std::mem::take(out);
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = call(&mut *node, &mut buf);
+            (node, buf, result)
+        })
+        .await;
+        match joined {
+            Ok((node, buf, result)) => {
+                self.node = Some(node);
+                *out = buf;
+                result
+            }
+            // The executor turns the panic into the node's error, as for an inline node.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(NodeError::failed(format!("the blocking call was cancelled: {e}"))),
+        }
+    }
+}
+
+impl AsyncNode for OnBlockingPool {
+    fn process<'a>(&'a mut self, input: Value, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(self.run(out, Box::new(move |node, buf| node.process(input, buf))))
+    }
+
+    fn process_batch<'a>(
+        &'a mut self,
+        inputs: Vec<Value>,
+        out: &'a mut Outputs,
+    ) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(self.run(
+            out,
+            Box::new(move |node, buf| inputs.into_iter().try_for_each(|v| node.process(v, buf))),
+        ))
+    }
+
+    fn flush<'a>(&'a mut self, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(self.run(out, Box::new(|node, buf| node.flush(buf))))
     }
 }

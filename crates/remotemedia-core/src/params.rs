@@ -19,6 +19,10 @@ pub enum ParamKind {
     Choice(Vec<String>),
     /// `true` or `false`.
     Bool,
+    /// A file path, as a string. A relative path resolves against the manifest's folder (as a
+    /// Python node's `file` does), or the working directory for a manifest given as text; the file
+    /// must exist when the manifest is validated.
+    Path,
     /// Any JSON value.
     Any,
 }
@@ -29,7 +33,7 @@ impl ParamKind {
         match self {
             ParamKind::Number => "number",
             ParamKind::Integer => "integer",
-            ParamKind::String | ParamKind::Choice(_) => "string",
+            ParamKind::String | ParamKind::Choice(_) | ParamKind::Path => "string",
             ParamKind::Bool => "boolean",
             ParamKind::Any => "any",
         }
@@ -91,6 +95,11 @@ impl ParamSpec {
         Self::new(name, ParamKind::String)
     }
 
+    /// A file path parameter (see [`ParamKind::Path`]).
+    pub fn path(name: &str) -> Self {
+        Self::new(name, ParamKind::Path)
+    }
+
     /// A boolean parameter.
     pub fn boolean(name: &str) -> Self {
         Self::new(name, ParamKind::Bool)
@@ -146,7 +155,10 @@ impl ParamSpec {
             (ParamKind::Any, _)
                 | (ParamKind::Number, Value::Int(_) | Value::Float(_))
                 | (ParamKind::Integer, Value::Int(_))
-                | (ParamKind::String | ParamKind::Choice(_), Value::Text(_))
+                | (
+                    ParamKind::String | ParamKind::Choice(_) | ParamKind::Path,
+                    Value::Text(_)
+                )
                 | (ParamKind::Bool, Value::Bool(_))
         );
         if !type_ok {
@@ -207,6 +219,7 @@ impl ParamSpec {
         let mut schema = match &self.kind {
             ParamKind::Any => json!({}),
             ParamKind::Choice(choices) => json!({ "type": "string", "enum": choices }),
+            ParamKind::Path => json!({ "type": "string", "format": "path" }),
             kind => json!({ "type": kind.type_name() }),
         };
         if let Some(obj) = schema.as_object_mut() {

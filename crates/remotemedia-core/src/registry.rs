@@ -73,8 +73,14 @@ impl NodeDescriptor {
                         .and_then(|d| d.to_json().ok())
                         .unwrap_or(serde_json::Value::Null),
                 );
-                if let crate::params::ParamKind::Choice(c) = &p.kind {
-                    entry.insert("choices".into(), json!(c));
+                match &p.kind {
+                    crate::params::ParamKind::Choice(c) => {
+                        entry.insert("choices".into(), json!(c));
+                    }
+                    crate::params::ParamKind::Path => {
+                        entry.insert("path".into(), json!(true));
+                    }
+                    _ => {}
                 }
                 if let Some(m) = p.min {
                     entry.insert("min".into(), json!(m));

@@ -2,8 +2,8 @@
 //! (tests/data/silero_reference.json, made by make_silero_reference.py).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use remotemedia_models::SileroVad;
 use remotemedia_models::silero::{CHUNK, SileroError};
+use remotemedia_models::{SileroModel, SileroVad};
 
 fn recording() -> Vec<f32> {
     let path = concat!(
@@ -21,7 +21,7 @@ fn recording() -> Vec<f32> {
 fn reference() -> Vec<f64> {
     let text = include_str!("data/silero_reference.json");
     let json: serde_json::Value = serde_json::from_str(text).unwrap();
-    json["probabilities"]
+    json["probabilities"]["recording"]
         .as_array()
         .unwrap()
         .iter()
@@ -72,7 +72,7 @@ fn streams_are_independent_and_reset_starts_over() {
         .collect();
     assert_eq!(first, again);
     // A second stream on the same plan starts from zero state, whatever the first has heard.
-    let mut two = SileroVad::with_plan(one.plan());
+    let mut two = SileroVad::with_model(one.model().clone());
     assert_eq!(two.probability(&audio[..CHUNK]).unwrap(), first[0]);
 }
 
@@ -81,10 +81,21 @@ fn wrong_input_is_refused() {
     let mut vad = SileroVad::new().unwrap();
     assert!(matches!(
         vad.probability(&[0.0; 100]),
-        Err(SileroError::ChunkLength(100))
+        Err(SileroError::ChunkLength {
+            expected: 512,
+            found: 100
+        })
     ));
     assert!(matches!(
-        SileroVad::from_onnx(b"not a model"),
+        SileroModel::from_onnx(b"not a model", 16_000),
         Err(SileroError::Load(_))
     ));
+    // The 8 kHz model does not take 16 kHz chunks.
+    let eight = remotemedia_models::silero::SILERO_VAD_8K;
+    assert!(matches!(
+        SileroModel::from_onnx(eight, 16_000),
+        Err(SileroError::Load(_))
+    ));
+    let err = SileroModel::shipped(44_100).unwrap_err();
+    assert!(err.to_string().contains("AudioResampleNode"), "{err}");
 }

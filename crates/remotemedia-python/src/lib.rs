@@ -53,10 +53,12 @@ use remotemedia_rustpython::RustPythonHost;
 
 use errors::to_py_err;
 
-/// The native nodes, then the Python hosts in `auto` order: live objects of this interpreter (if
+/// The native nodes (model nodes included), then the Python hosts in `auto` order: live objects of this interpreter (if
 /// any), RustPython, CPython.
 fn registry(live: Option<LiveObjects>) -> Result<Registry, String> {
     let mut registry = remotemedia_nodes::builtin_registry();
+    // New names into the native registry: cannot collide.
+    let _ = remotemedia_models::register(&mut registry);
     // The one place the extension reads the interpreter override (`remotemedia.core.pipeline`
     // checks the same variable before it gets here).
     let value = std::env::var(remotemedia_core::INTERPRETER_ENV).ok();

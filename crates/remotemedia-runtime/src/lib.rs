@@ -37,7 +37,7 @@ pub struct PythonSetup {
     pub virtual_env: Option<std::path::PathBuf>,
 }
 
-/// A registry with every native node, and the Python interpreters this build has, in the order
+/// A registry with every native node (the model nodes with the default `models` feature), and the Python interpreters this build has, in the order
 /// `runtime_hint: auto` tries them: RustPython (the default `rustpython` feature), then an embedded
 /// CPython (the default `cpython` feature).
 pub fn builtin_registry() -> Registry {
@@ -47,6 +47,9 @@ pub fn builtin_registry() -> Registry {
 /// [`builtin_registry`] with Python nodes set up as `setup` says.
 pub fn builtin_registry_with(setup: &PythonSetup) -> Registry {
     let mut registry = remotemedia_nodes::builtin_registry();
+    // Registering new names into the native registry cannot collide.
+    #[cfg(feature = "models")]
+    let _ = remotemedia_models::register(&mut registry);
     #[cfg(feature = "rustpython")]
     registry.register_python_host(std::sync::Arc::new(remotemedia_rustpython::RustPythonHost));
     #[cfg(feature = "cpython")]

@@ -274,7 +274,8 @@ mod tests {
     use crate::{Server, ServerConfig};
 
     fn server(token: Option<&str>) -> Hosted {
-        let registry = remotemedia_nodes::builtin_registry();
+        let mut registry = remotemedia_nodes::builtin_registry();
+        remotemedia_models::register(&mut registry).unwrap();
         let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../manifests/voice_activity.yaml");
         let config = ServerConfig {
             token: token.map(str::to_string),
@@ -308,7 +309,7 @@ mod tests {
         assert_eq!(list.status, 200);
         let json: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
         assert_eq!(json[0]["name"], "voice-activity");
-        assert_eq!(json[0]["nodes"][2]["node_type"], "VADNode");
+        assert_eq!(json[0]["nodes"][2]["node_type"], "SileroVADNode");
         let missing = hosted
             .request("POST", "/v1/pipelines/nope/run", &[], Bytes::new())
             .await;
@@ -354,7 +355,7 @@ mod tests {
         let segment: serde_json::Value = serde_json::from_str(segment).unwrap();
         assert_eq!(
             segment,
-            serde_json::json!({"type": "output", "value": {"start": 0.38, "end": 3.45}})
+            serde_json::json!({"type": "output", "value": {"start": 0.386, "end": 3.55}})
         );
         assert_eq!(frames.len(), 3, "{frames:?}");
     }

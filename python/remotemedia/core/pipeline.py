@@ -423,6 +423,7 @@ class Pipeline:
         """Builds the pipeline's nodes from a manifest the engine has checked (so nothing here
         can fail); Python nodes stay descriptions (see :class:`~remotemedia.core.described.DescribedNode`)."""
         from ..nodes import NODE_TYPES
+        from ..nodes.spec import resolve_path
         from .described import DescribedNode
 
         pipeline = cls((doc.get("metadata") or {}).get("name"))
@@ -435,7 +436,11 @@ class Pipeline:
                     DescribedNode(raw["id"], raw["node_type"], location, params, hint, raw.get("timeout_ms"), base_dir)
                 )
             else:
-                pipeline.add_node(NODE_TYPES[raw["node_type"]](name=raw["id"], runtime_hint=hint, **params))
+                node_cls = NODE_TYPES[raw["node_type"]]
+                for spec in node_cls.PARAMS:
+                    if spec.path and spec.name in params:
+                        params = {**params, spec.name: resolve_path(params[spec.name], base_dir)[0]}
+                pipeline.add_node(node_cls(name=raw["id"], runtime_hint=hint, **params))
         if doc.get("connections") is not None:
             pipeline._connections = [(c["from"], c["to"]) for c in doc["connections"]]
         return pipeline

@@ -10,6 +10,7 @@ from .audio import (
     FormatConverterNode,
     GainNode,
     NormalizeNode,
+    SileroVADNode,
     VADNode,
 )
 from .basic import AddNode, BufferNode, CalculatorNode, MultiplyNode, NativeNode, PassThroughNode
@@ -27,6 +28,7 @@ __all__ = [
     "NativeNode",
     "NormalizeNode",
     "PassThroughNode",
+    "SileroVADNode",
     "VADNode",
     "NODE_TYPES",
 ]
@@ -46,4 +48,5 @@ NODE_TYPES: dict[str, type[NativeNode]] = {
     "GainNode": GainNode,
     "NormalizeNode": NormalizeNode,
     "VADNode": VADNode,
+    "SileroVADNode": SileroVADNode,
 }

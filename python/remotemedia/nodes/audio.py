@@ -28,6 +28,7 @@ __all__ = [
     "FormatConverterNode",
     "GainNode",
     "NormalizeNode",
+    "SileroVADNode",
     "VADNode",
     "as_audio",
 ]
@@ -325,8 +326,78 @@ class AudioResampleNode(_AudioNode):
         return None if self._resampler is None else self._out(self._resampler.flush())
 
 
-class VADNode(_AudioNode):
-    """Voice activity detection on 8 or 16 kHz mono audio (see ``remotemedia.dsp.vad``).
+class _SpeechNode(_AudioNode):
+    """What the speech detectors share (the engine's ``SpeechNode``): mono input, a detector made
+    for the stream's rate from its first chunk, and the ``emit`` outputs."""
+
+    def _make_detector(self, rate: int) -> Any:
+        raise NotImplementedError
+
+    def _samples(self, audio: Audio) -> np.ndarray:
+        raise NotImplementedError
+
+    def initialize(self) -> None:
+        super().initialize()
+        self._detector: Any = None
+        self._held = np.zeros(0)
+        self._held_start = 0
+
+    def _segments(self, segments: list[tuple[int, int]], rate: int) -> list[Any]:
+        out: list[Any] = []
+        for start, end in segments:
+            if self.values["emit"] == "segments":
+                out.append({"start": start / rate, "end": end / rate})
+            elif self.values["emit"] == "speech":
+                a = min(max(start - self._held_start, 0), len(self._held))
+                b = min(max(end - self._held_start, 0), len(self._held))
+                out.append(Audio(self._held[a:b].reshape(-1, 1).copy(), rate))
+        return out
+
+    def _outputs(self, decided: tuple, rate: int) -> list[Any]:
+        first, speech, segments = decided[:3]
+        out: list[Any] = []
+        if self.values["emit"] == "frames" and speech:
+            frames = {
+                "start": first * self._detector.frame_len / rate,
+                "frame_ms": self._detector.frame_ms,
+                "speech": speech,
+            }
+            if len(decided) > 3:
+                frames["probability"] = decided[3]
+            out.append(frames)
+        return out + self._segments(segments, rate)
+
+    def process(self, data: Any) -> Any:
+        audio = as_audio(data)
+        rate, channels, _ = self._stream.check(audio)
+        if channels != 1:
+            raise NodeError(
+                f"{self.node_type} needs mono audio, found {channels} channels; "
+                "put a ChannelMixNode (mode: downmix) before it"
+            )
+        if self._detector is None:
+            self._detector = self._make_detector(rate)
+        decided = self._detector.push(self._samples(audio))
+        if self.values["emit"] == "speech":
+            s = audio.samples.reshape(-1)
+            self._held = np.concatenate([self._held, s]) if len(self._held) else s
+        out = self._outputs(decided, rate)
+        keep = self._detector.keep_from()
+        if self.values["emit"] == "speech" and keep > self._held_start:
+            drop = min(keep - self._held_start, len(self._held))
+            self._held = self._held[drop:]
+            self._held_start += drop
+        yield from out
+
+    def flush(self) -> Any:
+        if self._detector is None or self._stream.layout is None:
+            return None
+        yield from self._outputs(self._detector.finish(), self._stream.layout[0])
+
+
+class VADNode(_SpeechNode):
+    """Voice activity detection on 8 or 16 kHz mono audio, the fast integer detector (see
+    ``remotemedia.dsp.vad``).
 
     ``emit="segments"`` (default): a dict ``{"start": s, "end": s}`` per speech segment when it ends;
     ``"frames"``: per input that completed frames, ``{"start": s, "frame_ms": n, "speech": [bool]}``;
@@ -375,54 +446,82 @@ class VADNode(_AudioNode):
             return [f"`frame_duration_ms` must be 10, 20 or 30, found {values['frame_duration_ms']}"]
         return []
 
-    def initialize(self) -> None:
-        super().initialize()
-        self._vad: _vad.Vad | None = None
-        self._held = np.zeros(0)
-        self._held_start = 0
+    def _make_detector(self, rate: int) -> Any:
+        try:
+            vad = _vad.Vad(rate, self._config)
+        except ValueError as e:
+            raise NodeError(str(e)) from None
+        vad.frame_ms = self._config.frame_ms
+        return _IntegerDetector(vad)
 
-    def _segments(self, segments: list[tuple[int, int]], rate: int) -> list[Any]:
-        out: list[Any] = []
-        for start, end in segments:
-            if self.values["emit"] == "segments":
-                out.append({"start": start / rate, "end": end / rate})
-            elif self.values["emit"] == "speech":
-                a, b = start - self._held_start, min(end - self._held_start, len(self._held))
-                out.append(Audio(self._held[a:b].reshape(-1, 1).copy(), rate))
-        return out
+    def _samples(self, audio: Audio) -> np.ndarray:
+        return convert(audio.samples, np.int16).reshape(-1)
 
-    def process(self, data: Any) -> Any:
-        audio = as_audio(data)
-        rate, channels, _ = self._stream.check(audio)
-        if channels != 1:
-            raise NodeError(
-                f"VADNode needs mono audio, found {channels} channels; put a ChannelMixNode (mode: downmix) before it"
-            )
-        if self._vad is None:
-            try:
-                self._vad = _vad.Vad(rate, self._config)
-            except ValueError as e:
-                raise NodeError(str(e)) from None
-        pcm = convert(audio.samples, np.int16).reshape(-1)
-        first, speech, segments = self._vad.push(pcm)
-        emit = self.values["emit"]
-        out: list[Any] = []
-        if emit == "frames" and speech:
-            out.append(
-                {"start": first * self._vad.frame_len / rate, "frame_ms": self._config.frame_ms, "speech": speech}
-            )
-        if emit == "speech":
-            s = audio.samples.reshape(-1)
-            self._held = np.concatenate([self._held, s]) if len(self._held) else s
-        out.extend(self._segments(segments, rate))
-        keep = self._vad.keep_from()
-        if emit == "speech" and keep > self._held_start:
-            drop = min(keep - self._held_start, len(self._held))
-            self._held = self._held[drop:]
-            self._held_start += drop
-        yield from out
 
-    def flush(self) -> Any:
-        if self._vad is None or self._stream.layout is None:
-            return None
-        yield from self._segments(self._vad.finish(), self._stream.layout[0])
+class _IntegerDetector:
+    """``dsp.vad.Vad`` with the detector interface ``_SpeechNode`` drives."""
+
+    def __init__(self, vad: Any) -> None:
+        self.vad, self.frame_len, self.frame_ms = vad, vad.frame_len, vad.frame_ms
+
+    def push(self, samples: np.ndarray) -> tuple:
+        return self.vad.push(samples)
+
+    def finish(self) -> tuple:
+        return (self.vad.frames_done, [], self.vad.finish())
+
+    def keep_from(self) -> int:
+        return self.vad.keep_from()
+
+
+class SileroVADNode(_SpeechNode):
+    """Voice activity detection with the Silero VAD model (v6) on 8 or 16 kHz mono audio, with
+    silero-vad's segment rules: the twin of the engine's native node, run with onnxruntime
+    (``pip install onnxruntime``; see ``remotemedia.dsp.silero``).
+
+    Outputs as ``VADNode``; ``emit="frames"`` adds ``"probability": [p, ...]`` per 32 ms frame.
+    ``model``: an ``If``-free Silero ONNX file for the stream's rate (default: the shipped ones).
+    """
+
+    DESCRIPTION, PARAMS = declared("SileroVADNode")
+
+    def __init__(
+        self,
+        threshold: float = MISSING,
+        model: str = MISSING,
+        execution: str = MISSING,
+        min_speech_ms: int = MISSING,
+        min_silence_ms: int = MISSING,
+        padding_ms: int = MISSING,
+        emit: str = MISSING,
+        name: str | None = None,
+        runtime_hint: str = "auto",
+    ) -> None:
+        super().__init__(
+            name=name,
+            runtime_hint=runtime_hint,
+            threshold=threshold,
+            model=model,
+            execution=execution,
+            min_speech_ms=min_speech_ms,
+            min_silence_ms=min_silence_ms,
+            padding_ms=padding_ms,
+            emit=emit,
+        )
+        self.initialize()
+
+    def _make_detector(self, rate: int) -> Any:
+        from ..dsp import silero
+
+        if rate not in silero.RATES:
+            raise NodeError(silero.rate_error(rate))
+        v = self.values
+        try:
+            session = silero.load_session(v.get("model"), rate)
+        except ValueError as e:
+            raise NodeError(str(e)) from None
+        rules = silero.SegmentRules(v["threshold"], rate, v["min_speech_ms"], v["min_silence_ms"], v["padding_ms"])
+        return silero.Detector(session, rate, rules)
+
+    def _samples(self, audio: Audio) -> np.ndarray:
+        return to_float32(audio.samples).reshape(-1)

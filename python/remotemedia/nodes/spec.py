@@ -95,6 +95,7 @@ class ParamSpec:
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
     description: str = ""
+    path: bool = False  # a file path: resolved against the manifest's folder, must exist
 
     def check(self, value: Any) -> str | None:
         """``None`` when ``value`` fits, else the engine's message."""
@@ -137,12 +138,29 @@ class ParamSpec:
         return f"a {self.kind}"
 
 
+def resolve_path(value: str, base_dir: Any = None) -> tuple[str, str | None]:
+    """A path param made absolute against the manifest's folder (``base_dir``; the working
+    directory for a manifest given as text), and the engine's message when it names no file."""
+    from pathlib import Path
+
+    given = Path(value)
+    resolved = base_dir / given if base_dir is not None and not given.is_absolute() else given
+    if not resolved.is_file():
+        relative = (
+            " (relative paths are read from the manifest's folder)"
+            if base_dir is not None and not given.is_absolute()
+            else ""
+        )
+        return value, f"file not found: {resolved}{relative}"
+    return str(resolved), None
+
+
 def check_params(
-    node_type: str, specs: tuple[ParamSpec, ...], given: dict[str, Any], path: str = "params"
+    node_type: str, specs: tuple[ParamSpec, ...], given: dict[str, Any], path: str = "params", base_dir: Any = None
 ) -> tuple[dict[str, Any], list[str]]:
     """Validates ``given`` against ``specs``: returns the values with defaults filled in, and every
     problem as ``"path: message"`` (the engine's wording; ``path`` is ``nodes[i].params`` in a
-    manifest)."""
+    manifest). Path params come back resolved against ``base_dir``."""
     issues: list[str] = []
     values: dict[str, Any] = {}
     names = [s.name for s in specs]
@@ -160,6 +178,8 @@ def check_params(
             issues.append(f'{path}.{name}: unknown param "{name}" for `{node_type}`{hint}')
             continue
         problem = spec.check(value)
+        if problem is None and spec.path:
+            value, problem = resolve_path(value, base_dir)
         if problem:
             issues.append(f"{path}.{name}: {problem}")
         else:
@@ -201,6 +221,7 @@ def declared(node_type: str) -> tuple[str, tuple[ParamSpec, ...]]:
             maximum=spec.get("max"),
             choices=tuple(spec["choices"]) if "choices" in spec else None,
             description=spec["description"],
+            path=spec.get("path", False),
         )
         for name, spec in entry["params"].items()
     )

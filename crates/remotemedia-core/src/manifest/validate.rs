@@ -153,8 +153,11 @@ pub(crate) fn plan(
                 continue;
             };
             match Value::from_json(raw.clone()) {
-                Ok(value) => match param.check(&value) {
-                    Ok(()) => {
+                Ok(value) => match param
+                    .check(&value)
+                    .and_then(|()| resolve_path(param, value, base_dir))
+                {
+                    Ok(value) => {
                         values.insert(name.clone(), value);
                     }
                     Err(msg) => issues.push(ManifestIssue::new(param_path, msg)),
@@ -261,6 +264,32 @@ pub(crate) fn plan(
             issues,
         })
     }
+}
+
+/// A [`ParamKind::Path`](crate::params::ParamKind::Path) value made absolute against the
+/// manifest's folder, and checked to name a file; other values unchanged.
+fn resolve_path(
+    param: &crate::params::ParamSpec,
+    value: Value,
+    base_dir: Option<&Path>,
+) -> std::result::Result<Value, String> {
+    let (crate::params::ParamKind::Path, Value::Text(text)) = (&param.kind, &value) else {
+        return Ok(value);
+    };
+    let given = Path::new(&**text);
+    let resolved = match base_dir {
+        Some(dir) if given.is_relative() => dir.join(given),
+        _ => given.to_path_buf(),
+    };
+    if !resolved.is_file() {
+        let relative = if given.is_relative() && base_dir.is_some() {
+            " (relative paths are read from the manifest's folder)"
+        } else {
+            ""
+        };
+        return Err(format!("file not found: {}{relative}", resolved.display()));
+    }
+    Ok(Value::Text(resolved.to_string_lossy().as_ref().into()))
 }
 
 fn describe_kind(param: &crate::params::ParamSpec) -> String {

@@ -107,18 +107,23 @@ impl Node for Chunker {
     }
 }
 
-/// Samples waiting to be emitted, in the stream's format.
+/// Samples held by a node (waiting to be emitted), in the stream's format.
 #[derive(Debug, Default)]
-pub(crate) enum Pending {
+pub enum Pending {
+    /// Nothing yet.
     #[default]
     Empty,
+    /// f32 samples.
     F32(Vec<f32>),
+    /// i16 samples.
     I16(Vec<i16>),
+    /// i32 samples.
     I32(Vec<i32>),
 }
 
 impl Pending {
-    pub(crate) fn len(&self) -> usize {
+    /// Samples held (interleaved).
+    pub fn len(&self) -> usize {
         match self {
             Pending::Empty => 0,
             Pending::F32(v) => v.len(),
@@ -127,12 +132,13 @@ impl Pending {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Appends `audio`'s samples (its format must be the stream's, which the caller checked).
-    pub(crate) fn extend(&mut self, audio: &AudioBuffer) {
+    pub fn extend(&mut self, audio: &AudioBuffer) {
         match (&mut *self, audio.format()) {
             (Pending::F32(v), _) => v.extend_from_slice(audio.samples_f32().unwrap_or_default()),
             (Pending::I16(v), _) => v.extend_from_slice(audio.samples_i16().unwrap_or_default()),
@@ -150,12 +156,7 @@ impl Pending {
     }
 
     /// Samples `start..end` (interleaved indices) as audio.
-    pub(crate) fn slice(
-        &self,
-        layout: StreamLayout,
-        start: usize,
-        end: usize,
-    ) -> Result<AudioBuffer, NodeError> {
+    pub fn slice(&self, layout: StreamLayout, start: usize, end: usize) -> Result<AudioBuffer, NodeError> {
         let (rate, ch) = (layout.rate, layout.channels);
         let built = match self {
             Pending::F32(v) => AudioBuffer::from_f32(rate, ch, v[start..end].to_vec()),
@@ -171,7 +172,8 @@ impl Pending {
         built.map_err(|e| NodeError::failed(e.to_string()))
     }
 
-    pub(crate) fn drop_front(&mut self, n: usize) {
+    /// Drops the first `n` samples (interleaved).
+    pub fn drop_front(&mut self, n: usize) {
         match self {
             Pending::Empty => {}
             Pending::F32(v) => drop(v.drain(..n)),

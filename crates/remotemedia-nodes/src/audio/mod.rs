@@ -4,7 +4,7 @@
 //! | node type | params | behaviour |
 //! |---|---|---|
 //! | `AudioResampleNode` | `target_sample_rate` (16000), `quality` (`low`/`medium`/`high`) | band-limited resampling, any integer rates, stateful across chunks |
-//! | `VADNode` | see [`vad`] | per-frame speech decisions and speech segments |
+//! | `VADNode` | see [`vad`] and [`vad_node`] | per-frame speech decisions and speech segments (fast integer detector; `SileroVADNode`, in `remotemedia-models`, is the accurate one) |
 //! | `FormatConverterNode` | `target_format` (`f32`/`i16`/`i32`) | converts samples (round half to even, clip) |
 //! | `ChannelMixNode` | `mode` (`downmix`/`upmix`/`select`), `channels`, `channel` | channel layout changes |
 //! | `AudioChunkerNode` | `chunk_ms` or `chunk_samples` | fixed-size chunks; the remainder at end of stream |
@@ -23,9 +23,10 @@ pub mod resample;
 mod resample_node;
 pub mod samples;
 pub mod vad;
-mod vad_node;
+pub mod vad_node;
 
 pub use resample::{PolyphaseFilter, ResampleQuality, Resampler};
+pub use vad_node::{Emit, SpeechDetector, SpeechNode};
 
 use remotemedia_core::{CheckedFactory, Registry, Result};
 

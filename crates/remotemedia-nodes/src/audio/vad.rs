@@ -112,6 +112,8 @@ pub struct VadOutput {
     pub speech: Vec<bool>,
     /// Segments that ended.
     pub segments: Vec<Segment>,
+    /// Per completed frame, for detectors that score frames: the probability of speech.
+    pub probability: Vec<f32>,
 }
 
 /// A streaming voice activity detector for 16-bit mono audio.

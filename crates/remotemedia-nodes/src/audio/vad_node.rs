@@ -1,30 +1,72 @@
-//! `VADNode`: the streaming [`Vad`] as a pipeline node.
-//!
-//! Output (param `emit`):
+//! Speech detection as a pipeline node: [`SpeechNode`] runs any [`SpeechDetector`] (the integer
+//! [`Vad`] here as `VADNode`; Silero in `remotemedia-models` as `SileroVADNode`) and emits what the
+//! `emit` param asks for:
 //! - `segments` (default): one map per speech segment, when it ends: `{"start": s, "end": s}` in
 //!   seconds from the start of the stream.
 //! - `frames`: one map per input that completed at least one frame:
-//!   `{"start": s, "frame_ms": n, "speech": [bool, ...]}`, `start` being the first frame's time.
+//!   `{"start": s, "frame_ms": n, "speech": [bool, ...]}`, `start` being the first frame's time
+//!   (detectors that score frames add `"probability": [p, ...]`).
 //! - `speech`: the audio of each speech segment (the input samples, unchanged), when it ends.
 
+use std::sync::Arc;
+
 use remotemedia_core::{
-    Map, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, SampleFormat, Value,
+    AudioBuffer, Map, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params,
+    SampleFormat, Value,
 };
 
 use super::chunker::Pending;
 use super::samples::{StreamLayout, convert, expect_audio};
-use super::vad::{Segment, Vad, VadConfig};
+use super::vad::{Segment, Vad, VadConfig, VadOutput};
+
+/// The params every speech node shares: `min_speech_ms`, `min_silence_ms`, `padding_ms` (with
+/// the node's defaults) and `emit`.
+pub fn shared_params(
+    descriptor: NodeDescriptor,
+    min_speech_ms: i64,
+    min_silence_ms: i64,
+    padding_ms: i64,
+) -> NodeDescriptor {
+    descriptor
+        .param(ms_param(
+            "min_speech_ms",
+            min_speech_ms,
+            "shorter speech is not a segment",
+        ))
+        .param(ms_param(
+            "min_silence_ms",
+            min_silence_ms,
+            "shorter pauses do not end a segment",
+        ))
+        .param(ms_param(
+            "padding_ms",
+            padding_ms,
+            "added before and after each segment",
+        ))
+        .param(
+            ParamSpec::choice("emit", &["segments", "frames", "speech"])
+                .default("segments")
+                .describe("what is emitted: segment times, per-frame decisions, or the speech audio"),
+        )
+}
+
+fn ms_param(name: &str, default: i64, text: &str) -> ParamSpec {
+    ParamSpec::integer(name)
+        .default(default)
+        .min(0.0)
+        .max(60_000.0)
+        .describe(text)
+}
+
+/// A duration param in milliseconds (validated to 0..=60000).
+pub fn ms(params: &Params, name: &str) -> Result<u32, NodeError> {
+    let v = params.int(name)?;
+    u32::try_from(v).map_err(|_| NodeError::InvalidParams(format!("`{name}` must be >= 0, found {v}")))
+}
 
 pub(crate) fn descriptor() -> NodeDescriptor {
-    let ms = |name: &str, default: i64, text: &str| {
-        ParamSpec::integer(name)
-            .default(default)
-            .min(0.0)
-            .max(60_000.0)
-            .describe(text)
-    };
-    NodeDescriptor::new("VADNode")
-        .describe("voice activity detection on 8 or 16 kHz mono audio: speech segments, per-frame decisions, or the speech audio")
+    let d = NodeDescriptor::new("VADNode")
+        .describe("voice activity detection on 8 or 16 kHz mono audio (fast integer detector): speech segments, per-frame decisions, or the speech audio")
         .param(
             ParamSpec::integer("frame_duration_ms")
                 .default(10)
@@ -39,22 +81,34 @@ pub(crate) fn descriptor() -> NodeDescriptor {
                 .max(3.0)
                 .describe("aggressiveness, 0 (most frames are speech) to 3 (fewest)"),
         )
-        .param(ms("hangover_ms", 200, "a frame stays speech this long after raw speech (per-frame output)"))
-        .param(ms("min_speech_ms", 100, "shorter speech is not a segment"))
-        .param(ms("min_silence_ms", 300, "shorter pauses do not end a segment"))
-        .param(ms("padding_ms", 30, "added before and after each segment"))
-        .param(
-            ParamSpec::choice("emit", &["segments", "frames", "speech"])
-                .default("segments")
-                .describe("what is emitted: segment times, per-frame decisions, or the speech audio"),
-        )
+        .param(ms_param(
+            "hangover_ms",
+            200,
+            "a frame stays speech this long after raw speech (per-frame output)",
+        ));
+    shared_params(d, 100, 300, 30)
 }
 
+/// What a speech node emits (param `emit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Emit {
+pub enum Emit {
+    /// Segment times.
     Segments,
+    /// Per-frame decisions.
     Frames,
+    /// The audio of each segment.
     Speech,
+}
+
+impl Emit {
+    /// The `emit` param.
+    pub fn from_params(params: &Params) -> Result<Self, NodeError> {
+        Ok(match params.text("emit")? {
+            "frames" => Emit::Frames,
+            "speech" => Emit::Speech,
+            _ => Emit::Segments,
+        })
+    }
 }
 
 /// `frame_duration_ms` is 10, 20 or 30.
@@ -69,108 +123,170 @@ pub(crate) fn check(params: &Params) -> Result<(), NodeError> {
 }
 
 pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
-    let ms = |name: &str| -> Result<u32, NodeError> {
-        let v = params.int(name)?;
-        u32::try_from(v).map_err(|_| NodeError::InvalidParams(format!("`{name}` must be >= 0, found {v}")))
-    };
-    let frame_ms = ms("frame_duration_ms")?;
     let config = VadConfig {
         mode: u8::try_from(params.int("mode")?).unwrap_or(2),
-        frame_ms,
-        hangover_ms: ms("hangover_ms")?,
-        min_speech_ms: ms("min_speech_ms")?,
-        min_silence_ms: ms("min_silence_ms")?,
-        padding_ms: ms("padding_ms")?,
+        frame_ms: ms(params, "frame_duration_ms")?,
+        hangover_ms: ms(params, "hangover_ms")?,
+        min_speech_ms: ms(params, "min_speech_ms")?,
+        min_silence_ms: ms(params, "min_silence_ms")?,
+        padding_ms: ms(params, "padding_ms")?,
     };
-    let emit = match params.text("emit")? {
-        "frames" => Emit::Frames,
-        "speech" => Emit::Speech,
-        _ => Emit::Segments,
-    };
-    Ok(NodeInstance::sync(VadNode {
-        config,
-        emit,
-        layout: None,
-        vad: None,
-        held: Pending::default(),
-        held_start: 0,
-    }))
+    let make = move |rate: u32| Vad::new(rate, config).map_err(NodeError::invalid_input);
+    Ok(NodeInstance::sync(SpeechNode::new(
+        "VADNode",
+        Emit::from_params(params)?,
+        make,
+    )))
 }
 
-struct VadNode {
-    config: VadConfig,
+/// A streaming speech detector on mono audio, as [`SpeechNode`] drives it.
+pub trait SpeechDetector: Send + 'static {
+    /// Samples per frame.
+    fn frame_len(&self) -> usize;
+    /// Frame length in milliseconds (for the `frames` output).
+    fn frame_ms(&self) -> u32;
+    /// Feeds one chunk; returns the frames it completed and the segments that ended.
+    fn detect(&mut self, audio: &Arc<AudioBuffer>) -> Result<VadOutput, NodeError>;
+    /// Ends the stream: the last frames and segments.
+    fn end(&mut self) -> Result<VadOutput, NodeError>;
+    /// The first sample a future segment can include (audio before it is no longer needed).
+    fn keep_from(&self) -> u64;
+}
+
+impl SpeechDetector for Vad {
+    fn frame_len(&self) -> usize {
+        Vad::frame_len(self)
+    }
+
+    fn frame_ms(&self) -> u32 {
+        (self.frame_len() as u64 * 1000 / u64::from(self.rate())) as u32
+    }
+
+    fn detect(&mut self, audio: &Arc<AudioBuffer>) -> Result<VadOutput, NodeError> {
+        let pcm = convert(audio, SampleFormat::I16)?;
+        Ok(self.push(pcm.samples_i16().unwrap_or_default()))
+    }
+
+    fn end(&mut self) -> Result<VadOutput, NodeError> {
+        Ok(VadOutput {
+            segments: self.finish(),
+            ..VadOutput::default()
+        })
+    }
+
+    fn keep_from(&self) -> u64 {
+        Vad::keep_from(self)
+    }
+}
+
+/// A speech detector as a node: the detector is made for the stream's rate from its first chunk;
+/// the stream must be mono.
+pub struct SpeechNode<D, F> {
+    node_type: &'static str,
+    make: F,
     emit: Emit,
     layout: Option<StreamLayout>,
-    vad: Option<Vad>,
+    detector: Option<D>,
     /// `speech` output: the input samples from `held_start` on.
     held: Pending,
     held_start: u64,
 }
 
-impl VadNode {
-    fn emit_segments(
+impl<D, F> SpeechNode<D, F>
+where
+    D: SpeechDetector,
+    F: FnMut(u32) -> Result<D, NodeError> + Send + 'static,
+{
+    /// A node named `node_type` (for messages) making its detector with `make(rate)`.
+    pub fn new(node_type: &'static str, emit: Emit, make: F) -> Self {
+        Self {
+            node_type,
+            make,
+            emit,
+            layout: None,
+            detector: None,
+            held: Pending::default(),
+            held_start: 0,
+        }
+    }
+
+    fn emit_output(
         &mut self,
         layout: StreamLayout,
-        segments: &[Segment],
+        decided: &VadOutput,
         out: &mut Outputs,
     ) -> Result<(), NodeError> {
+        let Some(detector) = &self.detector else {
+            return Ok(());
+        };
         let rate = f64::from(layout.rate);
-        for seg in segments {
-            match self.emit {
-                Emit::Segments => {
-                    let mut map = Map::new();
-                    map.insert("start".into(), Value::Float(seg.start as f64 / rate));
-                    map.insert("end".into(), Value::Float(seg.end as f64 / rate));
-                    out.emit(Value::Map(map.into()));
-                }
-                Emit::Speech => {
-                    let from = (seg.start - self.held_start) as usize;
-                    let to = (seg.end - self.held_start) as usize;
-                    out.emit(self.held.slice(layout, from, to.min(self.held.len()))?);
-                }
-                Emit::Frames => {}
+        if self.emit == Emit::Frames && !decided.speech.is_empty() {
+            let mut map = Map::new();
+            let first = decided.first_frame as f64 * detector.frame_len() as f64 / rate;
+            map.insert("start".into(), Value::Float(first));
+            map.insert("frame_ms".into(), Value::Int(i64::from(detector.frame_ms())));
+            map.insert(
+                "speech".into(),
+                Value::list(decided.speech.iter().map(|&b| Value::Bool(b))),
+            );
+            if !decided.probability.is_empty() {
+                map.insert(
+                    "probability".into(),
+                    Value::list(decided.probability.iter().map(|&p| Value::Float(f64::from(p)))),
+                );
             }
+            out.emit(Value::Map(map.into()));
+        }
+        for seg in &decided.segments {
+            self.emit_segment(layout, seg, out)?;
+        }
+        Ok(())
+    }
+
+    fn emit_segment(&self, layout: StreamLayout, seg: &Segment, out: &mut Outputs) -> Result<(), NodeError> {
+        let rate = f64::from(layout.rate);
+        match self.emit {
+            Emit::Segments => {
+                let mut map = Map::new();
+                map.insert("start".into(), Value::Float(seg.start as f64 / rate));
+                map.insert("end".into(), Value::Float(seg.end as f64 / rate));
+                out.emit(Value::Map(map.into()));
+            }
+            Emit::Speech => {
+                let from = (seg.start.saturating_sub(self.held_start) as usize).min(self.held.len());
+                let to = (seg.end.saturating_sub(self.held_start) as usize).min(self.held.len());
+                out.emit(self.held.slice(layout, from, to)?);
+            }
+            Emit::Frames => {}
         }
         Ok(())
     }
 }
 
-impl Node for VadNode {
+impl<D, F> Node for SpeechNode<D, F>
+where
+    D: SpeechDetector,
+    F: FnMut(u32) -> Result<D, NodeError> + Send + 'static,
+{
     fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
         let audio = &expect_audio(&input)?;
         let layout = StreamLayout::check(&mut self.layout, audio)?;
         if layout.channels != 1 {
             return Err(NodeError::invalid_input(format!(
-                "VADNode needs mono audio, found {} channels; put a ChannelMixNode (mode: downmix) before it",
-                layout.channels
+                "{} needs mono audio, found {} channels; put a ChannelMixNode (mode: downmix) before it",
+                self.node_type, layout.channels
             )));
         }
-        let vad = match &mut self.vad {
-            Some(v) => v,
-            slot @ None => slot.insert(Vad::new(layout.rate, self.config).map_err(NodeError::invalid_input)?),
+        let detector = match &mut self.detector {
+            Some(d) => d,
+            slot @ None => slot.insert((self.make)(layout.rate)?),
         };
-        let pcm = convert(audio, SampleFormat::I16)?;
-        let decided = vad.push(pcm.samples_i16().unwrap_or_default());
-        let keep_from = vad.keep_from();
-        let frame_len = vad.frame_len() as f64;
-        match self.emit {
-            Emit::Frames if !decided.speech.is_empty() => {
-                let mut map = Map::new();
-                map.insert(
-                    "start".into(),
-                    Value::Float(decided.first_frame as f64 * frame_len / f64::from(layout.rate)),
-                );
-                map.insert("frame_ms".into(), Value::Int(i64::from(self.config.frame_ms)));
-                map.insert(
-                    "speech".into(),
-                    Value::list(decided.speech.iter().map(|&b| Value::Bool(b))),
-                );
-                out.emit(Value::Map(map.into()));
-            }
-            Emit::Speech => self.held.extend(audio),
-            _ => {}
+        let decided = detector.detect(audio)?;
+        let keep_from = detector.keep_from();
+        if self.emit == Emit::Speech {
+            self.held.extend(audio);
         }
-        self.emit_segments(layout, &decided.segments, out)?;
+        self.emit_output(layout, &decided, out)?;
         if self.emit == Emit::Speech && keep_from > self.held_start {
             let drop = ((keep_from - self.held_start) as usize).min(self.held.len());
             self.held.drop_front(drop);
@@ -180,9 +296,9 @@ impl Node for VadNode {
     }
 
     fn flush(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
-        if let (Some(layout), Some(vad)) = (self.layout, self.vad.as_mut()) {
-            let segments = vad.finish();
-            self.emit_segments(layout, &segments, out)?;
+        if let (Some(layout), Some(detector)) = (self.layout, self.detector.as_mut()) {
+            let decided = detector.end()?;
+            self.emit_output(layout, &decided, out)?;
         }
         Ok(())
     }
