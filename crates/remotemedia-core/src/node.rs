@@ -116,12 +116,14 @@ impl NodeInstance {
         NodeInstance::Async(Box::new(node))
     }
 
-    /// Wraps a synchronous node whose calls can take long (model inference on large inputs):
-    /// each call runs on tokio's blocking thread pool, so the async workers stay free for other
-    /// sessions. The node gets a task of its own (it is not fused), and each call pays a hand-off
-    /// to the pool (a few microseconds); queued inputs are handed over together.
+    /// Wraps a synchronous node whose calls take long (model inference): each call runs on the
+    /// engine's compute threads (as many as its workers, shared by every pipeline), so the async
+    /// workers stay free for light work (other sessions, the server) and the process stays within
+    /// its thread cap. The node gets a task of its own (it is not fused), and each call pays a
+    /// hand-off to the pool (a few microseconds); queued inputs are handed over together. A panic
+    /// in the node becomes its error, as for an inline node.
     pub fn blocking(node: impl Node) -> Self {
-        NodeInstance::Async(Box::new(OnBlockingPool {
+        NodeInstance::Async(Box::new(OnComputeThreads {
             node: Some(Box::new(node)),
         }))
     }
@@ -142,40 +144,33 @@ impl std::fmt::Debug for NodeInstance {
     }
 }
 
-/// A synchronous node run on tokio's blocking pool ([`NodeInstance::blocking`]).
-struct OnBlockingPool {
+/// A synchronous node run on the engine's compute threads ([`NodeInstance::blocking`]).
+struct OnComputeThreads {
     /// Lent to the pool during a call; `None` only after a call panicked.
     node: Option<Box<dyn Node>>,
 }
 
 type BlockingCall = Box<dyn FnOnce(&mut dyn Node, &mut Outputs) -> Result<(), NodeError> + Send>;
 
-impl OnBlockingPool {
+impl OnComputeThreads {
     async fn run(&mut self, out: &mut Outputs, call: BlockingCall) -> Result<(), NodeError> {
         let mut node = self
             .node
             .take()
             .ok_or_else(|| NodeError::failed("the node is unusable after an earlier panic"))?;
         let mut buf = std::mem::take(out);
-        let joined = tokio::task::spawn_blocking(move || {
+        let (node, buf, result) = crate::executor::compute_pool::run(move || {
             let result = call(&mut *node, &mut buf);
             (node, buf, result)
         })
         .await;
-        match joined {
-            Ok((node, buf, result)) => {
-                self.node = Some(node);
-                *out = buf;
-                result
-            }
-            // The executor turns the panic into the node's error, as for an inline node.
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(NodeError::failed(format!("the blocking call was cancelled: {e}"))),
-        }
+        self.node = Some(node);
+        *out = buf;
+        result
     }
 }
 
-impl AsyncNode for OnBlockingPool {
+impl AsyncNode for OnComputeThreads {
     fn process<'a>(&'a mut self, input: Value, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(self.run(out, Box::new(move |node, buf| node.process(input, buf))))
     }
@@ -193,5 +188,67 @@ impl AsyncNode for OnBlockingPool {
 
     fn flush<'a>(&'a mut self, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(self.run(out, Box::new(|node, buf| node.flush(buf))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::{Manifest, NodeDescriptor, Pipeline, Registry};
+
+    /// Emits each input with the name of the thread that ran it; panics on `0`.
+    struct Where;
+
+    impl Node for Where {
+        fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+            assert_ne!(input, Value::Int(0), "zero");
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            out.emit(Value::list([input, Value::Text(name.into())]));
+            Ok(())
+        }
+
+        fn flush(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
+            out.emit(Value::Text("flushed".into()));
+            Ok(())
+        }
+    }
+
+    fn pipeline() -> Pipeline {
+        let mut registry = Registry::new();
+        registry
+            .register(NodeDescriptor::new("Where"), |_: &crate::Params| {
+                Ok(NodeInstance::blocking(Where))
+            })
+            .unwrap();
+        let manifest: Manifest = r#"{"version": "v1", "nodes": [{"id": "w", "node_type": "Where"}]}"#
+            .parse()
+            .unwrap();
+        Pipeline::new(&manifest, &registry).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn blocking_nodes_run_on_the_compute_threads_in_order() {
+        let out = pipeline().run((1..=50).map(Value::Int).collect()).await.unwrap();
+        assert_eq!(out.len(), 51);
+        for (i, v) in out[..50].iter().enumerate() {
+            let Value::List(pair) = v else { panic!("{v:?}") };
+            assert_eq!(pair[0], Value::Int(i as i64 + 1));
+            assert_eq!(
+                pair[1],
+                Value::Text(crate::executor::compute_pool::COMPUTE_THREAD_NAME.into())
+            );
+        }
+        assert_eq!(out[50], Value::Text("flushed".into()));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_panic_in_a_blocking_node_is_its_error() {
+        let err = pipeline()
+            .run(vec![Value::Int(1), Value::Int(0)])
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("w") && text.contains("zero"), "{text}");
     }
 }

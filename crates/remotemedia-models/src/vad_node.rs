@@ -31,9 +31,9 @@ pub(crate) fn descriptor() -> NodeDescriptor {
             "an ONNX Silero VAD model without If nodes for the stream's rate (relative to the manifest); default: the shipped v6 models",
         ))
         .param(
-            ParamSpec::choice("execution", &["inline", "blocking"])
-                .default("inline")
-                .describe("where inference runs: on the engine's worker (inline), or on the blocking thread pool (for very large chunks)"),
+            ParamSpec::choice("execution", &["blocking", "inline"])
+                .default("blocking")
+                .describe("where inference runs: on the engine's compute threads (blocking: other sessions never wait behind it), or on the async worker (inline)"),
         );
     shared_params(d, 250, 100, 30)
 }
@@ -81,8 +81,8 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
     };
     let node = SpeechNode::new(NODE_TYPE, Emit::from_params(params)?, make);
     Ok(match params.text("execution")? {
-        "blocking" => NodeInstance::blocking(node),
-        _ => NodeInstance::sync(node),
+        "inline" => NodeInstance::sync(node),
+        _ => NodeInstance::blocking(node),
     })
 }
 

@@ -169,7 +169,7 @@ fn speech_output_is_the_segments_audio() {
     let (x, rate) = input("recording_twice");
     let segments = run("{}", chunks(&x, rate, 320));
     let speech = run(
-        r#"{"emit": "speech", "execution": "blocking"}"#,
+        r#"{"emit": "speech", "execution": "inline"}"#,
         chunks(&x, rate, 320),
     );
     assert_eq!(segments.len(), 2);
@@ -185,10 +185,10 @@ fn speech_output_is_the_segments_audio() {
 }
 
 #[test]
-fn blocking_execution_gives_the_same_segments() {
+fn inline_execution_gives_the_same_segments() {
     let (x, rate) = input("recording_twice");
-    let inline = run("{}", chunks(&x, rate, 320));
-    let blocking = run(r#"{"execution": "blocking"}"#, chunks(&x, rate, 320));
+    let blocking = run("{}", chunks(&x, rate, 320));
+    let inline = run(r#"{"execution": "inline"}"#, chunks(&x, rate, 320));
     assert_eq!(inline, blocking);
     assert_eq!(inline.len(), 2);
 }

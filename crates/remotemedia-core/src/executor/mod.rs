@@ -25,6 +25,7 @@
 //! - **Errors.** The first node error (or panic) stops every task and is returned as
 //!   [`Error::Node`] naming the node; a failed run never returns partial outputs.
 
+pub mod compute_pool;
 mod inline;
 mod metrics;
 mod session;
