@@ -3,7 +3,7 @@ benches/RESULTS.md, from one run.
 
     python benches/audio.py            # prints the tables (markdown) on stdout
 
-Needs numpy, scipy, soxr, webrtcvad-wheels, onnxruntime, silero-vad (installed with --no-deps:
+Needs numpy, scipy, soxr, samplerate, webrtcvad-wheels, onnxruntime, silero-vad (installed with --no-deps:
 only its ONNX file is used), the `espeak-ng` program, and cargo (the native timings come from
 `cargo run --release -p remotemedia-nodes --example audio_speed`, run by this script).
 """
@@ -54,6 +54,20 @@ def ours(x: np.ndarray, rin: int, rout: int, quality: str = "high") -> np.ndarra
     return y.reshape(-1) if x.ndim == 1 else y
 
 
+def native_resample(x: np.ndarray, rin: int, rout: int) -> np.ndarray:
+    """The engine's AudioResampleNode (quality high) through the extension."""
+    import asyncio
+
+    import remotemedia
+    from remotemedia.nodes import AudioResampleNode
+
+    p = remotemedia.Pipeline()
+    p.add_node(AudioResampleNode(target_sample_rate=rout, quality="high"))
+    out = asyncio.run(p.run(Audio(x.reshape(len(x), -1).astype(np.float32), rin), use_rust=True))
+    y = np.concatenate([a.samples for a in out])
+    return y.reshape(-1) if x.ndim == 1 else y
+
+
 def resamplers() -> dict:
     import soxr
     from scipy.signal import resample_poly
@@ -65,6 +79,8 @@ def resamplers() -> dict:
         return resample_poly(x, rout // g, rin // g, axis=0)
 
     table = {f"remotemedia {q}": (lambda x, a, b, q=q: ours(x, a, b, q)) for q in QUALITIES}
+    if importlib.util.find_spec("remotemedia_runtime") is not None:
+        table["remotemedia high (native engine)"] = native_resample
     table["soxr HQ"] = lambda x, a, b: soxr.resample(x, a, b, quality="HQ")
     table["soxr VHQ"] = lambda x, a, b: soxr.resample(x, a, b, quality="VHQ")
     table["scipy resample_poly"] = poly
@@ -222,6 +238,28 @@ def silero():
     return run
 
 
+def silero_native():
+    """The engine's SileroVADNode (through the extension), per-frame probabilities > 0.5 mapped
+    to 10 ms frames as for onnxruntime; None without the extension."""
+    if importlib.util.find_spec("remotemedia_runtime") is None:
+        return None
+    import asyncio
+
+    import remotemedia
+    from remotemedia.nodes import SileroVADNode
+
+    def run(x: np.ndarray) -> np.ndarray:
+        p = remotemedia.Pipeline()
+        p.add_node(SileroVADNode(emit="frames"))
+        n = len(x) // 512 * 512
+        out = asyncio.run(p.run(Audio(x[:n, None].astype(np.int16), 16000), use_rust=True))
+        probs = np.array([q for frames in out for q in frames["probability"]]) > 0.5
+        centres = (np.arange(len(x) // FRAME) * FRAME + FRAME // 2) // 512
+        return probs[np.minimum(centres, len(probs) - 1)] if len(probs) else np.zeros(len(x) // FRAME, bool)
+
+    return run
+
+
 def vad_quality(tmp: Path) -> tuple[list[str], dict]:
     arctic = read_samples(ARCTIC)[0][:, 0].astype(np.float64)
     texts = [
@@ -235,6 +273,9 @@ def vad_quality(tmp: Path) -> tuple[list[str], dict]:
     methods = {"remotemedia VADNode (mode 2)": ours_vad}
     methods |= {f"webrtcvad mode {m}": webrtc_vad(m) for m in range(4)}
     methods["Silero VAD 6.2 (ONNX, p > 0.5)"] = silero()
+    native_silero = silero_native()
+    if native_silero is not None:
+        methods["remotemedia SileroVADNode (native, p > 0.5)"] = native_silero
     scores: dict = {}
     for dataset, speeches in (("CMU ARCTIC a0007", [arctic]), ("espeak-ng, 4 voices", synth)):
         rng = np.random.default_rng(2026)
@@ -270,25 +311,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         v_rows, f1s = vad_quality(Path(d))
 
+    import samplerate
     import soxr
     from scipy.signal import resample_poly
 
     s_rows = [
-        "| task | remotemedia native | soxr HQ | scipy resample_poly | remotemedia pure-Python twin | native ÷ soxr HQ | twin ÷ native |",
-        "|---|---|---|---|---|---|---|",
+        "| task | remotemedia native | soxr HQ | soxr VHQ | libsamplerate best | scipy resample_poly "
+        "| remotemedia pure-Python twin | native ÷ soxr HQ | twin ÷ native |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     goals = []
-    for rin, rout, up, down in ((48000, 16000, 1, 3), (44100, 48000, 160, 147)):
+    pairs = ((48000, 16000, 1, 3), (16000, 48000, 3, 1), (44100, 48000, 160, 147), (48000, 44100, 147, 160))
+    for rin, rout, up, down in pairs:
         for ch in (1, 2):
             x = tones([440, 3000], rin, 60.0).astype(np.float32)
             x = np.stack([x] * ch, axis=1) if ch == 2 else x
             t_native = native[f"resample_{rin}_{rout}_{ch}ch_s"]
             t_soxr = best(lambda: soxr.resample(x, rin, rout, quality="HQ"))
+            t_vhq = best(lambda: soxr.resample(x, rin, rout, quality="VHQ"))
+            t_src = best(lambda: samplerate.resample(x, rout / rin, "sinc_best"), 1)
             t_poly = best(lambda: resample_poly(x, up, down, axis=0), 1)
             t_twin = best(lambda: ours(x, rin, rout), 1)
             s_rows.append(
                 f"| resample 60 s {rin / 1000:g}→{rout / 1000:g} kHz, {'mono' if ch == 1 else 'stereo'} | {t_native * 1e3:.1f} ms | "
-                f"{t_soxr * 1e3:.1f} ms | {t_poly * 1e3:.1f} ms | {t_twin * 1e3:.0f} ms | {t_soxr / t_native:.2f}x faster | {t_twin / t_native:.0f}x |"
+                f"{t_soxr * 1e3:.1f} ms | {t_vhq * 1e3:.1f} ms | {t_src * 1e3:.0f} ms | {t_poly * 1e3:.1f} ms | {t_twin * 1e3:.0f} ms "
+                f"| {t_soxr / t_native:.2f}x | {t_twin / t_native:.0f}x |"
             )
             goals.append(("resample", t_soxr / t_native, t_twin / t_native))
 
@@ -299,10 +346,20 @@ def main() -> None:
     t_twin_vad = best(lambda: ours_vad(pcm), 1)
     t_sil = best(lambda: silero()(pcm[: 16000 * 10]), 1) * 6
     nat_fps = native["vad_10ms_chunks_frames_per_s"]
+    sil_native = silero_native()
+    t_sil_native = best(lambda: sil_native(pcm), 3) if sil_native is not None else float("nan")
+    t_sil_ort = best(lambda: silero()(pcm), 3)
+    chunks_60s = 16000 * 60 // 512
     s_rows.append(
         f"| VAD, 10 ms frames (frames/s) | {nat_fps:,.0f} (fed 10 ms chunks); {native['vad_whole_frames_per_s']:,.0f} (one 60 s chunk) | "
         f"webrtcvad {web_fps:,.0f} | Silero {6000 / t_sil:,.0f} | {6000 / t_twin_vad:,.0f} | {nat_fps / web_fps:.1f}x webrtcvad | "
         f"{nat_fps / (6000 / t_twin_vad):.0f}x |"
+    )
+
+    s_rows.append(
+        f"| Silero VAD, one stream, 60 s (32 ms chunks/s) | SileroVADNode {chunks_60s / t_sil_native:,.0f} "
+        f"({t_sil_native / chunks_60s * 1e6:.0f} µs per chunk) | onnxruntime-python {chunks_60s / t_sil_ort:,.0f} "
+        f"({t_sil_ort / chunks_60s * 1e6:.0f} µs per chunk) | | | | | {t_sil_ort / t_sil_native:.2f}x onnxruntime | |"
     )
 
     c_rows = [
@@ -348,10 +405,10 @@ def main() -> None:
                 f"| {label}, {rate / 1000:g} kHz {'mono' if ch == 1 else 'stereo'} | {ns:.0f} ns | {np_ns:.0f} ns | {twin_ns:.0f} ns | {np_ns / ns:.1f}x faster | {twin_ns / ns:.0f}x |"
             )
 
-    ours_f1 = np.mean([v for (d, n), v in f1s.items() if n.startswith("remotemedia")])
+    ours_f1 = np.mean([v for (d, n), v in f1s.items() if n.startswith("remotemedia VADNode")])
     web_best = max(np.mean([v for (d, n), v in f1s.items() if n == f"webrtcvad mode {m}"]) for m in range(4))
     hq = snrs["soxr HQ"]
-    high = snrs["remotemedia high"]
+    high = snrs.get("remotemedia high (native engine)", snrs["remotemedia high"])
     resample_fast = min(g[1] for g in goals)
     lines = [
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
@@ -374,6 +431,14 @@ def main() -> None:
         f"**{'met' if resample_fast >= 1 and high[0] >= hq[0] - 0.5 and high[1] >= hq[1] - 0.5 else 'missed'}**.",
         f"- VAD ≥ 5x webrtcvad frames/s at equal or better F1: {nat_fps / web_fps:.1f}x, F1 {ours_f1:.3f} vs best webrtcvad mode {web_best:.3f}: "
         f"**{'met' if nat_fps / web_fps >= 5 and ours_f1 >= web_best else 'missed'}**.",
+        f"- SileroVADNode ≥ onnxruntime-python's speed for one stream: {t_sil_ort / t_sil_native:.2f}x: "
+        f"**{'met' if t_sil_ort >= t_sil_native else 'missed'}**; F1 equal to Silero's: "
+        + ", ".join(
+            f"{d}: {f1s.get((d, 'remotemedia SileroVADNode (native, p > 0.5)'), float('nan')):.3f} vs "
+            f"{f1s[(d, 'Silero VAD 6.2 (ONNX, p > 0.5)')]:.3f}"
+            for d in ("CMU ARCTIC a0007", "espeak-ng, 4 voices")
+        )
+        + f": **{'met' if all(abs(f1s.get((d, 'remotemedia SileroVADNode (native, p > 0.5)'), -1) - f1s[(d, 'Silero VAD 6.2 (ONNX, p > 0.5)')]) < 0.002 for d in ('CMU ARCTIC a0007', 'espeak-ng, 4 voices')) else 'missed'}**.",
         f"- Cheap nodes under 1 µs per 10 ms chunk: worst {max(c[0] for c in cheap):.0f} ns: **{'met' if max(c[0] for c in cheap) < 1000 else 'missed'}**.",
         f"- Native ≥ 50x the pure-Python twins: resample {min(g[2] for g in goals):.0f}x–{max(g[2] for g in goals):.0f}x, "
         f"VAD {nat_fps / (6000 / t_twin_vad):.0f}x, cheap nodes {min(c[1] for c in cheap):.0f}x–{max(c[1] for c in cheap):.0f}x: "

@@ -89,7 +89,12 @@ fn main() {
     let clip = read_speech(Path::new(&speech_path));
     let mut json = serde_json::Map::new();
 
-    for (rate_in, rate_out) in [(48000u32, 16000u32), (44100, 48000)] {
+    for (rate_in, rate_out) in [
+        (48000u32, 16000u32),
+        (16000, 48000),
+        (44100, 48000),
+        (48000, 44100),
+    ] {
         for channels in [1u16, 2] {
             let input = tone_f32(rate_in, channels, 60.0);
             let params = format!("{{target_sample_rate: {rate_out}, quality: high}}");

@@ -20,6 +20,7 @@ mod chunker;
 mod format;
 mod gain;
 pub mod resample;
+mod resample_fft;
 mod resample_node;
 pub mod samples;
 pub mod vad;

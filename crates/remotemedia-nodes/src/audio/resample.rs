@@ -18,6 +18,8 @@
 
 use std::sync::Arc;
 
+use super::resample_fft::{FftPlan, FftScratch};
+
 /// Filter sizes, per quality preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResampleQuality {
@@ -88,6 +90,8 @@ pub struct PolyphaseFilter {
     /// `up` phases of `taps` coefficients each, reversed so a phase's dot product reads the input
     /// forwards.
     table: Vec<f32>,
+    /// For integer ratios: the same filter by FFT blocks (see [`super::resample_fft`]).
+    fft: Option<FftPlan>,
 }
 
 impl PolyphaseFilter {
@@ -125,6 +129,7 @@ impl PolyphaseFilter {
             taps,
             delay: (k * r) as u64,
             table,
+            fft: FftPlan::new(up, down, &h),
         })
     }
 
@@ -138,9 +143,16 @@ impl PolyphaseFilter {
         self.taps
     }
 
-    /// Input frames the stream is held back by (`D / L`).
+    /// Input frames the stream is held back by, at most: the filter's half length (`D / L`), and
+    /// for integer ratios the FFT block (outputs come a block at a time).
     pub fn latency_input_frames(&self) -> f64 {
-        self.delay as f64 / self.up as f64
+        let block = self.fft.as_ref().map_or(0, FftPlan::block_input_frames);
+        self.delay as f64 / self.up as f64 + block as f64
+    }
+
+    /// Whether outputs are computed by FFT blocks (integer ratios) rather than one by one.
+    pub fn uses_fft(&self) -> bool {
+        self.fft.is_some()
     }
 
     /// Output frames produced from `frames` input frames once the stream has ended.
@@ -188,6 +200,7 @@ pub struct Resampler {
     consumed: u64,
     produced: u64,
     arch: pulp::Arch,
+    scratch: FftScratch,
 }
 
 impl Resampler {
@@ -198,17 +211,25 @@ impl Resampler {
         channels: usize,
         quality: ResampleQuality,
     ) -> Result<Self, String> {
-        let filter = Arc::new(PolyphaseFilter::design(in_rate, out_rate, quality)?);
+        Ok(Self::with_filter(
+            PolyphaseFilter::design(in_rate, out_rate, quality)?,
+            channels,
+        ))
+    }
+
+    fn with_filter(filter: PolyphaseFilter, channels: usize) -> Self {
+        let filter = Arc::new(filter);
         let pad = filter.taps - 1;
-        Ok(Self {
+        Self {
             channels: channels.max(1),
             hist: vec![vec![0.0; pad]; channels.max(1)],
             hist_start: -(pad as i64),
             consumed: 0,
             produced: 0,
             arch: pulp::Arch::new(),
+            scratch: FftScratch::default(),
             filter,
-        })
+        }
     }
 
     /// The filter in use.
@@ -219,8 +240,12 @@ impl Resampler {
     /// Feeds interleaved input frames; returns the interleaved output frames now computable.
     pub fn process(&mut self, input: &[f32]) -> Vec<f32> {
         let frames = input.len() / self.channels;
-        for (c, hist) in self.hist.iter_mut().enumerate() {
-            hist.extend(input.iter().skip(c).step_by(self.channels).take(frames));
+        if let [hist] = self.hist.as_mut_slice() {
+            hist.extend_from_slice(&input[..frames]);
+        } else {
+            for (c, hist) in self.hist.iter_mut().enumerate() {
+                hist.extend(input.chunks_exact(self.channels).map(|frame| frame[c]));
+            }
         }
         self.consumed += frames as u64;
         let out = self.produce(u64::MAX);
@@ -231,6 +256,11 @@ impl Resampler {
     /// Ends the stream: pads with zeros and returns the remaining output frames.
     pub fn flush(&mut self) -> Vec<f32> {
         let total = self.filter.output_frames(self.consumed);
+        if self.filter.fft.is_some() {
+            let out = self.produce_blocks(total, true);
+            self.trim();
+            return out;
+        }
         if total > self.produced {
             let f = &self.filter;
             let last_base = ((total - 1) * f.down + f.delay) / f.up;
@@ -247,17 +277,69 @@ impl Resampler {
 
     /// Computes outputs while their last input frame has arrived (and `produced < limit`).
     fn produce(&mut self, limit: u64) -> Vec<f32> {
+        if self.filter.fft.is_some() {
+            return self.produce_blocks(limit, false);
+        }
         self.arch.dispatch(Produce {
             resampler: self,
             limit,
         })
     }
 
+    /// The FFT path: whole blocks whose input has arrived (at end of stream, `flushing`, the
+    /// rest too, reading zeros past the input), up to `limit` outputs.
+    fn produce_blocks(&mut self, limit: u64, flushing: bool) -> Vec<f32> {
+        let Some(plan) = self.filter.fft.as_ref() else {
+            return Vec::new();
+        };
+        let per_block = plan.outputs_per_block();
+        let mut out = Vec::new();
+        let mut channel_out: Vec<Vec<f32>> = vec![Vec::new(); self.channels];
+        while self.produced < limit {
+            let k = self.produced / per_block;
+            let (_, end) = plan.input_range(k);
+            if !flushing && end > self.consumed as i64 {
+                break;
+            }
+            let (start, consumed) = (self.hist_start, self.consumed as i64);
+            for (hist, dst) in self.hist.iter().zip(&mut channel_out) {
+                dst.clear();
+                plan.block_outputs(k, hist, start, consumed, &mut self.scratch, dst);
+            }
+            let n = (per_block.min(limit - self.produced)) as usize;
+            if let [only] = channel_out.as_slice() {
+                out.extend_from_slice(&only[..n]);
+            } else {
+                let at = out.len();
+                out.resize(at + n * self.channels, 0.0);
+                for (c, samples) in channel_out.iter().enumerate() {
+                    for (slot, &v) in out[at..]
+                        .iter_mut()
+                        .skip(c)
+                        .step_by(self.channels)
+                        .zip(&samples[..n])
+                    {
+                        *slot = v;
+                    }
+                }
+            }
+            self.produced += n as u64;
+        }
+        out
+    }
+
+    /// The first input frame a future output reads.
+    fn first_needed(&self) -> i64 {
+        let f = &*self.filter;
+        match &f.fft {
+            Some(plan) => plan.input_range(self.produced / plan.outputs_per_block()).0,
+            None => ((self.produced * f.down + f.delay) / f.up) as i64 - (f.taps as i64 - 1),
+        }
+    }
+
     /// Drops input frames no future output reads.
     fn trim(&mut self) {
-        let f = &*self.filter;
-        let next_base = ((self.produced * f.down + f.delay) / f.up) as i64;
-        let keep_from = next_base - (f.taps as i64 - 1);
+        let keep_from = self.first_needed();
         let drop = (keep_from - self.hist_start).max(0) as usize;
         let drop = drop.min(self.hist.first().map_or(0, Vec::len));
         if drop > 0 {
@@ -359,6 +441,52 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f32::max);
         assert!(err < 1e-4, "max error {err}");
+    }
+
+    #[test]
+    fn the_fft_path_gives_the_direct_loops_outputs() {
+        let mono = tone(997.0, 48000, 20000);
+        let stereo: Vec<f32> = mono.iter().flat_map(|&s| [s, -0.5 * s]).collect();
+        for quality in [
+            ResampleQuality::Low,
+            ResampleQuality::Medium,
+            ResampleQuality::High,
+        ] {
+            for (rin, rout) in [(48000, 16000), (16000, 48000), (44100, 22050), (8000, 48000)] {
+                for (channels, x) in [(1usize, &mono), (2, &stereo)] {
+                    let fast = PolyphaseFilter::design(rin, rout, quality).expect("filter");
+                    assert!(fast.uses_fft());
+                    let mut direct = PolyphaseFilter::design(rin, rout, quality).expect("filter");
+                    direct.fft = None;
+                    let a = whole(&mut Resampler::with_filter(fast, channels), x);
+                    let b = whole(&mut Resampler::with_filter(direct, channels), x);
+                    assert_eq!(a.len(), b.len(), "{rin}->{rout} {quality:?}");
+                    let err = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max);
+                    assert!(err < 2e-6, "{rin}->{rout} {quality:?} {channels}ch: {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fft_chunking_does_not_change_the_output() {
+        for (rin, rout) in [(48000, 16000), (16000, 48000)] {
+            let x = tone(440.0, rin, 9000);
+            let stereo: Vec<f32> = x.iter().flat_map(|&s| [s, -s]).collect();
+            let reference = whole(
+                &mut Resampler::new(rin, rout, 2, ResampleQuality::High).unwrap(),
+                &stereo,
+            );
+            for size in [1usize, 7, 160, 1663, 5000] {
+                let mut r = Resampler::new(rin, rout, 2, ResampleQuality::High).unwrap();
+                let mut y = Vec::new();
+                for chunk in stereo.chunks(size * 2) {
+                    y.extend(r.process(chunk));
+                }
+                y.extend(r.flush());
+                assert_eq!(y, reference, "{rin}->{rout} chunks of {size}");
+            }
+        }
     }
 
     #[test]
