@@ -104,6 +104,13 @@ fn main() {
                 &format!("resample_{rate_in}_{rate_out}_{channels}ch_s"),
                 secs,
             );
+            let params = format!("{{target_sample_rate: {rate_out}, quality: medium}}");
+            let secs = run_whole("AudioResampleNode", &params, &input);
+            put(
+                &mut json,
+                &format!("resample_medium_{rate_in}_{rate_out}_{channels}ch_s"),
+                secs,
+            );
         }
     }
 

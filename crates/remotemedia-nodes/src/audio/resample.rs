@@ -239,18 +239,52 @@ impl Resampler {
 
     /// Feeds interleaved input frames; returns the interleaved output frames now computable.
     pub fn process(&mut self, input: &[f32]) -> Vec<f32> {
+        // Long inputs go in pieces, so the history stays small (in cache, no large copy) and the
+        // output is allocated once; the chunking never changes the output.
+        const PIECE_FRAMES: usize = 16_384;
+        let f = &*self.filter;
+        let frames = (input.len() / self.channels) as u64;
+        let expected = ((self.consumed + frames) * f.up / f.down).saturating_sub(self.produced);
+        let mut out = Vec::with_capacity(expected as usize * self.channels);
+        for piece in input.chunks(PIECE_FRAMES * self.channels) {
+            self.append(piece);
+            let produced = self.produce(u64::MAX);
+            if out.is_empty() && produced.len() > out.capacity() {
+                out = produced;
+            } else {
+                out.extend_from_slice(&produced);
+            }
+            self.trim();
+        }
+        out
+    }
+
+    /// Appends interleaved frames to the per-channel history.
+    fn append(&mut self, input: &[f32]) {
         let frames = input.len() / self.channels;
-        if let [hist] = self.hist.as_mut_slice() {
-            hist.extend_from_slice(&input[..frames]);
-        } else {
-            for (c, hist) in self.hist.iter_mut().enumerate() {
-                hist.extend(input.chunks_exact(self.channels).map(|frame| frame[c]));
+        match self.hist.as_mut_slice() {
+            [hist] => hist.extend_from_slice(&input[..frames]),
+            [left, right] => {
+                let (l0, r0) = (left.len(), right.len());
+                left.resize(l0 + frames, 0.0);
+                right.resize(r0 + frames, 0.0);
+                for ((l, r), frame) in left[l0..]
+                    .iter_mut()
+                    .zip(&mut right[r0..])
+                    .zip(input.chunks_exact(2))
+                {
+                    *l = frame[0];
+                    *r = frame[1];
+                }
+            }
+            hists => {
+                let channels = hists.len();
+                for (c, hist) in hists.iter_mut().enumerate() {
+                    hist.extend(input.chunks_exact(channels).map(|frame| frame[c]));
+                }
             }
         }
         self.consumed += frames as u64;
-        let out = self.produce(u64::MAX);
-        self.trim();
-        out
     }
 
     /// Ends the stream: pads with zeros and returns the remaining output frames.
@@ -307,19 +341,22 @@ impl Resampler {
                 plan.block_outputs(k, hist, start, consumed, &mut self.scratch, dst);
             }
             let n = (per_block.min(limit - self.produced)) as usize;
-            if let [only] = channel_out.as_slice() {
-                out.extend_from_slice(&only[..n]);
-            } else {
-                let at = out.len();
-                out.resize(at + n * self.channels, 0.0);
-                for (c, samples) in channel_out.iter().enumerate() {
-                    for (slot, &v) in out[at..]
-                        .iter_mut()
-                        .skip(c)
-                        .step_by(self.channels)
-                        .zip(&samples[..n])
-                    {
-                        *slot = v;
+            let at = out.len();
+            match channel_out.as_slice() {
+                [only] => out.extend_from_slice(&only[..n]),
+                [left, right] => {
+                    out.resize(at + 2 * n, 0.0);
+                    for ((frame, &l), &r) in out[at..].chunks_exact_mut(2).zip(&left[..n]).zip(&right[..n]) {
+                        frame[0] = l;
+                        frame[1] = r;
+                    }
+                }
+                channels => {
+                    out.resize(at + n * channels.len(), 0.0);
+                    for (i, frame) in out[at..].chunks_exact_mut(channels.len()).enumerate() {
+                        for (slot, samples) in frame.iter_mut().zip(channels) {
+                            *slot = samples[i];
+                        }
                     }
                 }
             }
