@@ -261,7 +261,10 @@ def _check_semantics(
             )
         values, param_issues = check_params(cls.node_type, cls.PARAMS, d.params, f"{path}.params", base_dir)
         # Path params, resolved against the manifest's folder, are what the node is built with.
-        d.params = {**d.params, **{s.name: values[s.name] for s in cls.PARAMS if s.path and s.name in values}}
+        d.params = {
+            **d.params,
+            **{s.name: values[s.name] for s in cls.PARAMS if s.path and s.name in d.params and s.name in values},
+        }
         if not param_issues:
             param_issues = [f"{path}.params: {m}" for m in cls.check_values(values)]
         issues.extend(param_issues)
