@@ -41,6 +41,8 @@ def rate_error(rate: int) -> str:
 def load_session(path: str | Path | None, rate: int):
     """An onnxruntime session on ``path`` (default: the shipped model for ``rate``), one thread
     (as the engine runs one stream per call)."""
+    if rate not in RATES:
+        raise ValueError(rate_error(rate))
     try:
         import onnxruntime as ort
     except ImportError:
@@ -48,8 +50,6 @@ def load_session(path: str | Path | None, rate: int):
             "SileroVADNode in the pure-Python executor needs onnxruntime: pip install onnxruntime "
             '(or pip install "remotemedia[silero]"); the remotemedia_runtime extension runs it natively without it'
         ) from None
-    if rate not in RATES:
-        raise ValueError(rate_error(rate))
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     model = Path(path) if path is not None else SILERO_VAD[rate]

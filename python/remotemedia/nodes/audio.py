@@ -513,8 +513,6 @@ class SileroVADNode(_SpeechNode):
     def _make_detector(self, rate: int) -> Any:
         from ..dsp import silero
 
-        if rate not in silero.RATES:
-            raise NodeError(silero.rate_error(rate))
         v = self.values
         try:
             session = silero.load_session(v.get("model"), rate)

@@ -201,6 +201,8 @@ pub struct Resampler {
     produced: u64,
     arch: pulp::Arch,
     scratch: FftScratch,
+    /// FFT path: one block's outputs per channel (kept to reuse the buffers call after call).
+    block_out: Vec<Vec<f32>>,
 }
 
 impl Resampler {
@@ -228,6 +230,7 @@ impl Resampler {
             produced: 0,
             arch: pulp::Arch::new(),
             scratch: FftScratch::default(),
+            block_out: vec![Vec::new(); channels.max(1)],
             filter,
         }
     }
@@ -328,7 +331,7 @@ impl Resampler {
         };
         let per_block = plan.outputs_per_block();
         let mut out = Vec::new();
-        let mut channel_out: Vec<Vec<f32>> = vec![Vec::new(); self.channels];
+        let mut channel_out = std::mem::take(&mut self.block_out);
         while self.produced < limit {
             let k = self.produced / per_block;
             let (_, end) = plan.input_range(k);
@@ -362,6 +365,7 @@ impl Resampler {
             }
             self.produced += n as u64;
         }
+        self.block_out = channel_out;
         out
     }
 
