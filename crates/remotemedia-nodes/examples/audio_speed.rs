@@ -58,6 +58,23 @@ fn tone_f32(rate: u32, channels: u16, seconds: f64) -> Value {
     Value::Audio(AudioBuffer::from_f32(rate, channels, samples).unwrap().into())
 }
 
+fn to_i16(input: &Value) -> Value {
+    let Value::Audio(audio) = input else {
+        panic!("audio input")
+    };
+    let samples: Vec<i16> = audio
+        .samples_f32()
+        .unwrap()
+        .iter()
+        .map(|&s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect();
+    Value::Audio(
+        AudioBuffer::from_i16(audio.sample_rate(), audio.channels(), samples)
+            .unwrap()
+            .into(),
+    )
+}
+
 fn run_whole(node_type: &str, params: &str, input: &Value) -> f64 {
     best(3, || {
         let mut n = node(node_type, params);
@@ -111,7 +128,32 @@ fn main() {
                 &format!("resample_medium_{rate_in}_{rate_out}_{channels}ch_s"),
                 secs,
             );
+            // i16 in and out (the node converts to f32 and back).
+            let params = format!("{{target_sample_rate: {rate_out}, quality: high}}");
+            let secs = run_whole("AudioResampleNode", &params, &to_i16(&input));
+            put(
+                &mut json,
+                &format!("resample_i16_{rate_in}_{rate_out}_{channels}ch_s"),
+                secs,
+            );
         }
+    }
+    // Designing a filter (done once per rate pair and quality in a process, then shared).
+    for (rate_in, rate_out) in [(48000u32, 16000u32), (44100, 48000), (48000, 44100)] {
+        let secs = best(3, || {
+            let filter = remotemedia_nodes::audio::PolyphaseFilter::design(
+                rate_in,
+                rate_out,
+                remotemedia_nodes::audio::ResampleQuality::High,
+            )
+            .unwrap();
+            std::hint::black_box(filter);
+        });
+        put(
+            &mut json,
+            &format!("resample_design_{rate_in}_{rate_out}_s"),
+            secs,
+        );
     }
 
     // VAD: the recording repeated to 60 s, 16 kHz mono i16.
