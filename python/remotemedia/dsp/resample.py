@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["QUALITIES", "design", "Resampler"]
 
 #: ``quality -> (taps per side at the lower rate, stopband attenuation dB)``.
-QUALITIES = {"low": (16, 80.0), "medium": (32, 100.0), "high": (64, 120.0)}
+QUALITIES = {"low": (16, 80.0), "medium": (32, 100.0), "high": (64, 130.0)}
 
 _MAX_TABLE = 1 << 24
 _BLOCK = 4096

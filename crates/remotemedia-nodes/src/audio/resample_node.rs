@@ -5,7 +5,7 @@ use std::sync::Arc;
 use remotemedia_core::{Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value};
 
 use super::resample::{ResampleQuality, Resampler};
-use super::samples::{StreamLayout, expect_audio, from_f32, to_f32};
+use super::samples::{StreamLayout, expect_audio, from_f32, i16_to_f32, i32_to_f32};
 
 pub(crate) fn descriptor() -> NodeDescriptor {
     NodeDescriptor::new("AudioResampleNode")
@@ -20,7 +20,7 @@ pub(crate) fn descriptor() -> NodeDescriptor {
         .param(
             ParamSpec::choice("quality", &ResampleQuality::NAMES)
                 .default("high")
-                .describe("filter length: `low` (80 dB), `medium` (100 dB) or `high` (120 dB stopband)"),
+                .describe("filter length: `low` (80 dB), `medium` (100 dB) or `high` (130 dB stopband)"),
         )
 }
 
@@ -85,7 +85,13 @@ impl Node for ResampleNode {
                 .map_err(NodeError::invalid_input)?,
             ),
         };
-        let samples = resampler.process(&to_f32(audio));
+        let samples = if let Some(s) = audio.samples_i16() {
+            resampler.process_converted(s, i16_to_f32)
+        } else if let Some(s) = audio.samples_i32() {
+            resampler.process_converted(s, i32_to_f32)
+        } else {
+            resampler.process(audio.samples_f32().unwrap_or_default())
+        };
         self.emit(samples, out)
     }
 
