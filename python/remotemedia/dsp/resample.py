@@ -1,8 +1,7 @@
 """Band-limited resampling between integer rates: the engine's polyphase filter, in numpy.
 
-Same filter design and the same integer phase arithmetic as the Rust ``Resampler`` (see its docs
-and ``AudioResampleNode``): output frame ``n`` reads input frames up to ``(n·M + D) // L``; the
-output is time-aligned with the input; at end of stream the input is padded with zeros until
+Same filter design as the Rust ``Resampler`` (see its docs and ``AudioResampleNode``): the output
+is time-aligned with the input; at end of stream the input is padded with zeros until
 ``ceil(frames · L / M)`` frames are out. Computed as the engine computes it: the filter's response applied in the
 frequency domain on the same fixed blocks (see ``resample_fft.rs``), or for ratios too fine for
 that, the direct loop. Arithmetic is float64 (the engine uses float32), so the two agree to about
@@ -22,6 +21,9 @@ QUALITIES = {"low": (16, 80.0), "medium": (32, 100.0), "high": (64, 130.0)}
 
 _MAX_TABLE = 1 << 24
 _BLOCK = 4096
+#: The FFT path's latency budget (the engine's ``MAX_LATENCY_MS``): ratios whose blocks do not fit run the
+#: direct loop.
+MAX_LATENCY_MS = 64
 # The engine's limits for the FFT path (ratios needing longer transforms: the direct loop).
 _MAX_LEN = 1 << 16
 _MAX_DESIGN_LEN = 1 << 22
@@ -96,26 +98,27 @@ class _FftPlan:
         self.response[: len(response)] = response
 
     @classmethod
-    def design(cls, up: int, down: int, h: np.ndarray) -> _FftPlan | None:
-        """The plan for factors ``(up, down)``, or ``None`` where the engine runs the direct loop."""
+    def design(cls, up: int, down: int, h: np.ndarray, max_lag: int) -> _FftPlan | None:
+        """The plan for factors ``(up, down)`` holding a stream back by at most ``max_lag`` input
+        frames, or ``None`` where the engine runs the direct loop (the same choice as the engine's)."""
         half = (len(h) - 1) // 2
         lead = -(-half // up)
-        q, shortest = 1, None
+        q, best = 1, None
         while True:
             len_in, len_out = q * down, q * up
-            if len_in > _MAX_LEN or len_out > _MAX_LEN:
-                if shortest is None:
-                    return None
-                q, block = shortest
-                len_in, len_out = q * down, q * up
+            if len_in > _MAX_LEN or len_out > _MAX_LEN or max(len_in - lead, 0) > max_lag:
                 break
-            room = len_in * up - (lead * up + half)
+            room = len_in * up - (lead * up + half + 1)
             block = (room // down + 1) // up * up if room >= 0 else 0
-            if block >= up and shortest is None:
-                shortest = (q, block)
+            if block >= up:
+                best = (q, block)
             if 8 * block >= 7 * len_out:
                 break
             q *= 2
+        if best is None:
+            return None
+        q, block = best
+        len_in, len_out = q * down, q * up
         size = up * len_in
         if size > _MAX_DESIGN_LEN or len(h) > size:
             return None
@@ -144,7 +147,7 @@ class Resampler:
         self.up, self.down, self.taps, h = _prototype(in_rate, out_rate, quality)
         self.delay = (len(h) - 1) // 2
         self.channels = channels
-        self._plan = _FftPlan.design(self.up, self.down, h)
+        self._plan = _FftPlan.design(self.up, self.down, h, in_rate * MAX_LATENCY_MS // 1000)
         self.table = _table(self.up, self.taps, h) if self._plan is None else None
         self._hist = np.zeros((self.taps - 1, channels))
         self._hist_start = -(self.taps - 1)

@@ -1,14 +1,14 @@
 //! Band-limited resampling between any two integer rates: a polyphase FIR filter (Kaiser-windowed
-//! sinc), applied by FFT blocks in the frequency domain ([`super::resample_fft`]) or, for ratios so
-//! fine that the transforms would be too long, evaluated directly with integer phase state. The
-//! direct loop below defines the filter's outputs; the FFT path gives them without the images the
-//! filter's stopband lets through.
+//! sinc), applied by FFT blocks in the frequency domain ([`super::resample_fft`]) or, for ratios
+//! whose blocks would not fit the latency budget ([`MAX_LATENCY_MS`]) or whose transforms would be
+//! too long, evaluated directly with integer phase state. The direct loop below defines the
+//! filter's outputs; the FFT path gives them without the images the filter's stopband lets through.
 //!
 //! For rates `in` and `out` with `g = gcd(in, out)`, the signal is (conceptually) upsampled by
 //! `L = out / g`, low-pass filtered, and downsampled by `M = in / g`. Output frame `n` is centred
 //! on input time `n · M / L`: it reads input frames up to `⌊(n·M + D) / L⌋`, where `D` is half the
-//! filter length, so the stream is held back by `D / L` input frames (its *latency*) and the output
-//! is time-aligned with the input (no delay to trim), like `scipy.signal.resample_poly`. Every
+//! filter length, so the direct loop holds the stream back by `D / L` input frames (the FFT path by
+//! up to a block more: [`PolyphaseFilter::latency_input_frames`]) and the output is time-aligned with the input (no delay to trim), like `scipy.signal.resample_poly`. Every
 //! output depends only on the input frames and integer counters, so a signal cut into chunks of
 //! any sizes gives bit-identical output to the whole signal. At end of stream the input is padded
 //! with zeros until `⌈frames · L / M⌉` frames have been produced.
@@ -65,6 +65,10 @@ impl ResampleQuality {
     }
 }
 
+/// The FFT path's latency budget: blocks hold a stream back by at most this much input (the
+/// direct loop, used where no block fits, by the filter's half length only).
+pub const MAX_LATENCY_MS: usize = 64;
+
 /// Input frames fed to the filter at a time.
 const PIECE_FRAMES: usize = 16_384;
 
@@ -100,8 +104,8 @@ pub struct PolyphaseFilter {
     /// `up` phases of `taps` coefficients each, reversed so a phase's dot product reads the input
     /// forwards.
     table: Vec<f32>,
-    /// The same filter by FFT blocks (see [`super::resample_fft`]), for every ratio but the
-    /// finest.
+    /// The same filter by FFT blocks (see [`super::resample_fft`]), where they fit the latency
+    /// budget.
     fft: Option<FftPlan>,
 }
 
@@ -140,7 +144,7 @@ impl PolyphaseFilter {
             taps,
             delay: (k * r) as u64,
             table,
-            fft: FftPlan::new(up, down, &h),
+            fft: FftPlan::new(up, down, &h, in_rate as usize * MAX_LATENCY_MS / 1000),
         })
     }
 
@@ -183,8 +187,8 @@ impl PolyphaseFilter {
         }
     }
 
-    /// Whether outputs are computed by FFT blocks rather than one by one (all but the finest
-    /// ratios, whose transforms would be too long).
+    /// Whether outputs are computed by FFT blocks rather than one by one (all ratios whose blocks
+    /// fit [`MAX_LATENCY_MS`] and whose transforms are not too long).
     pub fn uses_fft(&self) -> bool {
         self.fft.is_some()
     }
@@ -562,7 +566,7 @@ mod tests {
                 (44100, 48000),
                 (48000, 44100),
                 (48000, 32000),
-                (8000, 11025),
+                (16000, 22050),
                 (96000, 44100),
             ] {
                 for (channels, x) in [(1usize, &mono), (2, &stereo)] {
@@ -634,6 +638,10 @@ mod tests {
     fn very_fine_ratios_use_the_direct_loop() {
         let f = PolyphaseFilter::design(44100, 44101, ResampleQuality::Low).expect("filter");
         assert!(!f.uses_fft());
+        // No block of 441 outputs fits in 64 ms of 8 kHz input: the direct loop (8 ms).
+        let f = PolyphaseFilter::design(8000, 11025, ResampleQuality::High).expect("filter");
+        assert!(!f.uses_fft());
+        assert_eq!(f.latency_input_frames(), 64.0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The resampler's FFT path, for every ratio but the finest (48→16, 16→48, 44.1↔48, 8→11.025
-//! kHz, …): the prototype filter applied in the frequency domain, one fixed block at a time, with
-//! the output read on the output rate's grid.
+//! The resampler's FFT path (48→16, 16→48, 44.1↔48, 8→16 kHz, …: every ratio whose blocks fit
+//! the latency budget, see [`FftPlan::new`]): the prototype filter applied in the frequency domain,
+//! one fixed block at a time, with the output read on the output rate's grid.
 //!
 //! A block's input segment, `F_in = q·M` frames, is transformed; its spectrum below the lower
 //! Nyquist frequency is multiplied by the prototype filter's frequency response `G` (the same
@@ -12,8 +12,8 @@
 //!
 //! Compared with the direct loop (which evaluates the same filter in the time domain), nothing
 //! leaks through the filter's stopband: the images the direct loop attenuates by the stopband
-//! attenuation are simply absent, and the outputs differ from it by about that attenuation (1e-6 of
-//! full scale at `high`). Blocks sit at fixed stream positions and read a fixed input window, so
+//! attenuation are simply absent, and the outputs differ from it by about that attenuation (≈ 1e-7
+//! of full scale at `high`). Blocks sit at fixed stream positions and read a fixed input window, so
 //! any chunking gives bit-identical output. A block is computed once its last input frame has
 //! arrived: the stream is held back by up to `F_in − lead` input frames.
 
@@ -60,39 +60,41 @@ impl std::fmt::Debug for FftPlan {
 
 impl FftPlan {
     /// A plan for factors `(up, down)` and the prototype `h` (`N = 2D + 1` taps at `L` times the
-    /// input rate, summing to `L`), or `None` when the ratio is so fine that the transforms would
-    /// be too long.
-    pub fn new(up: u64, down: u64, h: &[f64]) -> Option<Self> {
+    /// input rate, summing to `L`) that holds a stream back by at most `max_lag` input frames, or
+    /// `None` when no block fits in that (very fine ratios, such as 8→11.025 kHz) or the transforms
+    /// would be too long.
+    pub fn new(up: u64, down: u64, h: &[f64], max_lag: usize) -> Option<Self> {
         let (up, down) = (usize::try_from(up).ok()?, usize::try_from(down).ok()?);
         if h.len().is_multiple_of(2) {
             return None;
         }
         let half = (h.len() - 1) / 2; // D, at the upsampled rate
         let lead = half.div_ceil(up);
-        // The shortest segments (a power-of-two multiple of M) whose blocks are at least 7/8 of
-        // the output transform. Measured (audio_speed, 60 s at `high`): 3/4 is 15–25 % slower,
-        // 15/16 no faster and twice the latency.
+        // Segments are a power-of-two multiple of M: the shortest whose blocks keep 7/8 of the
+        // output transform (measured, audio_speed, 60 s at `high`: 3/4 is 15–25 % slower, 15/16 no
+        // faster and twice the latency), or, when that would hold the stream back more than
+        // `max_lag`, the longest (most efficient) within it.
         let mut q = 1usize;
-        let mut shortest = None;
-        let block = loop {
+        let mut best = None;
+        loop {
             let (len_in, len_out) = (q.checked_mul(down)?, q.checked_mul(up)?);
-            if len_in > MAX_LEN || len_out > MAX_LEN {
-                let (fq, fb) = shortest?;
-                q = fq;
-                break fb;
+            if len_in > MAX_LEN || len_out > MAX_LEN || len_in.saturating_sub(lead) > max_lag {
+                break;
             }
             // Output i of a block sits at `lead + i·M/L` input frames into the segment; its filter
-            // reaches `D / L` frames further: `lead·L + (B − 1)·M + D ≤ F_in·L`.
-            let room = (len_in * up).checked_sub(lead * up + half);
+            // reaches `D / L` frames further and must stay inside the segment (frame `F_in` is
+            // frame 0 again in the circular transform): `lead·L + (B − 1)·M + D < F_in·L`.
+            let room = (len_in * up).checked_sub(lead * up + half + 1);
             let block = room.map_or(0, |room| (room / down + 1) / up * up);
-            if block >= up && shortest.is_none() {
-                shortest = Some((q, block));
+            if block >= up {
+                best = Some((q, block));
             }
             if 8 * block >= 7 * len_out {
-                break block;
+                break;
             }
             q *= 2;
-        };
+        }
+        let (q, block) = best?;
         let (len_in, len_out) = (q * down, q * up);
         let response = Self::response(up, h, len_in, len_out, lead)?;
         let mut planner = RealFftPlanner::<f32>::new();
@@ -184,19 +186,22 @@ impl FftPlan {
         s.short.resize(self.len_out / 2 + 1, Complex::default());
         let scratch_len = self.forward.get_scratch_len().max(self.inverse.get_scratch_len());
         s.scratch.resize(scratch_len, Complex::default());
-        // Lengths match the plans, so the transforms cannot fail.
-        let _ = self
+        // Lengths match the plans and the spectrum is a real signal's, so the transforms cannot
+        // fail.
+        let done = self
             .forward
             .process_with_scratch(&mut s.time, &mut s.freq, &mut s.scratch);
+        debug_assert!(done.is_ok(), "forward transform: {done:?}");
         for ((y, x), g) in s.short.iter_mut().zip(&s.freq).zip(&self.response) {
             *y = x * g;
         }
         // A real signal's spectrum: the first bin is real (the Nyquist bin, if any, is zero).
         s.short[0].im = 0.0;
         s.out.resize(self.len_out, 0.0);
-        let _ = self
+        let done = self
             .inverse
             .process_with_scratch(&mut s.short, &mut s.out, &mut s.scratch);
+        debug_assert!(done.is_ok(), "inverse transform: {done:?}");
         out.extend_from_slice(&s.out[..self.block]);
     }
 }
