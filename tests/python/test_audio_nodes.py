@@ -135,23 +135,31 @@ RATES = st.sampled_from([8000, 11025, 12000, 16000, 22050, 24000, 32000, 37800, 
     rate_in=RATES,
     rate_out=RATES,
     quality=st.sampled_from(["low", "medium", "high"]),
+    max_latency_ms=st.sampled_from([0, 20, 64]),
     frames=st.integers(1, 6000),
     sizes=st.lists(st.integers(1, 5000), min_size=1, max_size=4),
 )
 def test_resampler_engine_and_twin_agree_at_any_rate_pair(
-    rate_in: int, rate_out: int, quality: str, frames: int, sizes: list[int]
+    rate_in: int, rate_out: int, quality: str, max_latency_ms: int, frames: int, sizes: list[int]
 ) -> None:
     # The same block geometry (FFT path or direct loop) on both sides: the same lengths, within 1e-4,
-    # whatever the rate pair and the chunking.
+    # whatever the rate pair, the latency budget and the chunking.
     x = np.random.default_rng(frames).uniform(-0.5, 0.5, (frames, 2)).astype(np.float32)
     inputs = chunks(x, rate_in, sizes)
-    outs = [
-        joined(run(pipeline(AudioResampleNode(target_sample_rate=rate_out, quality=quality)), inputs, use_rust=r))[0]
-        for r in (True, False)
-    ]
+
+    def make() -> remotemedia.Pipeline:
+        return pipeline(AudioResampleNode(target_sample_rate=rate_out, quality=quality, max_latency_ms=max_latency_ms))
+
+    outs = [joined(run(make(), inputs, use_rust=r))[0] for r in (True, False)]
     want = frames if rate_in == rate_out else -(-frames * rate_out // rate_in)
     assert outs[0].shape == outs[1].shape == (want, 2)
     assert np.max(np.abs(outs[0] - outs[1]), initial=0) <= 1e-4
+
+
+def test_resampler_latency_budget_is_checked(use_rust: bool) -> None:
+    with pytest.raises(Exception, match="max_latency_ms"):
+        node = AudioResampleNode(target_sample_rate=16000, max_latency_ms=-1)
+        run(pipeline(node), Audio(speech(0.1), 16000), use_rust=use_rust)
 
 
 def test_resampler_is_band_limited_and_aligned() -> None:

@@ -21,9 +21,9 @@ QUALITIES = {"low": (16, 80.0), "medium": (32, 100.0), "high": (64, 130.0)}
 
 _MAX_TABLE = 1 << 24
 _BLOCK = 4096
-#: The FFT path's latency budget (the engine's ``MAX_LATENCY_MS``): ratios whose blocks do not fit run the
-#: direct loop.
-MAX_LATENCY_MS = 64
+#: The FFT path's default latency budget (the engine's ``DEFAULT_MAX_LATENCY_MS``): ratios whose blocks do
+#: not fit run the direct loop.
+DEFAULT_MAX_LATENCY_MS = 64
 # The engine's limits for the FFT path (ratios needing longer transforms: the direct loop).
 _MAX_LEN = 1 << 16
 _MAX_DESIGN_LEN = 1 << 22
@@ -143,11 +143,18 @@ class _FftPlan:
 class Resampler:
     """A streaming resampler for ``(frames, channels)`` float audio."""
 
-    def __init__(self, in_rate: int, out_rate: int, channels: int, quality: str = "high") -> None:
+    def __init__(
+        self,
+        in_rate: int,
+        out_rate: int,
+        channels: int,
+        quality: str = "high",
+        max_latency_ms: int = DEFAULT_MAX_LATENCY_MS,
+    ) -> None:
         self.up, self.down, self.taps, h = _prototype(in_rate, out_rate, quality)
         self.delay = (len(h) - 1) // 2
         self.channels = channels
-        self._plan = _FftPlan.design(self.up, self.down, h, in_rate * MAX_LATENCY_MS // 1000)
+        self._plan = _FftPlan.design(self.up, self.down, h, in_rate * max_latency_ms // 1000)
         self.table = _table(self.up, self.taps, h) if self._plan is None else None
         self._hist = np.zeros((self.taps - 1, channels))
         self._hist_start = -(self.taps - 1)

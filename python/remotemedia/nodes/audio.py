@@ -285,13 +285,20 @@ class AudioResampleNode(_AudioNode):
         self,
         target_sample_rate: int = MISSING,
         quality: str = MISSING,
+        max_latency_ms: int = MISSING,
         name: str | None = None,
         runtime_hint: str = "auto",
         target_rate: int = MISSING,
     ) -> None:
         if target_rate is not MISSING and target_sample_rate is MISSING:
             target_sample_rate = target_rate
-        super().__init__(name=name, runtime_hint=runtime_hint, target_sample_rate=target_sample_rate, quality=quality)
+        super().__init__(
+            name=name,
+            runtime_hint=runtime_hint,
+            target_sample_rate=target_sample_rate,
+            quality=quality,
+            max_latency_ms=max_latency_ms,
+        )
         self._resampler: _resample.Resampler | None = None
 
     @property
@@ -317,7 +324,9 @@ class AudioResampleNode(_AudioNode):
             return audio
         if self._resampler is None:
             try:
-                self._resampler = _resample.Resampler(rate, target, channels, self.values["quality"])
+                self._resampler = _resample.Resampler(
+                    rate, target, channels, self.values["quality"], self.values["max_latency_ms"]
+                )
             except ValueError as e:
                 raise NodeError(str(e)) from None
         return self._out(self._resampler.process(to_float32(audio.samples)))

@@ -26,7 +26,7 @@ pub mod samples;
 pub mod vad;
 pub mod vad_node;
 
-pub use resample::{PolyphaseFilter, ResampleQuality, Resampler};
+pub use resample::{DEFAULT_MAX_LATENCY_MS, PolyphaseFilter, ResampleQuality, Resampler};
 pub use vad_node::{Emit, SpeechDetector, SpeechNode};
 
 use remotemedia_core::{CheckedFactory, Registry, Result};

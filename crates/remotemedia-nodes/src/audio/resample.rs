@@ -1,6 +1,6 @@
 //! Band-limited resampling between any two integer rates: a polyphase FIR filter (Kaiser-windowed
 //! sinc), applied by FFT blocks in the frequency domain ([`super::resample_fft`]) or, for ratios
-//! whose blocks would not fit the latency budget ([`MAX_LATENCY_MS`]) or whose transforms would be
+//! whose blocks would not fit the latency budget ([`DEFAULT_MAX_LATENCY_MS`] unless set) or whose transforms would be
 //! too long, evaluated directly with integer phase state. The direct loop below defines the
 //! filter's outputs; the FFT path gives them without the images the filter's stopband lets through.
 //!
@@ -65,9 +65,9 @@ impl ResampleQuality {
     }
 }
 
-/// The FFT path's latency budget: blocks hold a stream back by at most this much input (the
-/// direct loop, used where no block fits, by the filter's half length only).
-pub const MAX_LATENCY_MS: usize = 64;
+/// The FFT path's default latency budget: blocks hold a stream back by at most this much input
+/// (the direct loop, used where no block fits, by the filter's half length only).
+pub const DEFAULT_MAX_LATENCY_MS: u32 = 64;
 
 /// Input frames fed to the filter at a time.
 const PIECE_FRAMES: usize = 16_384;
@@ -112,6 +112,18 @@ pub struct PolyphaseFilter {
 impl PolyphaseFilter {
     /// Designs the filter converting `in_rate` to `out_rate`.
     pub fn design(in_rate: u32, out_rate: u32, quality: ResampleQuality) -> Result<Self, String> {
+        Self::design_within(in_rate, out_rate, quality, DEFAULT_MAX_LATENCY_MS)
+    }
+
+    /// Designs the filter converting `in_rate` to `out_rate`, holding a stream back by at most
+    /// `max_latency_ms` (FFT blocks where they fit in it, else the direct loop, whose latency is
+    /// the filter's half length; 0 always gives the direct loop).
+    pub fn design_within(
+        in_rate: u32,
+        out_rate: u32,
+        quality: ResampleQuality,
+        max_latency_ms: u32,
+    ) -> Result<Self, String> {
         if in_rate == 0 || out_rate == 0 {
             return Err("sample rates must be positive".into());
         }
@@ -144,22 +156,32 @@ impl PolyphaseFilter {
             taps,
             delay: (k * r) as u64,
             table,
-            fft: FftPlan::new(up, down, &h, in_rate as usize * MAX_LATENCY_MS / 1000),
+            fft: FftPlan::new(
+                up,
+                down,
+                &h,
+                (u64::from(in_rate) * u64::from(max_latency_ms) / 1000) as usize,
+            ),
         })
     }
 
     /// The filter for one rate pair and quality, designed once per process and shared by every
     /// stream on it (a design takes milliseconds: the prototype, its tables and transforms). At
     /// most [`SHARED_FILTERS`] designs are kept; past that the cache starts afresh.
-    pub fn shared(in_rate: u32, out_rate: u32, quality: ResampleQuality) -> Result<Arc<Self>, String> {
-        type Cache = HashMap<(u32, u32, ResampleQuality), Arc<PolyphaseFilter>>;
+    pub fn shared(
+        in_rate: u32,
+        out_rate: u32,
+        quality: ResampleQuality,
+        max_latency_ms: u32,
+    ) -> Result<Arc<Self>, String> {
+        type Cache = HashMap<(u32, u32, ResampleQuality, u32), Arc<PolyphaseFilter>>;
         static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-        let key = (in_rate, out_rate, quality);
+        let key = (in_rate, out_rate, quality, max_latency_ms);
         let cache = CACHE.get_or_init(Mutex::default);
         if let Some(filter) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(Arc::clone(filter));
         }
-        let filter = Arc::new(Self::design(in_rate, out_rate, quality)?);
+        let filter = Arc::new(Self::design_within(in_rate, out_rate, quality, max_latency_ms)?);
         let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= SHARED_FILTERS {
             cache.clear();
@@ -188,7 +210,7 @@ impl PolyphaseFilter {
     }
 
     /// Whether outputs are computed by FFT blocks rather than one by one (all ratios whose blocks
-    /// fit [`MAX_LATENCY_MS`] and whose transforms are not too long).
+    /// fit the latency budget and whose transforms are not too long).
     pub fn uses_fft(&self) -> bool {
         self.fft.is_some()
     }
@@ -246,15 +268,28 @@ pub struct Resampler {
 }
 
 impl Resampler {
-    /// A resampler from `in_rate` to `out_rate` for `channels` interleaved channels.
+    /// A resampler from `in_rate` to `out_rate` for `channels` interleaved channels, within the
+    /// default latency budget ([`DEFAULT_MAX_LATENCY_MS`]).
     pub fn new(
         in_rate: u32,
         out_rate: u32,
         channels: usize,
         quality: ResampleQuality,
     ) -> Result<Self, String> {
+        Self::within(in_rate, out_rate, channels, quality, DEFAULT_MAX_LATENCY_MS)
+    }
+
+    /// A resampler holding the stream back by at most `max_latency_ms` (see
+    /// [`PolyphaseFilter::design_within`]).
+    pub fn within(
+        in_rate: u32,
+        out_rate: u32,
+        channels: usize,
+        quality: ResampleQuality,
+        max_latency_ms: u32,
+    ) -> Result<Self, String> {
         Ok(Self::with_filter(
-            PolyphaseFilter::shared(in_rate, out_rate, quality)?,
+            PolyphaseFilter::shared(in_rate, out_rate, quality, max_latency_ms)?,
             channels,
         ))
     }
@@ -631,6 +666,30 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_smaller_latency_budget_gives_smaller_blocks_or_the_direct_loop() {
+        let x = tone(440.0, 48000, 9000);
+        for (budget, fft, max_ms) in [(0, false, 4.1), (20, true, 20.0), (64, true, 64.0)] {
+            let mut r = Resampler::within(48000, 16000, 1, ResampleQuality::High, budget).unwrap();
+            assert_eq!(r.filter().uses_fft(), fft, "budget {budget}");
+            let latency_ms = r.filter().latency_input_frames() / 48.0;
+            assert!(latency_ms <= max_ms, "budget {budget}: {latency_ms} ms");
+            // Whatever the budget, the same signal (the FFT path within the stopband).
+            let y = whole(&mut r, &x);
+            let reference = whole(
+                &mut Resampler::new(48000, 16000, 1, ResampleQuality::High).unwrap(),
+                &x,
+            );
+            assert_eq!(y.len(), reference.len());
+            let err = y
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(err < 2e-6, "budget {budget}: {err}");
         }
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use remotemedia_core::{Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Value};
 
-use super::resample::{ResampleQuality, Resampler};
+use super::resample::{DEFAULT_MAX_LATENCY_MS, ResampleQuality, Resampler};
 use super::samples::{StreamLayout, expect_audio, from_f32, i16_to_f32, i32_to_f32};
 
 pub(crate) fn descriptor() -> NodeDescriptor {
@@ -22,6 +22,17 @@ pub(crate) fn descriptor() -> NodeDescriptor {
                 .default("high")
                 .describe("filter length: `low` (80 dB), `medium` (100 dB) or `high` (130 dB stopband)"),
         )
+        .param(
+            ParamSpec::integer("max_latency_ms")
+                .default(i64::from(DEFAULT_MAX_LATENCY_MS))
+                .min(0.0)
+                .max(1000.0)
+                .describe(
+                    "the most the node may hold a stream back, in ms: FFT blocks (fastest) where \
+                     they fit, else the filter summed directly (latency: half the filter, 1–4 ms \
+                     at `high`; 0 always does that)",
+                ),
+        )
 }
 
 pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
@@ -34,9 +45,19 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
     let name = params.text("quality")?;
     let quality = ResampleQuality::from_name(name)
         .ok_or_else(|| NodeError::InvalidParams(format!("unknown quality `{name}`")))?;
+    let latency = params.int("max_latency_ms")?;
+    let max_latency_ms = u32::try_from(latency)
+        .ok()
+        .filter(|ms| *ms <= 1000)
+        .ok_or_else(|| {
+            NodeError::InvalidParams(format!(
+                "`max_latency_ms` must be between 0 and 1000, found {latency}"
+            ))
+        })?;
     Ok(NodeInstance::sync(ResampleNode {
         target,
         quality,
+        max_latency_ms,
         layout: None,
         resampler: None,
     }))
@@ -45,6 +66,7 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
 struct ResampleNode {
     target: u32,
     quality: ResampleQuality,
+    max_latency_ms: u32,
     layout: Option<StreamLayout>,
     resampler: Option<Resampler>,
 }
@@ -76,11 +98,12 @@ impl Node for ResampleNode {
         let resampler = match &mut self.resampler {
             Some(r) => r,
             slot @ None => slot.insert(
-                Resampler::new(
+                Resampler::within(
                     layout.rate,
                     self.target,
                     usize::from(layout.channels),
                     self.quality,
+                    self.max_latency_ms,
                 )
                 .map_err(NodeError::invalid_input)?,
             ),
