@@ -69,6 +69,7 @@ def native_resample(x: np.ndarray, rin: int, rout: int) -> np.ndarray:
 
 
 def resamplers() -> dict:
+    import samplerate
     import soxr
     from scipy.signal import resample_poly
 
@@ -81,7 +82,7 @@ def resamplers() -> dict:
     table = {f"remotemedia {q}": (lambda x, a, b, q=q: ours(x, a, b, q)) for q in QUALITIES}
     if importlib.util.find_spec("remotemedia_runtime") is not None:
         table["remotemedia high (native engine)"] = native_resample
-    table["libsamplerate sinc_best"] = lambda x, a, b: __import__("samplerate").resample(x, b / a, "sinc_best")
+    table["libsamplerate sinc_best"] = lambda x, a, b: samplerate.resample(x, b / a, "sinc_best")
     table["soxr HQ"] = lambda x, a, b: soxr.resample(x, a, b, quality="HQ")
     table["soxr VHQ"] = lambda x, a, b: soxr.resample(x, a, b, quality="VHQ")
     table["scipy resample_poly"] = poly

@@ -7,10 +7,12 @@
 //! executor calls), best of several repeats.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::Instant;
 
-use remotemedia_core::{AudioBuffer, Manifest, NodeInstance, Outputs, Params, Value};
+use remotemedia_core::{AudioBuffer, Manifest, NodeInstance, Outputs, Params, SampleFormat, Value};
+use remotemedia_nodes::audio::samples::from_f32;
 use remotemedia_nodes::builtin_registry;
 
 fn node(node_type: &str, params: &str) -> Box<dyn remotemedia_core::Node> {
@@ -62,14 +64,9 @@ fn to_i16(input: &Value) -> Value {
     let Value::Audio(audio) = input else {
         panic!("audio input")
     };
-    let samples: Vec<i16> = audio
-        .samples_f32()
-        .unwrap()
-        .iter()
-        .map(|&s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
-        .collect();
+    let samples = Cow::Borrowed(audio.samples_f32().unwrap());
     Value::Audio(
-        AudioBuffer::from_i16(audio.sample_rate(), audio.channels(), samples)
+        from_f32(audio.sample_rate(), audio.channels(), SampleFormat::I16, samples)
             .unwrap()
             .into(),
     )

@@ -94,8 +94,7 @@ class _FftPlan:
 
     def __init__(self, up: int, down: int, len_in: int, len_out: int, lead: int, block: int, response: np.ndarray):
         self.up, self.down, self.len_in, self.len_out, self.lead, self.block = up, down, len_in, len_out, lead, block
-        self.response = np.zeros(len_out // 2 + 1, dtype=np.complex128)
-        self.response[: len(response)] = response
+        self.response = response
 
     @classmethod
     def design(cls, up: int, down: int, h: np.ndarray, max_lag: int) -> _FftPlan | None:
@@ -135,8 +134,9 @@ class _FftPlan:
 
     def blocks(self, windows: np.ndarray) -> np.ndarray:
         """``(blocks, channels, len_in)`` segments -> ``(blocks · block, channels)`` outputs."""
-        spectra = np.fft.rfft(windows, axis=-1)[..., : len(self.response)]
-        out = np.fft.irfft(spectra * self.response[: spectra.shape[-1]], n=self.len_out, axis=-1) * self.len_out
+        # The bins kept, filtered; irfft pads the rest of the output spectrum with zeros.
+        spectra = np.fft.rfft(windows, axis=-1)[..., : len(self.response)] * self.response
+        out = np.fft.irfft(spectra, n=self.len_out, axis=-1) * self.len_out
         return out[..., : self.block].transpose(0, 2, 1).reshape(-1, windows.shape[1])
 
 
@@ -160,7 +160,6 @@ class Resampler:
         self._hist_start = -(self.taps - 1)
         self._consumed = 0
         self._produced = 0
-        self._next_block = 0
 
     def output_frames(self, frames: int) -> int:
         """Output frames from ``frames`` input frames once the stream has ended."""
@@ -171,7 +170,7 @@ class Resampler:
         self._hist = np.concatenate([self._hist, np.asarray(x, dtype=np.float64).reshape(-1, self.channels)])
         self._consumed += len(x)
         if self._plan is not None:
-            return self._produce_blocks(self.output_frames(self._consumed), flushing=False)
+            return self._produce_blocks(self._plan, self.output_frames(self._consumed), flushing=False)
         ready = self._consumed * self.up - self.delay
         n_end = max(self._produced, -(-ready // self.down)) if ready > 0 else self._produced
         return self._produce(n_end)
@@ -180,7 +179,7 @@ class Resampler:
         """Ends the stream: pads with zeros and returns the remaining output frames."""
         total = self.output_frames(self._consumed)
         if self._plan is not None:
-            return self._produce_blocks(total, flushing=True)
+            return self._produce_blocks(self._plan, total, flushing=True)
         if total > self._produced:
             last_base = ((total - 1) * self.down + self.delay) // self.up
             need = last_base + 1 - self._hist_start
@@ -205,13 +204,11 @@ class Resampler:
             self._hist_start += drop
         return np.concatenate(out) if out else np.zeros((0, self.channels))
 
-    def _produce_blocks(self, total: int, flushing: bool) -> np.ndarray:
+    def _produce_blocks(self, plan: _FftPlan, total: int, flushing: bool) -> np.ndarray:
         """The FFT path: whole blocks whose input has arrived (when ``flushing``, the rest too,
         reading zeros past the input), up to ``total`` outputs."""
-        plan = self._plan
-        assert plan is not None
         ks = []
-        k, produced = self._next_block, self._produced
+        k, produced = self._produced // plan.block, self._produced
         while produced < total and (flushing or plan.input_start(k) + plan.len_in <= self._consumed):
             ks.append(k)
             k, produced = k + 1, produced + plan.block
@@ -226,7 +223,6 @@ class Resampler:
                 buf[a - lo : b - lo] = self._hist[a - self._hist_start : b - self._hist_start]
             windows = np.lib.stride_tricks.sliding_window_view(buf, plan.len_in, axis=0)[starts - lo]
             out = plan.blocks(windows)[: total - self._produced]
-        self._next_block = k
         self._produced += len(out)
         drop = min(max(plan.input_start(k) - self._hist_start, 0), len(self._hist))
         if drop:
