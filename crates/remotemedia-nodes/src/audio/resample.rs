@@ -647,6 +647,10 @@ mod tests {
                 (16000, 48000, 60.0),
                 (44100, 48000, 26.3),
                 (48000, 44100, 26.3),
+                (8000, 16000, 64.0),
+                (48000, 8000, 64.0),
+                (16000, 22050, 64.0),
+                (8000, 11025, 8.1),
             ] {
                 let mut r = Resampler::new(rin, rout, 1, quality).expect("filter");
                 let latency = r.filter().latency_input_frames();
