@@ -125,6 +125,14 @@ fn main() {
                 &format!("resample_medium_{rate_in}_{rate_out}_{channels}ch_s"),
                 secs,
             );
+            // The direct loop (`max_latency_ms: 0`, the lowest latency) on the same input.
+            let params = format!("{{target_sample_rate: {rate_out}, quality: high, max_latency_ms: 0}}");
+            let secs = run_whole("AudioResampleNode", &params, &input);
+            put(
+                &mut json,
+                &format!("resample_direct_{rate_in}_{rate_out}_{channels}ch_s"),
+                secs,
+            );
             // i16 in and out (the node converts to f32 and back).
             let params = format!("{{target_sample_rate: {rate_out}, quality: high}}");
             let secs = run_whole("AudioResampleNode", &params, &to_i16(&input));
