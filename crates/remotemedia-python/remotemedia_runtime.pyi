@@ -93,6 +93,8 @@ class HostedServer:
         max_message_bytes: int = 1048576,
         idle_timeout: float = 60.0,
         output_queue: int = 256,
+        slow_consumer_timeout: float = 30.0,
+        run_timeout: float = 60.0,
     ) -> None: ...
     @property
     def pipelines(self) -> list[str]: ...

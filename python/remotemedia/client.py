@@ -174,6 +174,24 @@ class RemoteSession:
         await self.close()
 
 
+def _refusal(response: Any) -> RemoteError:
+    """The server's answer to an upgrade it refused (401, 404, 400, 503), as :func:`run` raises it."""
+    try:
+        detail = json.loads(response.body or b"")
+    except ValueError:
+        detail = None
+    if not isinstance(detail, dict):
+        detail = {}
+    status = int(response.status_code)
+    return RemoteError(
+        detail.get("message") or f"the server refused the session (HTTP {status})",
+        detail.get("error") or "http",
+        status,
+        detail.get("node_id"),
+        detail.get("node_type"),
+    )
+
+
 class _Connect:
     """``connect(...)``: awaitable, or an async context manager."""
 
@@ -192,9 +210,12 @@ class _Connect:
             raise ValueError(f"format must be one of {', '.join(_DTYPES)}, found {fmt!r}")
         query = {"format": fmt, "sample_rate": rate, "channels": channels if fmt else None}
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        socket = await websockets.connect(
-            _stream_url(url, pipeline, query), additional_headers=headers, max_size=None, **options
-        )
+        try:
+            socket = await websockets.connect(
+                _stream_url(url, pipeline, query), additional_headers=headers, max_size=None, **options
+            )
+        except websockets.InvalidStatus as e:
+            raise _refusal(e.response) from None
         return RemoteSession(socket, fmt, rate, channels)
 
     def __await__(self) -> Any:
@@ -222,7 +243,11 @@ def connect(
     """Opens a streaming session of ``pipeline`` on the server at ``url`` (``ws://host:port`` or
     ``http://host:port``). ``format`` (``s16le``, ``s32le``, ``f32le``), ``sample_rate`` and
     ``channels`` declare the PCM audio :meth:`RemoteSession.send` sends as binary frames. The
-    token defaults to ``REMOTEMEDIA_TOKEN``. Other options go to ``websockets.connect``."""
+    token defaults to ``REMOTEMEDIA_TOKEN``. Other options go to ``websockets.connect``.
+
+    A refused session (unknown pipeline, bad query, missing token, server full or shutting down)
+    raises :class:`RemoteError` with the HTTP status as ``code`` and the server's ``kind``
+    (``not_found``, ``bad_input``, ``unauthorized``, ``too_many_sessions``, ``shutting_down``)."""
     return _Connect(url, pipeline, format=format, sample_rate=sample_rate, channels=channels, token=token, **options)
 
 

@@ -260,6 +260,29 @@ def test_upgrade_refusals(vad_server: Server) -> None:
     assert asyncio.run(refused("/v1/pipelines/nope/stream")) == 404
     assert asyncio.run(refused("/v1/pipelines/voice-activity/stream?format=mp3&sample_rate=1")) == 400
     assert asyncio.run(refused("/v1/pipelines/voice-activity/stream?format=s16le")) == 400
+    # Below the floor on declared sample rates (docs/audio-io.md).
+    assert asyncio.run(refused("/v1/pipelines/voice-activity/stream?format=s16le&sample_rate=999")) == 400
+
+
+def test_the_python_client_raises_remote_error_for_a_refused_session(tmp_path: Path) -> None:
+    async def refusal(url: str, pipeline: str, **options: object) -> RemoteError:
+        with pytest.raises(RemoteError) as info:
+            async with connect(url, pipeline, **options):
+                pass
+        return info.value
+
+    with serving("--max-sessions", "1", env={"REMOTEMEDIA_TOKEN": "s3cret"}) as server:
+        missing = asyncio.run(refusal(server.ws, "voice-activity", token=""))
+        assert (missing.code, missing.kind) == (401, "unauthorized")
+        unknown = asyncio.run(refusal(server.ws, "nope", token="s3cret"))
+        assert (unknown.code, unknown.kind) == (404, "not_found") and "`nope`" in str(unknown)
+
+        async def full() -> RemoteError:
+            async with connect(server.ws, "voice-activity", token="s3cret"):
+                return await refusal(server.ws, "voice-activity", token="s3cret")
+
+        busy = asyncio.run(full())
+        assert (busy.code, busy.kind) == (503, "too_many_sessions")
 
 
 def test_limits_sessions_message_size_and_idle_time() -> None:
@@ -272,15 +295,38 @@ def test_limits_sessions_message_size_and_idle_time() -> None:
                     async with websockets.connect(url):
                         pass
                 assert info.value.response.status_code == 503
-            texts, code = await raw_session(server.ws, [b"\x00" * 70000], "?format=s16le&sample_rate=16000")
-            assert code == 1009
+            # The size limit, both sides of each boundary, binary and text: a message of exactly
+            # the limit is taken; one byte more, up to twice the limit, is refused (`too_big`,
+            # 1009); past twice the limit it is not read and the connection is dropped.
+            pcm = "?format=s16le&sample_rate=16000"
+            texts, code = await raw_session(server.ws, [b"\x00" * 65536, '{"type":"end"}'], pcm)
+            assert (texts, code) == ([{"type": "done"}], 1000)
+            for size in (65537, 65538, 131072):
+                texts, code = await raw_session(server.ws, [b"\x00" * size], pcm)
+                assert code == 1009 and texts[-1]["kind"] == "too_big" and texts[-1]["code"] == 1009
+                assert texts[-1]["message"] == f"a message of {size} bytes is larger than the limit of 65536 bytes"
+            for size in (131073, 4 << 20):
+                url = f"{server.ws}/v1/pipelines/voice-activity/stream{pcm}"
+                async with websockets.connect(url) as ws:
+                    with pytest.raises(websockets.ConnectionClosedError):
+                        await ws.send(b"\x00" * size)
+                        await ws.recv()
+                    assert ws.close_code == 1006  # no close frame: dropped
+            filler = "x" * (65536 - len('{"type":"input","value":""}'))
+            at_limit = json.dumps({"type": "input", "value": filler}, separators=(",", ":"))
+            assert len(at_limit) == 65536
+            texts, code = await raw_session(server.ws, [at_limit, '{"type":"end"}'])
+            # Taken, and handed to the pipeline (whose first node wants audio, not text).
+            assert code == 4500 and texts[-1]["kind"] == "node"
+            texts, code = await raw_session(server.ws, [at_limit[:-2] + 'x"}'])
+            assert code == 1009 and texts[-1]["kind"] == "too_big"
             started = time.monotonic()
             texts, code = await raw_session(server.ws, [], "?format=s16le&sample_rate=16000")
             assert code == 4408 and texts[-1]["kind"] == "idle"
             assert 0.9 < time.monotonic() - started < 5
 
         asyncio.run(scenario())
-        assert server.metric("remotemedia_errors_total") >= 3
+        assert server.metric("remotemedia_errors_total") >= 8
 
 
 def test_clear_drops_everything_sent_before_it(tmp_path: Path) -> None:
@@ -348,7 +394,7 @@ def test_a_killed_client_frees_its_session(vad_server: Server) -> None:
 def test_a_client_that_never_reads_is_disconnected_with_bounded_memory(tmp_path: Path) -> None:
     manifest = tmp_path / "echo.yaml"
     manifest.write_text("version: v1\nmetadata: {name: echo}\nnodes:\n  - {id: e, node_type: PassThroughNode}\n")
-    with serving("--output-queue", "16", manifests=[manifest]) as server:
+    with serving("--output-queue", "16", "--slow-consumer-timeout", "2", manifests=[manifest]) as server:
         rss_before = server.rss_kb()
 
         async def flood() -> int | None:
@@ -371,17 +417,92 @@ def test_a_client_that_never_reads_is_disconnected_with_bounded_memory(tmp_path:
         assert grown_mb < 64, f"server memory grew by {grown_mb:.0f} MB"
 
 
+def burst_manifest(tmp_path: Path) -> Path:
+    """A Python node that yields, for an input `n`, `n` outputs of 2 kB: what a text-to-speech
+    node does with one sentence."""
+    manifest = tmp_path / "burst.yaml"
+    manifest.write_text(
+        "version: v1\nmetadata: {name: burst}\nnodes:\n"
+        "  - id: burst\n    node_type: Burst\n    class: Burst\n    source: |\n"
+        "      class Burst:\n"
+        "          def process(self, n):\n"
+        "              for i in range(n):\n"
+        "                  yield {'i': i, 'pad': 'x' * 2000}\n"
+    )
+    return manifest
+
+
+def test_ten_thousand_outputs_of_one_input_all_reach_a_slow_steady_reader(tmp_path: Path) -> None:
+    with serving("--output-queue", "16", manifests=[burst_manifest(tmp_path)]) as server:
+
+        async def scenario() -> tuple[list, list, int | None]:
+            async with websockets.connect(f"{server.ws}/v1/pipelines/burst/stream", max_queue=4) as ws:
+                await ws.send(json.dumps({"type": "input", "value": 10_000}))
+                await ws.send('{"type":"end"}')
+                indices, others = [], []
+                async for message in ws:
+                    m = json.loads(message)
+                    if m["type"] == "output":
+                        indices.append(m["value"]["i"])
+                        if len(indices) % 250 == 0:
+                            await asyncio.sleep(0.05)  # slow but steady: 40 pauses
+                    else:
+                        others.append(m)
+                return indices, others, ws.close_code
+
+        indices, others, code = asyncio.run(scenario())
+        assert indices == list(range(10_000))
+        assert others == [{"type": "done"}] and code == 1000
+        assert server.metric("remotemedia_errors_total") == 0
+
+
+def test_a_client_that_stops_reading_gets_slow_consumer_and_4429_when_it_reads_again(tmp_path: Path) -> None:
+    args = ("--output-queue", "16", "--slow-consumer-timeout", "2")
+    with serving(*args, manifests=[burst_manifest(tmp_path)]) as server:
+        rss_before = server.rss_kb()
+
+        async def scenario() -> tuple[list, dict, int | None, int]:
+            async with websockets.connect(f"{server.ws}/v1/pipelines/burst/stream", max_queue=1) as ws:
+                # 10,000 outputs of 2 kB: 20 MB, more than the socket buffers hold.
+                await ws.send(json.dumps({"type": "input", "value": 10_000}))
+                # Not reading: the session ends after one timeout (2 s, once the socket is full);
+                # its `error` and close frame wait one more for the client to read.
+                await asyncio.sleep(3)
+                grown_kb = server.rss_kb() - rss_before
+                indices, last = [], {}
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    async for message in ws:
+                        m = json.loads(message)
+                        if m["type"] == "output":
+                            indices.append(m["value"]["i"])
+                        else:
+                            last = m
+                return indices, last, ws.close_code, grown_kb
+
+        indices, last, code, grown_kb = asyncio.run(scenario())
+        assert indices == list(range(len(indices))) and 0 < len(indices) < 10_000
+        assert last["type"] == "error" and last["kind"] == "slow_consumer" and last["code"] == 4429
+        assert code == 4429
+        # Bounded: the node's own answer (20 MB, produced in one call) and the 16 queued frames.
+        assert grown_kb < 96 * 1024, f"server memory grew by {grown_kb / 1024:.0f} MB"
+        assert server.metric("remotemedia_sessions_open") == 0
+        assert server.metric("remotemedia_errors_total") == 1
+
+
 def test_auth_is_required_and_exposed_servers_need_a_token(tmp_path: Path) -> None:
     with serving(env={"REMOTEMEDIA_TOKEN": "s3cret"}) as server:
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"{server.http}/v1/pipelines")
         assert info.value.code == 401 and info.value.headers["WWW-Authenticate"] == "Bearer"
-        urllib.request.urlopen(f"{server.http}/healthz")
+        info.value.close()
+        urllib.request.urlopen(f"{server.http}/healthz").close()
         request = urllib.request.Request(f"{server.http}/v1/pipelines", headers={"Authorization": "Bearer s3cret"})
-        assert urllib.request.urlopen(request).status == 200
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 200
         bad = urllib.request.Request(f"{server.http}/v1/pipelines", headers={"Authorization": "Bearer wrong"})
-        with pytest.raises(urllib.error.HTTPError):
+        with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(bad)
+        info.value.close()
         assert asyncio.run(run(server.http, "voice-activity", SPEECH, token="s3cret")) == SEGMENTS
 
         # Browsers: the token as a query parameter.
@@ -421,6 +542,79 @@ def test_graceful_shutdown_delivers_every_flushed_output() -> None:
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg decodes the MP3 (installed by .ci/run)")
+def sleeper_manifest(tmp_path: Path, seconds: float) -> Path:
+    manifest = tmp_path / "sleeper.yaml"
+    manifest.write_text(
+        "version: v1\nmetadata: {name: sleeper}\nnodes:\n"
+        "  - id: nap\n    node_type: Nap\n    class: Nap\n    source: |\n"
+        "      import time\n"
+        "      class Nap:\n"
+        "          def process(self, data):\n"
+        f"              time.sleep({seconds})\n"
+        "              return data\n"
+    )
+    return manifest
+
+
+def post_json(url: str, body: object, timeout: float = 30) -> tuple[int, object]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_sigterm_lets_an_http_run_in_flight_finish(tmp_path: Path) -> None:
+    with serving(manifests=[sleeper_manifest(tmp_path, 2)]) as server:
+        answers: list = []
+
+        def call() -> None:
+            answers.append(post_json(f"{server.http}/v1/pipelines/sleeper/run", [7]))
+
+        import threading
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.5)
+        server.proc.send_signal(signal.SIGTERM)
+        caller.join(timeout=20)
+        assert answers == [(200, [7])]
+        assert server.proc.wait(timeout=15) == 0
+
+
+def test_a_run_past_the_run_timeout_is_stopped_and_answered_503(tmp_path: Path) -> None:
+    with serving("--run-timeout", "1", manifests=[sleeper_manifest(tmp_path, 3)]) as server:
+        started = time.monotonic()
+        status, body = post_json(f"{server.http}/v1/pipelines/sleeper/run", [1])
+        assert time.monotonic() - started < 2.5
+        assert status == 503 and body["error"] == "timeout" and "--run-timeout" in body["message"]
+        # A run within the limit is answered as usual.
+        assert server.metric("remotemedia_errors_total") == 1
+
+
+def test_a_small_file_declaring_a_tiny_sample_rate_is_refused_at_once(vad_server: Server, tmp_path: Path) -> None:
+    import wave
+
+    path = tmp_path / "one_hertz.wav"
+    with wave.open(str(path), "wb") as w:  # 24,000 samples at 1 Hz: 6.7 hours
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(1)
+        w.writeframes(bytes(48_000))
+    started = time.monotonic()
+    with pytest.raises(RemoteError) as info:
+        asyncio.run(run(vad_server.http, "voice-activity", path))
+    assert time.monotonic() - started < 5
+    assert info.value.code == 400 and info.value.kind == "bad_input"
+    assert "1 Hz" in str(info.value) and "1000 to 1536000 Hz" in str(info.value)
+    out = subprocess.run([BIN, "run", str(VAD), "--input", str(path)], capture_output=True, timeout=30)
+    assert out.returncode == 2 and out.stdout == b""
+    assert f"`{path}`: a sample rate of 1 Hz" in out.stderr.decode()
+
+
 def test_ffmpeg_decodes_a_compressed_file_into_a_client(vad_server: Server, tmp_path: Path) -> None:
     mp3 = tmp_path / "speech.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(SPEECH), str(mp3)], check=True)

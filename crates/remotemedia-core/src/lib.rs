@@ -57,4 +57,7 @@ pub use python::{
     INTERPRETER_ENV, InterpreterChoice, LoadError, NodeRuntime, PythonHost, PythonNodeSpec, PythonSource,
 };
 pub use registry::{CheckedFactory, NodeDescriptor, NodeFactory, RegisteredNode, Registry};
-pub use value::{AudioBuffer, Buffer, DType, Map, NdArray, SampleFormat, Value};
+pub use value::{
+    AudioBuffer, Buffer, DType, MAX_INPUT_SAMPLE_RATE, MAX_NESTING, MIN_INPUT_SAMPLE_RATE, Map, NdArray,
+    SampleFormat, Value, check_input_sample_rate, json_parse_error, nesting_error,
+};

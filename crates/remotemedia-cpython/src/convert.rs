@@ -10,6 +10,8 @@
 //! | `remotemedia.audio.Audio` | audio (interleaved) | `Audio` with a read-only `(frames, channels)` array |
 //! | numpy scalar | its Python value | int / float / bool |
 //!
+//! Lists and maps nest at most `MAX_NESTING` levels either way (a `ValueError` past it).
+//!
 //! Numpy arrays (and audio samples) that are C-contiguous and aligned cross **without a copy** in
 //! both directions: the engine holds a reference to the numpy array, and arrays handed back to
 //! Python view the engine's memory (read-only). Other layouts (strided views, Fortran order) are
@@ -19,12 +21,22 @@ use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use remotemedia_core::{AudioBuffer, DType, Map, NdArray, SampleFormat, Value};
+use remotemedia_core::{AudioBuffer, DType, MAX_NESTING, Map, NdArray, SampleFormat, Value, nesting_error};
 
 use crate::buffers::{copy_numpy, numpy_view, wrap_numpy};
 
-/// Converts one Python object.
+/// Converts one Python object. Lists, tuples and dicts nested deeper than [`MAX_NESTING`] are an
+/// error (`ValueError`), never a stack overflow.
 pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_value_at(obj, 0)
+}
+
+fn to_value_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    let container =
+        obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyDict>();
+    if container && depth >= MAX_NESTING {
+        return Err(PyValueError::new_err(nesting_error()));
+    }
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -53,14 +65,14 @@ pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if let Ok(list) = obj.cast::<PyList>() {
         return list
             .iter()
-            .map(|item| to_value(&item))
+            .map(|item| to_value_at(&item, depth + 1))
             .collect::<PyResult<Vec<_>>>()
             .map(Value::from);
     }
     if let Ok(tuple) = obj.cast::<PyTuple>() {
         return tuple
             .iter()
-            .map(|item| to_value(&item))
+            .map(|item| to_value_at(&item, depth + 1))
             .collect::<PyResult<Vec<_>>>()
             .map(Value::from);
     }
@@ -74,7 +86,7 @@ pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
                     k.repr().map(|r| r.to_string()).unwrap_or_default()
                 ))
             })?;
-            map.insert(key.to_cow()?.into_owned(), to_value(&v)?);
+            map.insert(key.to_cow()?.into_owned(), to_value_at(&v, depth + 1)?);
         }
         return Ok(Value::from(map));
     }
@@ -180,6 +192,13 @@ fn audio_to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 /// Converts one engine value to Python.
 pub fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    to_python_at(py, value, 0)
+}
+
+fn to_python_at<'py>(py: Python<'py>, value: &Value, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+    if matches!(value, Value::List(_) | Value::Map(_)) && depth >= MAX_NESTING {
+        return Err(PyValueError::new_err(nesting_error()));
+    }
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
@@ -190,14 +209,14 @@ pub fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyA
         Value::List(items) => {
             let converted = items
                 .iter()
-                .map(|v| to_python(py, v))
+                .map(|v| to_python_at(py, v, depth + 1))
                 .collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, converted)?.into_any()
         }
         Value::Map(map) => {
             let dict = PyDict::new(py);
             for (k, v) in map.iter() {
-                dict.set_item(k, to_python(py, v)?)?;
+                dict.set_item(k, to_python_at(py, v, depth + 1)?)?;
             }
             dict.into_any()
         }

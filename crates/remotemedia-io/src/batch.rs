@@ -11,7 +11,7 @@ use remotemedia_core::{Pipeline, Value};
 use crate::feed::{AudioChunks, RunError, run_to_report};
 use crate::progress::Progress;
 use crate::sink::{AudioSink, OutputEncoding, SinkTarget};
-use crate::source::{AudioFileSource, IoError, head_of, looks_like_audio};
+use crate::source::{AudioFileSource, IoError, has_audio_extension, head_of, looks_like_audio};
 
 /// File extensions taken from a folder as audio (besides files whose content looks like audio).
 pub const AUDIO_EXTENSIONS: [&str; 16] = [
@@ -132,11 +132,7 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<InputFile>) -> Result<(), Input
 /// A folder's file is taken when its extension is an audio one, or (with another extension, or
 /// none) when its content starts like audio.
 fn is_audio_candidate(path: &Path) -> bool {
-    let by_name = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)));
-    by_name || head_of(path).is_ok_and(|head| looks_like_audio(&head))
+    has_audio_extension(path) || head_of(path).is_ok_and(|head| looks_like_audio(&head))
 }
 
 /// Output file names under `dir`, one per input, that never collide: the input's relative path

@@ -50,4 +50,6 @@ pub use raw::{
     natural_format,
 };
 pub use sink::{AudioSink, OutputEncoding, SinkTarget};
-pub use source::{AudioFileSource, FORMATS, IoError, head_of, looks_like_audio};
+pub use source::{
+    AudioFileSource, FORMATS, IoError, container_of, has_audio_extension, head_of, looks_like_audio,
+};

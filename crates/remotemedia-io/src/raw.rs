@@ -256,6 +256,7 @@ impl<R: Read> RawPcmSource<R> {
 
 /// Raw interleaved PCM bytes as audio; an error for bytes that are not a whole number of frames.
 pub fn decode(bytes: &[u8], format: RawFormat, rate: u32, channels: u16) -> Result<AudioBuffer, String> {
+    remotemedia_core::check_input_sample_rate(rate)?;
     let frame = format.bytes() * usize::from(channels.max(1));
     if !bytes.len().is_multiple_of(frame) {
         return Err(format!(

@@ -57,21 +57,64 @@ pub enum IoError {
 /// The formats this build reads, for messages.
 pub const FORMATS: &str = "WAV, AIFF, FLAC, MP3, Ogg Vorbis, Ogg Opus, AAC and ALAC in MP4/M4A, CAF";
 
-/// Whether `head` (the first bytes of a file) starts like an audio container this crate reads:
-/// RIFF/WAVE, AIFF, FLAC, Ogg, CAF, MP4/M4A (`ftyp`), ADTS AAC, or MP3 (an ID3 tag or an MPEG
-/// audio frame header).
-pub fn looks_like_audio(head: &[u8]) -> bool {
-    let riff = head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE";
-    let aiff = head.len() >= 12 && &head[..4] == b"FORM" && matches!(&head[8..12], b"AIFF" | b"AIFC");
-    let mp4 = head.len() >= 8 && &head[4..8] == b"ftyp";
+/// The audio container `head` (the first bytes of a file) starts like, if any: RIFF/WAVE, AIFF,
+/// FLAC, Ogg, CAF, MP4/M4A (`ftyp`), or an MP3 (an ID3 tag) or MPEG/ADTS frame header.
+pub fn container_of(head: &[u8]) -> Option<&'static str> {
+    let at = |range: std::ops::Range<usize>| head.get(range);
+    if head.starts_with(b"RIFF") && at(8..12) == Some(b"WAVE") {
+        return Some("WAV");
+    }
+    if head.starts_with(b"FORM") && matches!(at(8..12), Some(b"AIFF" | b"AIFC")) {
+        return Some("AIFF");
+    }
+    if at(4..8) == Some(b"ftyp") {
+        return Some("MP4");
+    }
+    for (magic, name) in [
+        (&b"fLaC"[..], "FLAC"),
+        (b"OggS", "Ogg"),
+        (b"ID3", "MP3"),
+        (b"caff", "CAF"),
+    ] {
+        if head.starts_with(magic) {
+            return Some(name);
+        }
+    }
     // An MPEG audio frame (MP3) or an ADTS (AAC) header: 12 sync bits.
-    let mpeg_frame = head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0;
-    riff || aiff
-        || mp4
-        || mpeg_frame
-        || [&b"fLaC"[..], b"OggS", b"ID3", b"caff"]
-            .iter()
-            .any(|magic| head.starts_with(magic))
+    if head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0 {
+        return Some("MPEG audio");
+    }
+    None
+}
+
+/// Whether `head` (the first bytes of a file) starts like an audio container this crate reads
+/// (see [`container_of`]).
+pub fn looks_like_audio(head: &[u8]) -> bool {
+    container_of(head).is_some()
+}
+
+/// Whether `path`'s extension is an audio one ([`crate::AUDIO_EXTENSIONS`]): such a file is read
+/// as audio whatever it holds, so that a damaged one is reported as audio.
+pub fn has_audio_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| crate::AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// A decoder's failure in words for people: an OS error code from a seek or read on data that is
+/// in memory or whole on disk means the file's structure points outside its data.
+fn describe(e: &DecodeError) -> String {
+    match e {
+        DecodeError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the data ends inside a header or packet".into()
+        }
+        DecodeError::IoError(io)
+            if io.raw_os_error().is_some() || io.kind() == std::io::ErrorKind::InvalidInput =>
+        {
+            "its structure points outside the data (a damaged header or index)".into()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// How many frames short of the announced length a stream may end without an error (encoder
@@ -130,7 +173,8 @@ impl AudioFileSource {
         if file.metadata().is_ok_and(|m| m.len() == 0) {
             return Err(unsupported("the file is empty".into()));
         }
-        Self::from_media(Box::new(file), path, chunk_ms)
+        let container = head_of(path).ok().and_then(|head| container_of(&head));
+        Self::from_media(Box::new(file), path, container, chunk_ms)
     }
 
     /// Decodes audio held in memory (an uploaded file, say); `label` names it in errors.
@@ -141,14 +185,27 @@ impl AudioFileSource {
                 message: "the file is empty".into(),
             });
         }
-        Self::from_media(Box::new(std::io::Cursor::new(bytes)), Path::new(label), chunk_ms)
+        let container = container_of(&bytes[..bytes.len().min(16)]);
+        Self::from_media(
+            Box::new(std::io::Cursor::new(bytes)),
+            Path::new(label),
+            container,
+            chunk_ms,
+        )
     }
 
+    /// Opens `media`; `container` is the format its first bytes announce. Once the content is
+    /// recognised as a container, every failure to read it is corrupt data.
     fn from_media(
         media: Box<dyn symphonia::core::io::MediaSource>,
         path: &Path,
+        container: Option<&'static str>,
         chunk_ms: u32,
     ) -> Result<Self, IoError> {
+        let corrupt = |message: String| IoError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        };
         let unsupported = |message: String| IoError::Unsupported {
             path: path.to_path_buf(),
             message,
@@ -161,15 +218,21 @@ impl AudioFileSource {
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|e| match e {
-                DecodeError::IoError(source) => IoError::Open {
-                    path: path.to_path_buf(),
-                    source,
-                },
-                DecodeError::Unsupported(_) => {
-                    unsupported(format!("not an audio file this build reads ({FORMATS})"))
+            .map_err(|e| match (container, e) {
+                // A read that fails on the device, not on the data.
+                (_, DecodeError::IoError(source))
+                    if !matches!(
+                        source.kind(),
+                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput
+                    ) && source.raw_os_error().is_some_and(|code| code != 22) =>
+                {
+                    IoError::Open {
+                        path: path.to_path_buf(),
+                        source,
+                    }
                 }
-                other => unsupported(format!("not an audio file this build reads ({FORMATS}): {other}")),
+                (Some(name), e) => corrupt(format!("the {name} header cannot be read: {}", describe(&e))),
+                (None, _) => unsupported(format!("not an audio file this build reads ({FORMATS})")),
             })?;
         let track = format
             .default_track(TrackType::Audio)
@@ -197,6 +260,7 @@ impl AudioFileSource {
         let rate = params
             .sample_rate
             .ok_or_else(|| unsupported("the audio track has no sample rate".into()))?;
+        remotemedia_core::check_input_sample_rate(rate).map_err(unsupported)?;
         let channels = params
             .channels
             .as_ref()
@@ -300,7 +364,7 @@ impl AudioFileSource {
             Err(DecodeError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return self.end();
             }
-            Err(e) => return Err(self.corrupt(e.to_string())),
+            Err(e) => return Err(self.corrupt(describe(&e))),
         };
         if packet.track_id != self.track_id {
             return Ok(());

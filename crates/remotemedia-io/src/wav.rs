@@ -86,6 +86,7 @@ pub fn read_wav_from(reader: impl Read) -> Result<AudioBuffer, String> {
     let spec = wav.spec();
     let bad = |e: hound::Error| format!("corrupt WAV data: {e}");
     let (rate, ch) = (spec.sample_rate, spec.channels);
+    remotemedia_core::check_input_sample_rate(rate)?;
     let built = match (spec.sample_format, spec.bits_per_sample) {
         (WavFormat::Float, 32) => AudioBuffer::from_f32(
             rate,

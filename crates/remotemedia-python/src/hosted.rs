@@ -50,7 +50,9 @@ impl PyHostedServer {
     /// Plans every manifest (validation, Python nodes loaded), as `remotemedia-runtime serve`
     /// does; the limits are the server's options (docs/protocol.md).
     #[new]
-    #[pyo3(signature = (manifests, *, token=None, max_sessions=1024, max_message_bytes=1 << 20, idle_timeout=60.0, output_queue=256))]
+    // One keyword argument per server option, as Python callers pass them.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (manifests, *, token=None, max_sessions=1024, max_message_bytes=1 << 20, idle_timeout=60.0, output_queue=256, slow_consumer_timeout=30.0, run_timeout=60.0))]
     fn new(
         py: Python<'_>,
         manifests: Vec<PathBuf>,
@@ -59,21 +61,30 @@ impl PyHostedServer {
         max_message_bytes: usize,
         idle_timeout: f64,
         output_queue: usize,
+        slow_consumer_timeout: f64,
+        run_timeout: f64,
     ) -> PyResult<Self> {
-        let idle_timeout = Duration::try_from_secs_f64(idle_timeout)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "idle_timeout must be a positive number of seconds, found {idle_timeout}"
-                ))
-            })?;
+        let seconds = |value: f64, name: &str| {
+            Duration::try_from_secs_f64(value)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err(format!(
+                        "{name} must be a positive number of seconds, found {value}"
+                    ))
+                })
+        };
+        let idle_timeout = seconds(idle_timeout, "idle_timeout")?;
+        let slow_consumer_timeout = seconds(slow_consumer_timeout, "slow_consumer_timeout")?;
+        let run_timeout = seconds(run_timeout, "run_timeout")?;
         let config = ServerConfig {
             token,
             max_sessions,
             max_message_bytes,
             idle_timeout,
             output_queue,
+            slow_consumer_timeout,
+            run_timeout,
             ..ServerConfig::default()
         };
         let registry =

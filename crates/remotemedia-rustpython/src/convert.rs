@@ -8,10 +8,13 @@
 //! | array | `remotemedia.Array` (`data`: flat `array.array`, `shape`, `dtype`) | array; a bare `array.array` → 1-D array |
 //! | audio | `remotemedia.Audio` (`samples`: interleaved `array.array`, `sample_rate`, `channels`, `format`) | audio |
 //!
-//! Arrays and audio samples are copied once into an `array.array` (RustPython objects cannot
+//! Lists and maps nest at most `MAX_NESTING` levels either way (an error past it, never a stack
+//! overflow). Arrays and audio samples are copied once into an `array.array` (RustPython objects cannot
 //! borrow engine memory), and once back.
 
-use remotemedia_core::{AudioBuffer, Buffer, DType, Map, NdArray, NodeError, SampleFormat, Value};
+use remotemedia_core::{
+    AudioBuffer, Buffer, DType, MAX_NESTING, Map, NdArray, NodeError, SampleFormat, Value, nesting_error,
+};
 use rustpython::vm::builtins::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple};
 use rustpython::vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
 
@@ -57,6 +60,13 @@ fn array_array(vm: &VirtualMachine, code: &str, bytes: &[u8]) -> PyResult {
 
 /// An engine value as a Python object.
 pub fn to_py(vm: &VirtualMachine, value: &Value) -> PyResult {
+    to_py_at(vm, value, 0)
+}
+
+fn to_py_at(vm: &VirtualMachine, value: &Value, depth: usize) -> PyResult {
+    if matches!(value, Value::List(_) | Value::Map(_)) && depth >= MAX_NESTING {
+        return Err(vm.new_value_error(nesting_error()));
+    }
     Ok(match value {
         Value::Null => vm.ctx.none(),
         Value::Bool(b) => vm.ctx.new_bool(*b).into(),
@@ -65,13 +75,16 @@ pub fn to_py(vm: &VirtualMachine, value: &Value) -> PyResult {
         Value::Text(t) => vm.ctx.new_str(&**t).into(),
         Value::Bytes(b) => vm.ctx.new_bytes(b.to_vec()).into(),
         Value::List(items) => {
-            let converted = items.iter().map(|v| to_py(vm, v)).collect::<PyResult<Vec<_>>>()?;
+            let converted = items
+                .iter()
+                .map(|v| to_py_at(vm, v, depth + 1))
+                .collect::<PyResult<Vec<_>>>()?;
             vm.ctx.new_list(converted).into()
         }
         Value::Map(map) => {
             let dict = vm.ctx.new_dict();
             for (k, v) in map.iter() {
-                dict.set_item(k.as_str(), to_py(vm, v)?, vm)?;
+                dict.set_item(k.as_str(), to_py_at(vm, v, depth + 1)?, vm)?;
             }
             dict.into()
         }
@@ -160,8 +173,19 @@ fn class_is(obj: &PyObjectRef, module: &str, name: &str, vm: &VirtualMachine) ->
             .unwrap_or(false)
 }
 
-/// A Python object as an engine value.
+/// A Python object as an engine value. Lists, tuples and dicts nested deeper than
+/// [`MAX_NESTING`] are an error.
 pub fn from_py(vm: &VirtualMachine, obj: &PyObjectRef) -> Result<Value, NodeError> {
+    from_py_at(vm, obj, 0)
+}
+
+fn from_py_at(vm: &VirtualMachine, obj: &PyObjectRef, depth: usize) -> Result<Value, NodeError> {
+    let container = obj.downcast_ref::<PyList>().is_some()
+        || obj.downcast_ref::<PyTuple>().is_some()
+        || obj.downcast_ref::<PyDict>().is_some();
+    if container && depth >= MAX_NESTING {
+        return Err(NodeError::invalid_input(nesting_error()));
+    }
     if vm.is_none(obj) {
         return Ok(Value::Null);
     }
@@ -193,7 +217,7 @@ pub fn from_py(vm: &VirtualMachine, obj: &PyObjectRef) -> Result<Value, NodeErro
         let items: Vec<PyObjectRef> = list.borrow_vec().to_vec();
         return items
             .iter()
-            .map(|o| from_py(vm, o))
+            .map(|o| from_py_at(vm, o, depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::from);
     }
@@ -201,7 +225,7 @@ pub fn from_py(vm: &VirtualMachine, obj: &PyObjectRef) -> Result<Value, NodeErro
         return tuple
             .as_slice()
             .iter()
-            .map(|o| from_py(vm, o))
+            .map(|o| from_py_at(vm, o, depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::from);
     }
@@ -214,7 +238,7 @@ pub fn from_py(vm: &VirtualMachine, obj: &PyObjectRef) -> Result<Value, NodeErro
                     k.class().name()
                 ))
             })?;
-            map.insert(key.to_string_lossy().into_owned(), from_py(vm, &v)?);
+            map.insert(key.to_string_lossy().into_owned(), from_py_at(vm, &v, depth + 1)?);
         }
         return Ok(Value::from(map));
     }

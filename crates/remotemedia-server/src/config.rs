@@ -22,8 +22,15 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// A WebSocket session that receives nothing for this long is closed.
     pub idle_timeout: Duration,
-    /// Outputs waiting for a client that does not read; when full, the client is disconnected.
+    /// Output frames held for a client that reads slower than the pipeline produces; when full,
+    /// the pipeline waits (backpressure).
     pub output_queue: usize,
+    /// A client that takes nothing it was sent for this long is a slow consumer: `error`
+    /// (`slow_consumer`) and close 4429.
+    pub slow_consumer_timeout: Duration,
+    /// The longest an HTTP run may take (wall time); past it the run is stopped and answered 503
+    /// (`timeout`), so that one small request cannot hold a core for minutes.
+    pub run_timeout: Duration,
     /// How long shutdown waits for open sessions to flush before exiting anyway.
     pub shutdown_timeout: Duration,
 }
@@ -40,6 +47,8 @@ impl Default for ServerConfig {
             max_message_bytes: 1 << 20,
             idle_timeout: Duration::from_secs(60),
             output_queue: 256,
+            slow_consumer_timeout: Duration::from_secs(30),
+            run_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -60,6 +69,9 @@ pub enum ConfigError {
     /// A limit of zero.
     #[error("`{0}` must be at least 1")]
     ZeroLimit(&'static str),
+    /// A time limit of zero.
+    #[error("`{0}` must be a positive number of seconds")]
+    ZeroDuration(&'static str),
 }
 
 impl ServerConfig {
@@ -78,6 +90,15 @@ impl ServerConfig {
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroLimit(name));
+            }
+        }
+        for (name, value) in [
+            ("idle_timeout", self.idle_timeout),
+            ("slow_consumer_timeout", self.slow_consumer_timeout),
+            ("run_timeout", self.run_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::ZeroDuration(name));
             }
         }
         Ok(())

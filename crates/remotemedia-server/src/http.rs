@@ -225,13 +225,49 @@ pub async fn run(
     })?;
     let kind = body_kind(&headers)?;
     state.metrics.session_started(&name, false);
-    let pipeline = &served.pipeline;
+    let limit = state.config.run_timeout;
+    let outputs = tokio::time::timeout(limit, run_body(&state, &name, &served.pipeline, kind, body))
+        .await
+        .map_err(|_| {
+            state.metrics.error("timeout");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "the run took longer than the server's limit of {} s (--run-timeout); send a shorter input",
+                    limit.as_secs_f64()
+                ),
+            )
+        })??;
+    state.metrics.items_out(&name, outputs.len() as u64);
+    let json = outputs
+        .iter()
+        .map(Value::to_json)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("cannot write an output as JSON: {e}"),
+            )
+        })?;
+    Ok(Json(serde_json::Value::Array(json)).into_response())
+}
+
+/// Reads a run's body and runs the pipeline on it.
+async fn run_body(
+    state: &AppState,
+    name: &str,
+    pipeline: &remotemedia_core::Pipeline,
+    kind: Body,
+    body: Bytes,
+) -> Result<Vec<Value>, ApiError> {
     let outputs = match kind {
         Body::Json | Body::JsonLines => {
             let text =
                 std::str::from_utf8(&body).map_err(|_| ApiError::bad_input("the body is not UTF-8"))?;
             let items = json_items(text, matches!(kind, Body::JsonLines))?;
-            state.metrics.items_in(&name, items.len() as u64);
+            state.metrics.items_in(name, items.len() as u64);
             pipeline.run(items).await.map_err(ApiError::from_engine)?
         }
         Body::Audio => {
@@ -258,19 +294,7 @@ pub async fn run(
             collected.outputs()
         }
     };
-    state.metrics.items_out(&name, outputs.len() as u64);
-    let json = outputs
-        .iter()
-        .map(Value::to_json)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("cannot write an output as JSON: {e}"),
-            )
-        })?;
-    Ok(Json(serde_json::Value::Array(json)).into_response())
+    Ok(outputs)
 }
 
 #[cfg(test)]

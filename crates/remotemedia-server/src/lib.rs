@@ -23,6 +23,7 @@ mod config;
 mod hosted;
 mod http;
 mod metrics;
+mod outbox;
 mod served;
 mod stream;
 pub mod wire;
@@ -133,7 +134,8 @@ impl Server {
 
     /// Listens until `signal` completes, then shuts down gracefully: no new connection or
     /// session is accepted, every open session is flushed (its remaining outputs, `done`, close
-    /// 1001), and the call returns once they have ended or `shutdown_timeout` has passed.
+    /// 1001), HTTP runs in flight finish and are answered, and the call returns once all have
+    /// ended or `shutdown_timeout` has passed.
     pub async fn serve(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let addr = self.state.config.bind;
         let listener = tokio::net::TcpListener::bind(addr)
@@ -157,15 +159,20 @@ impl Server {
             tracing::info!("shutting down: flushing open sessions");
             stopping.cancel();
         });
-        let served = tokio::spawn(async move { server.await });
+        let mut served = tokio::spawn(async move { server.await });
         shutdown.cancelled().await;
-        // Every session holds a permit: all of them back means every session has ended.
+        // Every session holds a permit: all of them back means every session has ended. The
+        // server's own graceful shutdown lets HTTP requests in flight (runs) finish.
         let all = u32::try_from(config.max_sessions).unwrap_or(u32::MAX);
-        let drained = tokio::time::timeout(config.shutdown_timeout, sessions.acquire_many(all)).await;
+        let drained = tokio::time::timeout(config.shutdown_timeout, async {
+            let _sessions = sessions.acquire_many(all).await;
+            let _ = (&mut served).await;
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!(
                 timeout_s = config.shutdown_timeout.as_secs_f64(),
-                "sessions still open at the shutdown timeout; exiting anyway"
+                "sessions or requests still open at the shutdown timeout; exiting anyway"
             );
         }
         served.abort();

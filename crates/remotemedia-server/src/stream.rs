@@ -2,26 +2,31 @@
 //!
 //! Three parts run at once: the reader (client frames → the session's bounded input: a client
 //! that sends faster than the pipeline runs waits, since the server stops reading), the pump
-//! (session outputs → a bounded queue of frames: a client that does not read fills it and is
-//! disconnected), and the writer (queue → socket). Whatever ends the session (the end of the
-//! input, an error, a disconnect, shutdown) cancels the other parts and the session's tasks.
+//! (session outputs → the bounded outbox: while the client has not taken what is queued, the pump
+//! waits, and so the pipeline and then the reader), and the writer (outbox → socket, `crate::outbox`:
+//! a client that takes nothing for the slow-consumer timeout is disconnected with 4429). Whatever
+//! ends the session (the end of the input, an error, a disconnect, a stall, shutdown) cancels the
+//! other parts and the session's tasks.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use futures::{Sink, SinkExt, Stream, StreamExt};
+use futures::{Sink, Stream, StreamExt};
 use remotemedia_core::{Error, SessionInput, SessionOutput, Value};
 use remotemedia_io::natural_format;
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::AppState;
 use crate::http::ApiError;
+use crate::outbox::{
+    self, Activity, DataFrame, DataSender, FrameBody, Outbox, WriterEnd, WriterLimits, close_frame,
+    failure_frames, write_frames,
+};
 use crate::served::ServedPipeline;
 use crate::wire::{ClientMessage, PcmFormat, ServerMessage, StreamQuery, close, value_from_json};
 
@@ -79,13 +84,9 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let admitted = admit(&state, &name, query)?;
-    // The socket takes up to twice the limit, so that a message over the limit is refused with
-    // a close frame (1009) rather than a broken connection; beyond that it is dropped outright.
-    let hard_limit = state
-        .config
-        .max_message_bytes
-        .saturating_mul(2)
-        .saturating_add(1024);
+    // A message over the limit and up to twice the limit is read and refused (`error` `too_big`,
+    // close 1009); a larger one is not read at all: the connection is dropped.
+    let hard_limit = state.config.max_message_bytes.saturating_mul(2);
     Ok(ws
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
@@ -112,14 +113,21 @@ where
     run(ws_rx, ws_tx, admitted, state).instrument(span)
 }
 
+/// How long a session that ends reads on for the client's close frame.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How a session ended.
 enum End {
     /// The input ended (`end`) or the server is shutting down: wait for the outputs.
     Flush,
-    /// Every output was sent, with `done` and the close frame queued.
-    Done,
+    /// Every output was queued; `done` and the close frame with this code follow.
+    Done(u16),
     /// The client went away.
     Disconnected,
+    /// A message over twice the size limit: not read, the connection is dropped.
+    Dropped,
+    /// The client stopped reading (the writer sends `error` and 4429 itself).
+    SlowConsumer,
     /// A failure: this message, then this close code.
     Fail(ServerMessage, u16),
 }
@@ -137,14 +145,7 @@ fn fail(kind: &'static str, message: impl Into<String>, code: u16) -> End {
     )
 }
 
-fn close_frame(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: reason.chars().take(100).collect::<String>().into(),
-    }))
-}
-
-async fn run<S, K>(ws_rx: S, ws_tx: K, admitted: Admitted, state: AppState)
+async fn run<S, K>(mut ws_rx: S, ws_tx: K, admitted: Admitted, state: AppState)
 where
     S: Stream<Item = Result<Message, axum::Error>> + Unpin + Send + 'static,
     K: Sink<Message> + Unpin + Send + 'static,
@@ -153,12 +154,30 @@ where
     let name = served.name.clone();
     state.metrics.session_started(&name, true);
     tracing::info!("session opened");
-    let (queue, queued) = mpsc::channel::<Message>(state.config.output_queue);
-    let writer = tokio::spawn(write_frames(ws_tx, queued));
+    let (outbox, data, outbox_rx) = outbox::channel(state.config.output_queue);
+    let activity = Activity::new();
+    let stalled = CancellationToken::new();
+    let limits = WriterLimits {
+        slow_consumer_timeout: state.config.slow_consumer_timeout,
+        grace: state.config.slow_consumer_timeout,
+    };
+    let mut writer = tokio::spawn(write_frames(
+        ws_tx,
+        outbox_rx,
+        limits,
+        activity.clone(),
+        stalled.clone(),
+    ));
     let end = match served.pipeline.start() {
         Ok(session) => {
             let (input, output) = session.into_split();
-            drive(ws_rx, input, output, pcm, &queue, &state, &name).await
+            let driven = drive(
+                &mut ws_rx, input, output, pcm, &outbox, data, &activity, &state, &name,
+            );
+            tokio::select! {
+                end = driven => end,
+                () = stalled.cancelled() => End::SlowConsumer,
+            }
         }
         Err(e) => fail(
             "internal",
@@ -166,7 +185,8 @@ where
             close::INTERNAL,
         ),
     };
-    let reason = match end {
+    let slow_consumer = matches!(end, End::SlowConsumer);
+    let (reason, finish) = match end {
         End::Fail(message, code) => {
             let kind = match &message {
                 ServerMessage::Error { kind, .. } => *kind,
@@ -174,55 +194,74 @@ where
             };
             state.metrics.error(kind);
             tracing::info!(code, kind, "session failed");
-            // The queue may be full (a slow consumer): then the connection is just dropped.
-            let _ = queue.try_send(Message::Text(message.to_text().into()));
-            let _ = queue.try_send(close_frame(code, kind));
-            "failed"
+            ("failed", failure_frames(message, code, kind))
         }
-        End::Done => "done",
-        End::Disconnected => "client went away",
-        End::Flush => "flushed",
+        End::Done(code) => (
+            "done",
+            vec![
+                Message::Text(ServerMessage::Done.to_text().into()),
+                close_frame(code, "done"),
+            ],
+        ),
+        End::SlowConsumer => ("slow consumer", Vec::new()),
+        End::Disconnected => ("client went away", Vec::new()),
+        End::Dropped => {
+            state.metrics.error("too_big");
+            tracing::info!(
+                code = close::TOO_BIG,
+                "a message over twice the size limit: dropped"
+            );
+            drop(outbox);
+            writer.abort();
+            state.metrics.session_closed(&name);
+            drop(permit);
+            return;
+        }
+        End::Flush => ("flushed", Vec::new()),
     };
-    drop(queue);
-    // Let the writer deliver what is queued (the close frame last), within the idle timeout.
-    let mut writer = writer;
-    if tokio::time::timeout(
-        state.config.idle_timeout.min(Duration::from_secs(10)),
-        &mut writer,
-    )
-    .await
-    .is_err()
-    {
-        writer.abort();
+    // The writer sends what is queued, then the final frames (a slow consumer's writer sends its
+    // own); each frame waits at most the slow-consumer timeout.
+    if !finish.is_empty() {
+        outbox.finish(finish).await;
+    }
+    drop(outbox);
+    // Meanwhile, read (and drop) what the client still sends until its close frame, so that the
+    // connection ends with a close handshake rather than a reset that could discard the frames
+    // just sent.
+    let linger = async {
+        while let Some(Ok(message)) = ws_rx.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let (written, _) = tokio::join!(&mut writer, async {
+        let _ = tokio::time::timeout(LINGER, linger).await;
+    });
+    if slow_consumer || matches!(written, Ok(WriterEnd::SlowConsumer)) {
+        state.metrics.error("slow_consumer");
+        tracing::info!(code = close::SLOW_CONSUMER, "the client stopped reading");
     }
     state.metrics.session_closed(&name);
     drop(permit);
     tracing::info!(reason, "session closed");
 }
 
-/// Writes queued frames until a close frame is written, the queue ends, or the socket fails.
-async fn write_frames<K: Sink<Message> + Unpin>(mut ws_tx: K, mut queued: mpsc::Receiver<Message>) {
-    while let Some(message) = queued.recv().await {
-        let closing = matches!(message, Message::Close(_));
-        if ws_tx.send(message).await.is_err() || closing {
-            break;
-        }
-    }
-    let _ = ws_tx.close().await;
-}
-
 /// Runs the reader and the pump until the session ends.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
-    ws_rx: impl Stream<Item = Result<Message, axum::Error>> + Unpin,
+    ws_rx: &mut (impl Stream<Item = Result<Message, axum::Error>> + Unpin),
     input: SessionInput,
     output: SessionOutput,
     pcm: Option<PcmFormat>,
-    queue: &mpsc::Sender<Message>,
+    outbox: &Outbox,
+    data: DataSender,
+    activity: &Activity,
     state: &AppState,
     name: &str,
 ) -> End {
-    let reader = read_frames(ws_rx, input, pcm, queue, state, name);
-    let pump = pump_outputs(output, queue, state, name);
+    let reader = read_frames(ws_rx, input, pcm, outbox, activity, state, name);
+    let pump = pump_outputs(output, data, state, name);
     tokio::pin!(reader, pump);
     tokio::select! {
         end = &mut reader => match end {
@@ -236,48 +275,50 @@ async fn drive(
 
 /// Client frames into the session, until the input ends or the session must end.
 async fn read_frames(
-    mut ws_rx: impl Stream<Item = Result<Message, axum::Error>> + Unpin,
+    ws_rx: &mut (impl Stream<Item = Result<Message, axum::Error>> + Unpin),
     mut input: SessionInput,
     pcm: Option<PcmFormat>,
-    queue: &mpsc::Sender<Message>,
+    outbox: &Outbox,
+    activity: &Activity,
     state: &AppState,
     name: &str,
 ) -> End {
     let idle = state.config.idle_timeout;
     loop {
-        let next = tokio::select! {
-            next = tokio::time::timeout(idle, ws_rx.next()) => next,
-            () = state.shutdown.cancelled() => {
-                tracing::info!("shutting down: flushing the session");
-                input.close();
-                return End::Flush;
+        // Idle: nothing received from the client and nothing taken by it for the idle timeout.
+        let next = loop {
+            let deadline = activity.last() + idle;
+            tokio::select! {
+                next = tokio::time::timeout_at(deadline, ws_rx.next()) => match next {
+                    Ok(next) => break next,
+                    Err(_) if activity.last() + idle > tokio::time::Instant::now() => {}
+                    Err(_) => {
+                        return fail(
+                            "idle",
+                            format!("nothing received or sent for {} s", idle.as_secs_f64()),
+                            close::IDLE,
+                        );
+                    }
+                },
+                () = state.shutdown.cancelled() => {
+                    tracing::info!("shutting down: flushing the session");
+                    input.close();
+                    return End::Flush;
+                }
             }
         };
+        activity.touch();
         let message = match next {
-            Err(_) => {
-                return fail(
-                    "idle",
-                    format!("nothing received for {} s", idle.as_secs()),
-                    close::IDLE,
-                );
-            }
-            Ok(None) => return End::Disconnected,
-            Ok(Some(Err(e))) => {
+            None => return End::Disconnected,
+            Some(Err(e)) => {
                 let text = e.to_string();
                 if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
-                    return fail(
-                        "too_big",
-                        format!(
-                            "a message is larger than {} bytes",
-                            state.config.max_message_bytes
-                        ),
-                        close::TOO_BIG,
-                    );
+                    return End::Dropped;
                 }
                 tracing::debug!(error = %text, "socket error");
                 return End::Disconnected;
             }
-            Ok(Some(Ok(message))) => message,
+            Some(Ok(message)) => message,
         };
         let size = match &message {
             Message::Binary(bytes) => bytes.len(),
@@ -285,14 +326,7 @@ async fn read_frames(
             _ => 0,
         };
         if size > state.config.max_message_bytes {
-            return fail(
-                "too_big",
-                format!(
-                    "a message of {size} bytes is larger than the limit of {} bytes",
-                    state.config.max_message_bytes
-                ),
-                close::TOO_BIG,
-            );
+            return too_big(size, state.config.max_message_bytes);
         }
         let value = match message {
             Message::Binary(bytes) => {
@@ -324,12 +358,8 @@ async fn read_frames(
                     return End::Flush;
                 }
                 Ok(ClientMessage::Clear) => {
-                    input.clear();
-                    if queue
-                        .send(Message::Text(ServerMessage::Cleared.to_text().into()))
-                        .await
-                        .is_err()
-                    {
+                    let epoch = input.clear();
+                    if !outbox.cleared(epoch).await {
                         return End::Disconnected;
                     }
                     continue;
@@ -356,14 +386,18 @@ async fn read_frames(
     }
 }
 
-/// Session outputs into the frame queue, as they are produced; `done` at the end.
-async fn pump_outputs(
-    mut output: SessionOutput,
-    queue: &mpsc::Sender<Message>,
-    state: &AppState,
-    name: &str,
-) -> End {
-    let mut audio_format: Option<(&'static str, u32, u16)> = None;
+/// `error` (`too_big`) for a message over the limit.
+fn too_big(size: usize, limit: usize) -> End {
+    fail(
+        "too_big",
+        format!("a message of {size} bytes is larger than the limit of {limit} bytes"),
+        close::TOO_BIG,
+    )
+}
+
+/// Session outputs into the outbox, as they are produced: while the client has not taken the
+/// queued ones, this waits, and so does the pipeline (backpressure).
+async fn pump_outputs(mut output: SessionOutput, data: DataSender, state: &AppState, name: &str) -> End {
     loop {
         let out = match output.recv().await {
             Ok(Some(out)) => out,
@@ -373,16 +407,7 @@ async fn pump_outputs(
                 } else {
                     close::NORMAL
                 };
-                let done = [
-                    Message::Text(ServerMessage::Done.to_text().into()),
-                    close_frame(code, "done"),
-                ];
-                for message in done {
-                    if queue.send(message).await.is_err() {
-                        return End::Disconnected;
-                    }
-                }
-                return End::Done;
+                return End::Done(code);
             }
             Err(Error::Node {
                 node_id,
@@ -402,31 +427,18 @@ async fn pump_outputs(
             }
             Err(e) => return fail("internal", e.to_string(), close::INTERNAL),
         };
-        let mut frames = Vec::with_capacity(2);
-        match &out.value {
+        let body = match &out.value {
             Value::Audio(audio) => {
                 let raw = natural_format(audio.format());
-                let layout = (raw.name(), audio.sample_rate(), audio.channels());
-                if audio_format != Some(layout) {
-                    audio_format = Some(layout);
-                    frames.push(Message::Text(
-                        ServerMessage::AudioFormat {
-                            format: layout.0,
-                            sample_rate: layout.1,
-                            channels: layout.2,
-                        }
-                        .to_text()
-                        .into(),
-                    ));
+                let mut pcm = Vec::new();
+                remotemedia_io::encode(audio, raw, &mut pcm);
+                FrameBody::Audio {
+                    layout: (raw.name(), audio.sample_rate(), audio.channels()),
+                    pcm,
                 }
-                let mut bytes = Vec::new();
-                remotemedia_io::encode(audio, raw, &mut bytes);
-                frames.push(Message::Binary(bytes.into()));
             }
             value => match value.to_json() {
-                Ok(json) => frames.push(Message::Text(
-                    ServerMessage::Output { value: json }.to_text().into(),
-                )),
+                Ok(json) => FrameBody::Text(ServerMessage::Output { value: json }.to_text()),
                 Err(e) => {
                     return fail(
                         "internal",
@@ -435,22 +447,15 @@ async fn pump_outputs(
                     );
                 }
             },
-        }
-        for frame in frames {
-            match queue.try_send(frame) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    return fail(
-                        "slow_consumer",
-                        format!(
-                            "the client is not reading: {} outputs are waiting",
-                            state.config.output_queue
-                        ),
-                        close::SLOW_CONSUMER,
-                    );
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => return End::Disconnected,
-            }
+        };
+        if !data
+            .send(DataFrame {
+                epoch: out.epoch,
+                body,
+            })
+            .await
+        {
+            return End::Disconnected;
         }
         state.metrics.items_out(name, 1);
     }

@@ -134,11 +134,7 @@ impl StreamQuery {
             )
         })?;
         let sample_rate = self.sample_rate.ok_or("`format` needs `sample_rate` (Hz)")?;
-        if !(1..=1_536_000).contains(&sample_rate) {
-            return Err(format!(
-                "`sample_rate` {sample_rate} is out of range (1..=1536000)"
-            ));
-        }
+        remotemedia_core::check_input_sample_rate(sample_rate).map_err(|e| format!("`sample_rate`: {e}"))?;
         let channels = self.channels.unwrap_or(1);
         if !(1..=64).contains(&channels) {
             return Err(format!("`channels` {channels} is out of range (1..=64)"));

@@ -221,6 +221,8 @@ def serve_app(
     max_message_bytes: int = 1 << 20,
     idle_timeout: float = 60.0,
     output_queue: int = 256,
+    slow_consumer_timeout: float = 30.0,
+    run_timeout: float = 60.0,
 ) -> serve.Application:
     """The pipelines of ``manifests`` as a Ray Serve application (``serve.run(app, route_prefix="/")``)
     with the routes of docs/protocol.md: ``GET /v1/pipelines``, ``POST /v1/pipelines/{name}/run``,
@@ -268,6 +270,8 @@ def serve_app(
         "max_message_bytes": max_message_bytes,
         "idle_timeout": idle_timeout,
         "output_queue": output_queue,
+        "slow_consumer_timeout": slow_consumer_timeout,
+        "run_timeout": run_timeout,
     }
     deployment = serve.deployment(_build_ingress()).options(**options)
     return deployment.bind(paths, secret, insecure, limits)

@@ -16,11 +16,12 @@ use remotemedia_runtime::{NodeMetrics, Pipeline, Value};
 use super::io::{TextOut, is_wav_path, write_outputs};
 use super::{AudioInput, CliError, InputFormat, ManyFiles, OutputFormat};
 
-/// Whether `path` names an audio file to stream: a `.wav` path (so a broken WAV file is reported
-/// as such), or a file whose content starts like an audio container.
+/// Whether `path` names an audio file to stream: a path with an audio extension (`.wav`,
+/// `.flac`, `.mp3`, …: so a broken audio file is reported as such, never read as JSON), or a file
+/// whose content starts like an audio container.
 pub fn is_audio_file(path: &Path) -> bool {
     path != Path::new("-")
-        && (is_wav_path(path)
+        && (remotemedia_io::has_audio_extension(path)
             || remotemedia_io::head_of(path).is_ok_and(|head| remotemedia_io::looks_like_audio(&head)))
 }
 

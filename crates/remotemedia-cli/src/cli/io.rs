@@ -50,10 +50,12 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
         | InputFormat::F32le
         | InputFormat::Mulaw
         | InputFormat::Alaw => Err(CliError::usage("raw PCM input is read as audio, not as text")),
-        InputFormat::Json => items(
-            serde_json::from_str(text)
-                .map_err(|e| CliError::usage(format!("invalid input: invalid JSON: {e}")))?,
-        ),
+        InputFormat::Json => items(serde_json::from_str(text).map_err(|e| {
+            CliError::usage(format!(
+                "invalid input: {}",
+                remotemedia_runtime::json_parse_error(&e)
+            ))
+        })?),
         InputFormat::Auto => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(json) => items(json),
             Err(_) => parse_lines(text),
@@ -63,8 +65,14 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
 
 /// Parses one JSON Lines line (1-based `number`, for messages).
 pub fn parse_line(line: &str, number: usize) -> Result<Value, CliError> {
-    let json: serde_json::Value = serde_json::from_str(line)
-        .map_err(|e| CliError::usage(format!("invalid input on line {number}: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+        let message = remotemedia_runtime::json_parse_error(&e);
+        let message = message
+            .strip_prefix("invalid JSON: ")
+            .unwrap_or(&message)
+            .to_string();
+        CliError::usage(format!("invalid input on line {number}: {message}"))
+    })?;
     Value::from_json(json).map_err(|e| CliError::usage(format!("invalid input on line {number}: {e}")))
 }
 

@@ -151,8 +151,11 @@ pub struct AudioInput {
     /// milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=60_000))]
     pub chunk_ms: u32,
-    /// The sample rate of raw PCM input, in Hz (required with a raw `--input-format`).
-    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(1..=1_536_000))]
+    /// The sample rate of raw PCM input, in Hz (required with a raw `--input-format`; 1000 to
+    /// 1536000).
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(
+        i64::from(remotemedia_runtime::MIN_INPUT_SAMPLE_RATE)..=i64::from(remotemedia_runtime::MAX_INPUT_SAMPLE_RATE)
+    ))]
     pub sample_rate: Option<u32>,
     /// The channel count of raw PCM input (interleaved).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -184,10 +187,19 @@ pub struct ServeArgs {
     /// Close a WebSocket session that sends nothing for this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub idle_timeout: f64,
-    /// Outputs queued for a client that does not read before it is disconnected (close 4429).
+    /// Output frames held for a client that reads slower than the pipeline produces; when they
+    /// are all waiting, the pipeline waits too (backpressure).
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     pub output_queue: u32,
-    /// On SIGINT/SIGTERM, how long to wait for open sessions to flush before exiting.
+    /// A client that takes nothing it was sent for this many seconds is disconnected (`error`
+    /// `slow_consumer`, close 4429). A client that keeps reading is never cut off.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub slow_consumer_timeout: f64,
+    /// The longest an HTTP run may take, in seconds; past it the run is stopped and answered 503
+    /// (`timeout`).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub run_timeout: f64,
+    /// On SIGINT/SIGTERM, how long to wait for open sessions and HTTP runs to finish before exiting.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub shutdown_timeout: f64,
 }

@@ -41,6 +41,8 @@ pub async fn serve(args: ServeArgs, registry: Registry) -> Result<(), CliError> 
         max_message_bytes: usize::try_from(args.max_message_bytes).unwrap_or(usize::MAX),
         idle_timeout: seconds(args.idle_timeout, "--idle-timeout")?,
         output_queue: args.output_queue as usize,
+        slow_consumer_timeout: seconds(args.slow_consumer_timeout, "--slow-consumer-timeout")?,
+        run_timeout: seconds(args.run_timeout, "--run-timeout")?,
         shutdown_timeout: seconds(args.shutdown_timeout, "--shutdown-timeout")?,
     };
     let server = Server::load(&args.manifests, &registry, config).map_err(|e| match e {

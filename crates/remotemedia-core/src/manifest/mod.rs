@@ -167,6 +167,54 @@ pub struct Connection {
     pub to: String,
 }
 
+/// How deep a manifest document may nest: serde_json's recursion limit, which JSON manifests meet
+/// first; YAML manifests are held to the same.
+const MAX_DOCUMENT_DEPTH: usize = 128;
+
+/// Where YAML flow collections (`[`, `{`) first nest deeper than `limit`, if they do: line and
+/// column, from 1. The YAML parser slows down quadratically with flow depth (100,000 levels take
+/// over 20 s before it fails), so this cheap scan runs first. Quoted scalars and comments are
+/// skipped; a bracket inside a plain or block scalar counts, which could only make a document with
+/// over `limit` unbalanced brackets in its text fail here rather than in the parser.
+fn flow_too_deep(text: &str, limit: usize) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let (mut escaped, mut comment) = (false, false);
+    let mut prev = '\n';
+    for c in text.chars() {
+        column += 1;
+        if c == '\n' {
+            (line, column, comment, prev) = (line + 1, 0, false, c);
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '#' if prev.is_whitespace() => comment = true,
+                '"' | '\'' if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => {
+                    quote = Some(c)
+                }
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > limit {
+                        return Some((line, column));
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        prev = c;
+    }
+    None
+}
+
 /// Manifest text formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -187,8 +235,17 @@ impl Manifest {
         let doc = match format {
             Format::Json => serde_json::from_str::<serde_json::Value>(text)
                 .map_err(|e| ManifestIssue::new("", format!("invalid JSON: {e}"))),
-            Format::Yaml => serde_norway::from_str::<serde_json::Value>(text)
-                .map_err(|e| ManifestIssue::new("", format!("invalid YAML: {e}"))),
+            Format::Yaml => match flow_too_deep(text, MAX_DOCUMENT_DEPTH) {
+                Some((line, column)) => Err(ManifestIssue::new(
+                    "",
+                    format!(
+                        "invalid YAML: recursion limit exceeded at line {line} column {column} \
+                         (more than {MAX_DOCUMENT_DEPTH} nested levels)"
+                    ),
+                )),
+                None => serde_norway::from_str::<serde_json::Value>(text)
+                    .map_err(|e| ManifestIssue::new("", format!("invalid YAML: {e}"))),
+            },
         };
         let doc = doc.map_err(|issue| Error::InvalidManifest {
             origin: origin.to_string(),

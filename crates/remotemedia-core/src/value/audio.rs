@@ -43,6 +43,26 @@ impl SampleFormat {
     }
 }
 
+/// The lowest sample rate an audio *input* may declare (a file, raw PCM, tagged JSON, a server
+/// stream), in Hz. Without a floor a small input stands for hours of audio: a 48 KB WAV declaring
+/// 1 Hz is 6.7 hours, and costs minutes of CPU once resampled. Nodes may produce any positive rate.
+pub const MIN_INPUT_SAMPLE_RATE: u32 = 1_000;
+/// The highest sample rate an audio input may declare, in Hz (8 × 192 kHz).
+pub const MAX_INPUT_SAMPLE_RATE: u32 = 1_536_000;
+
+/// Checks a sample rate an input declares against [`MIN_INPUT_SAMPLE_RATE`] and
+/// [`MAX_INPUT_SAMPLE_RATE`]; the error says what was found and what is accepted.
+pub fn check_input_sample_rate(rate: u32) -> std::result::Result<(), String> {
+    if (MIN_INPUT_SAMPLE_RATE..=MAX_INPUT_SAMPLE_RATE).contains(&rate) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a sample rate of {rate} Hz is outside the range audio inputs may declare \
+             ({MIN_INPUT_SAMPLE_RATE} to {MAX_INPUT_SAMPLE_RATE} Hz)"
+        ))
+    }
+}
+
 /// A block of PCM audio.
 ///
 /// **Layout: interleaved.** Samples are stored frame after frame, each frame holding one sample per

@@ -26,21 +26,50 @@ pub const JSON_TAGS: [&str; 3] = ["$bytes", "$audio", "$array"];
 
 /// Parses one JSON document into a [`Value`].
 pub fn value_from_json_text(text: &str) -> Result<Value> {
-    let json: Json =
-        serde_json::from_str(text).map_err(|e| Error::invalid_value(format!("invalid JSON: {e}")))?;
+    let json: Json = serde_json::from_str(text).map_err(|e| Error::invalid_value(json_parse_error(&e)))?;
     Value::from_json(json)
 }
 
+/// The message for JSON text that cannot be parsed; text nested past serde_json's own recursion
+/// limit (128) says so in the words of [`super::nesting_error`].
+pub fn json_parse_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("recursion limit exceeded") {
+        return format!(
+            "invalid JSON at line {} column {}: {}",
+            e.line(),
+            e.column(),
+            super::nesting_error()
+        );
+    }
+    format!("invalid JSON: {text}")
+}
+
+fn too_deep() -> Error {
+    Error::invalid_value(super::nesting_error())
+}
+
 impl Value {
-    /// Converts parsed JSON, decoding the tagged forms of bytes, audio and arrays.
+    /// Converts parsed JSON, decoding the tagged forms of bytes, audio and arrays. Lists and
+    /// maps nested deeper than [`super::MAX_NESTING`] are an error.
     pub fn from_json(json: Json) -> Result<Value> {
+        Self::from_json_at(json, 0)
+    }
+
+    fn from_json_at(json: Json, depth: usize) -> Result<Value> {
+        if matches!(json, Json::Array(_) | Json::Object(_)) && depth >= super::MAX_NESTING {
+            return Err(too_deep());
+        }
         Ok(match json {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(b),
             Json::Number(n) => number(&n)?,
             Json::String(s) => Value::Text(Arc::from(s)),
             Json::Array(items) => Value::List(Arc::new(
-                items.into_iter().map(Value::from_json).collect::<Result<_>>()?,
+                items
+                    .into_iter()
+                    .map(|item| Value::from_json_at(item, depth + 1))
+                    .collect::<Result<_>>()?,
             )),
             Json::Object(obj) => {
                 if obj.len() == 1
@@ -51,15 +80,23 @@ impl Value {
                 }
                 let mut map = Map::with_capacity(obj.len());
                 for (k, v) in obj {
-                    map.insert(k, Value::from_json(v)?);
+                    map.insert(k, Value::from_json_at(v, depth + 1)?);
                 }
                 Value::Map(Arc::new(map))
             }
         })
     }
 
-    /// Converts to JSON. Fails only on non-finite floats, which JSON cannot represent.
+    /// Converts to JSON. Fails on non-finite floats, which JSON cannot represent, and on lists
+    /// and maps nested deeper than [`super::MAX_NESTING`].
     pub fn to_json(&self) -> Result<Json> {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> Result<Json> {
+        if matches!(self, Value::List(_) | Value::Map(_)) && depth >= super::MAX_NESTING {
+            return Err(too_deep());
+        }
         Ok(match self {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
@@ -70,10 +107,15 @@ impl Value {
                 "$bytes",
                 Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
             ),
-            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect::<Result<_>>()?),
+            Value::List(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| v.to_json_at(depth + 1))
+                    .collect::<Result<_>>()?,
+            ),
             Value::Map(map) => Json::Object(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), v.to_json()?)))
+                    .map(|(k, v)| Ok((k.clone(), v.to_json_at(depth + 1)?)))
                     .collect::<Result<_>>()?,
             ),
             Value::Audio(a) => audio_to_json(a)?,
@@ -136,6 +178,7 @@ fn tagged(key: &str, body: &Json) -> Result<Value> {
     };
     if key == "$audio" {
         let rate = u32::try_from(uint("sample_rate")?).map_err(|_| bad("`sample_rate` is too large"))?;
+        super::check_input_sample_rate(rate).map_err(|e| bad(&e))?;
         let channels = u16::try_from(uint("channels")?).map_err(|_| bad("`channels` is too large"))?;
         let format_name = field("format")?.as_str().unwrap_or_default();
         let format = SampleFormat::from_name(format_name).ok_or_else(|| {

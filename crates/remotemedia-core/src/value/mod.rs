@@ -16,9 +16,22 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 pub use array::{DType, Element, NdArray};
-pub use audio::{AudioBuffer, SampleFormat};
+pub use audio::{
+    AudioBuffer, MAX_INPUT_SAMPLE_RATE, MIN_INPUT_SAMPLE_RATE, SampleFormat, check_input_sample_rate,
+};
 pub use buffer::Buffer;
-pub use json::{JSON_TAGS, value_from_json_text};
+pub use json::{JSON_TAGS, json_parse_error, value_from_json_text};
+
+/// How deep lists and maps may nest in one value: `[[1]]` is 2 levels deep. Every conversion into
+/// or out of a value checks it (JSON and tagged JSON, Python objects on RustPython and CPython,
+/// numpy), so that no input and no node output can exhaust a thread's stack; past it the
+/// conversion fails with [`nesting_error`]'s message.
+pub const MAX_NESTING: usize = 100;
+
+/// The message of a value that nests deeper than [`MAX_NESTING`].
+pub fn nesting_error() -> String {
+    format!("the value nests lists and maps deeper than {MAX_NESTING} levels, the engine's limit")
+}
 
 /// String-keyed map that keeps insertion order (as JSON objects and Python dicts do).
 pub type Map = IndexMap<String, Value>;
