@@ -1,22 +1,26 @@
-//! Load on `remotemedia-runtime serve` (issue 13): N WebSocket sessions, each sending real-time
-//! paced 20 ms chunks of 48 kHz stereo speech through downmix → 16 kHz → VAD with per-frame
-//! decisions (20 ms frames: one output per chunk), on the same machine as the server.
+//! Load on `remotemedia-runtime serve` (issues 13, 21): N WebSocket sessions, each sending
+//! real-time paced 20 ms chunks of 48 kHz stereo speech through downmix → 16 kHz → VAD with
+//! per-frame decisions (20 ms frames), on the same machine as the server.
 //!
 //! `cargo bench -p remotemedia-server --bench serve_load -- [N...]` (after
 //! `cargo build --release -p remotemedia-cli`); with `REMOTEMEDIA_LOAD_PEER=python`, the same load
 //! on the peer, benches/peer_server.py (plain `websockets` + numpy, the package's pure-Python
 //! nodes, run with `.venv/bin/python`); with `REMOTEMEDIA_LOAD_PEER=ray`, on the Ray Serve
 //! application (benches/peer_ray_serve.py, run with `.venv-ray/bin/python`, `make venv-ray`).
+//! `REMOTEMEDIA_LOAD_MAX_LATENCY_MS` sets the resampler's `max_latency_ms` (default: the node's).
 //! Figures go to benches/RESULTS.md.
 //!
-//! Latency is the **added latency: chunk sent → the decision it releases received** (output k of a
-//! session is paired with chunk k + lag, where lag is the pipeline's steady hold-back of whole
-//! chunks: the resampler's delay and the VAD's framing keep a chunk's last samples until the next
-//! chunk). It includes the loopback hop, the server's queueing and work.
-//! For each N: p50/p99 latency over a measuring window after a warm-up, the server's CPU over the
-//! window (per session, as a share of one core), and its RSS; idle RSS per session is measured
-//! with N sessions open and silent. CPU and RSS are the server's whole process tree (for Ray: its
-//! GCS, raylet, Serve controller, proxy and replica).
+//! Each output carries the stream time it covers (`start`, and one decision per 20 ms frame), so
+//! its **lateness** is measured from the stream time it covers: output received → the chunk that
+//! completes its last frame sent. That includes the pipeline's own hold-back (the resampler's
+//! blocks: outputs are released a block at a time). The **added latency** is the lateness minus
+//! the same output's lateness when the server is idle (one calibration session, run alone first):
+//! what load adds, i.e. the loopback hop, queueing and work. Outputs are paired by the stream time
+//! they cover, never by count, and the bench fails if any output has no twin in the calibration
+//! run or decides differently. For each N: p50/p99 over a measuring window after a warm-up, the
+//! server's CPU over the window (per session, as a share of one core), and its RSS; idle RSS per
+//! session is measured with N sessions open and silent. CPU and RSS are the server's whole process
+//! tree (for Ray: its GCS, raylet, Serve controller, proxy and replica).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -180,14 +184,59 @@ async fn open(port: u16) -> Socket {
     tokio_tungstenite::connect_async(url).await.expect("connect").0
 }
 
-/// One paced session; returns the added latencies (ms) of the outputs inside the window.
+/// One output: when it arrived, the stream time its first frame starts at (µs: the pairing key),
+/// its decisions, and the stream time its last frame ends at (s).
+struct Arrival {
+    at: Instant,
+    start_us: i64,
+    speech: Vec<bool>,
+    end_s: f64,
+}
+
+/// What a session saw: when each chunk was sent, and every output.
+struct Seen {
+    sends: Vec<Instant>,
+    arrivals: Vec<Arrival>,
+}
+
+impl Seen {
+    /// The lateness (ms) of `arrival`: received → the chunk completing its last frame sent.
+    fn lateness_ms(&self, arrival: &Arrival) -> Option<(Instant, f64)> {
+        let chunk = ((arrival.end_s / CHUNK_S - 1e-6).ceil() as usize).checked_sub(1)?;
+        let sent = *self.sends.get(chunk)?;
+        Some((sent, arrival.at.duration_since(sent).as_secs_f64() * 1e3))
+    }
+}
+
+const CHUNK_S: f64 = 0.02;
+
+fn parse_output(value: &serde_json::Value, at: Instant) -> Arrival {
+    let start = value["start"].as_f64().expect("a frames output has `start`");
+    let frame_ms = value["frame_ms"]
+        .as_f64()
+        .expect("a frames output has `frame_ms`");
+    let speech: Vec<bool> = value["speech"]
+        .as_array()
+        .expect("a frames output has `speech`")
+        .iter()
+        .map(|b| b.as_bool().expect("a decision"))
+        .collect();
+    Arrival {
+        at,
+        start_us: (start * 1e6).round() as i64,
+        end_s: start + speech.len() as f64 * frame_ms / 1e3,
+        speech,
+    }
+}
+
+/// One paced session from `start_at + offset` until `stop_at`; returns what it saw.
 async fn session(
     socket: Socket,
     audio: Arc<Vec<u8>>,
     offset: Duration,
     start_at: Instant,
-    window: (Instant, Instant),
-) -> Vec<f64> {
+    stop_at: Instant,
+) -> Seen {
     let (mut tx, mut rx) = socket.split();
     let sends: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::new()));
     let chunk = 48_000 * 2 * 2 / 50; // 20 ms of 48 kHz stereo s16le
@@ -198,7 +247,7 @@ async fn session(
             let mut ticks = tokio::time::interval(Duration::from_millis(20));
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
             let mut pos = 0;
-            while Instant::now() < window.1 {
+            while Instant::now() < stop_at {
                 ticks.tick().await;
                 if pos + chunk > audio.len() {
                     pos = 0;
@@ -220,33 +269,52 @@ async fn session(
     while let Some(Ok(message)) = rx.next().await {
         let Message::Text(text) = message else { continue };
         let at = Instant::now();
-        let kind = serde_json::from_str::<serde_json::Value>(&text)
-            .map(|m| m["type"].as_str().unwrap_or("").to_string());
-        match kind.as_deref() {
-            Ok("output") => arrivals.push(at),
-            Ok("done" | "error") | Err(_) => break,
-            Ok(_) => {}
+        let message: serde_json::Value = serde_json::from_str(&text).expect("a JSON message");
+        match message["type"].as_str() {
+            Some("output") => arrivals.push(parse_output(&message["value"], at)),
+            Some("done") => break,
+            Some("error") => panic!("a session failed: {text}"),
+            _ => {}
         }
     }
     let _ = sender.await;
-    let sends = sends.lock().await;
-    // The pipeline holds a chunk's last samples until the next chunk (the resampler's delay and
-    // the VAD's 20 ms frames): output k is released by chunk k + lag, the smallest steady lag.
-    // The added latency is the time from that chunk's send to the output's arrival.
-    let released = |k: usize, at: Instant| sends.partition_point(|&s| s <= at).saturating_sub(k + 1);
-    let lag = arrivals
+    let sends = std::mem::take(&mut *sends.lock().await);
+    Seen { sends, arrivals }
+}
+
+/// The lateness (ms) of each output of an idle server's session, by the stream time it starts at.
+type Baseline = std::collections::HashMap<i64, (Vec<bool>, f64)>;
+
+fn baseline(seen: &Seen) -> Baseline {
+    seen.arrivals
         .iter()
-        .enumerate()
-        .filter(|(_, at)| **at >= window.0 && **at < window.1)
-        .map(|(k, &at)| released(k, at))
-        .min()
-        .unwrap_or(0);
-    arrivals
+        .filter_map(|a| Some((a.start_us, (a.speech.clone(), seen.lateness_ms(a)?.1))))
+        .collect()
+}
+
+/// Lateness and added latency (ms) of the outputs whose last chunk was sent inside `window`. Fails
+/// on an output the calibration run does not have, or that decides differently.
+fn measure(seen: &Seen, base: &Baseline, window: (Instant, Instant)) -> Vec<(f64, f64)> {
+    seen.arrivals
         .iter()
-        .enumerate()
-        .filter_map(|(k, &at)| {
-            let sent = *sends.get(k + lag)?;
-            (sent >= window.0 && sent < window.1).then(|| at.duration_since(sent).as_secs_f64() * 1e3)
+        .filter_map(|a| {
+            let (sent, late) = seen.lateness_ms(a)?;
+            if sent < window.0 || sent >= window.1 {
+                return None;
+            }
+            let (speech, idle) = base.get(&a.start_us).unwrap_or_else(|| {
+                panic!(
+                    "an output at {} s has no twin in the calibration run: outputs are not paired",
+                    a.start_us as f64 / 1e6
+                )
+            });
+            assert_eq!(
+                speech,
+                &a.speech,
+                "the decisions at {} s differ under load",
+                a.start_us as f64 / 1e6
+            );
+            Some((late, late - idle))
         })
         .collect()
 }
@@ -267,9 +335,15 @@ fn main() {
     };
     let dir = tempfile_dir();
     let manifest = dir.join("load.yaml");
+    let resample_params = match std::env::var("REMOTEMEDIA_LOAD_MAX_LATENCY_MS") {
+        Ok(ms) => format!("{{target_sample_rate: 16000, max_latency_ms: {ms}}}"),
+        Err(_) => "{target_sample_rate: 16000}".to_string(),
+    };
     std::fs::write(
         &manifest,
-        "version: v1\nmetadata: {name: load}\nnodes:\n  - {id: mono, node_type: ChannelMixNode, params: {mode: downmix}}\n  - {id: resample, node_type: AudioResampleNode, params: {target_sample_rate: 16000}}\n  - {id: vad, node_type: VADNode, params: {emit: frames, frame_duration_ms: 20}}\n",
+        format!(
+            "version: v1\nmetadata: {{name: load}}\nnodes:\n  - {{id: mono, node_type: ChannelMixNode, params: {{mode: downmix}}}}\n  - {{id: resample, node_type: AudioResampleNode, params: {resample_params}}}\n  - {{id: vad, node_type: VADNode, params: {{emit: frames, frame_duration_ms: 20}}}}\n"
+        ),
     )
     .unwrap();
     let audio = Arc::new(speech_48k_stereo());
@@ -278,14 +352,26 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "| sessions | p50 latency | p99 latency | server CPU per session | server RSS | idle RSS per session |"
+        "| sessions | p50 / p99 lateness | p50 / p99 added latency | outputs measured | server CPU per session | server RSS | idle RSS per session |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
+    let mut idle_lateness = None;
     for &n in &counts {
         let server = start_server(&manifest);
         let pid = server.child.id();
         let (_, rss_empty) = tree_stat(pid);
         let row = runtime.block_on(async {
+            // Calibration: one session alone, as long as the loaded ones.
+            let start_at = Instant::now() + Duration::from_millis(100);
+            let stop_at = start_at + WARMUP + WINDOW + Duration::from_millis(500);
+            let alone = session(open(server.port).await, Arc::clone(&audio), Duration::ZERO, start_at, stop_at).await;
+            let base = baseline(&alone);
+            assert!(base.len() > 100, "the calibration run saw {} outputs", base.len());
+            if idle_lateness.is_none() {
+                let mut late: Vec<f64> = base.values().map(|(_, l)| *l).collect();
+                late.sort_by(f64::total_cmp);
+                idle_lateness = Some((percentile(&late, 0.5), percentile(&late, 0.99), late[0], late[late.len() - 1]));
+            }
             let mut sockets = Vec::with_capacity(n);
             for _ in 0..n {
                 sockets.push(open(server.port).await);
@@ -299,7 +385,7 @@ fn main() {
                 .enumerate()
                 .map(|(i, socket)| {
                     let offset = Duration::from_micros((i as u64 * 20_000) / n as u64);
-                    tokio::spawn(session(socket, Arc::clone(&audio), offset, start_at, window))
+                    tokio::spawn(session(socket, Arc::clone(&audio), offset, start_at, window.1))
                 })
                 .collect();
             tokio::time::sleep_until(window.0.into()).await;
@@ -308,20 +394,32 @@ fn main() {
             let (cpu1, rss_busy) = tree_stat(pid);
             let mut all = Vec::new();
             for task in tasks {
-                all.extend(task.await.unwrap());
+                let seen = task.await.unwrap();
+                all.extend(measure(&seen, &base, window));
             }
-            all.sort_by(f64::total_cmp);
+            let mut late: Vec<f64> = all.iter().map(|(l, _)| *l).collect();
+            let mut added: Vec<f64> = all.iter().map(|(_, a)| *a).collect();
+            late.sort_by(f64::total_cmp);
+            added.sort_by(f64::total_cmp);
             let cpu_share = (cpu1 - cpu0) / WINDOW.as_secs_f64() / n as f64;
             format!(
-                "| {n} | {:.1} ms | {:.1} ms | {:.2} % of a core | {rss_busy:.0} MB | {:.0} KB |",
-                percentile(&all, 0.5),
-                percentile(&all, 0.99),
+                "| {n} | {:.1} / {:.1} ms | {:.1} / {:.1} ms | {} | {:.2} % of a core | {rss_busy:.0} MB | {:.0} KB |",
+                percentile(&late, 0.5),
+                percentile(&late, 0.99),
+                percentile(&added, 0.5),
+                percentile(&added, 0.99),
+                all.len(),
                 cpu_share * 100.0,
                 (rss_idle - rss_empty) * 1024.0 / n as f64
             )
         });
         println!("{row}");
         drop(server);
+    }
+    if let Some((p50, p99, min, max)) = idle_lateness {
+        println!(
+            "\nidle server (one session alone): lateness p50 {p50:.1} ms, p99 {p99:.1} ms, min {min:.1} ms, max {max:.1} ms (the pipeline's own hold-back)"
+        );
     }
 }
 

@@ -59,12 +59,29 @@ async def _limited(node: Node, method: str, args: tuple[Any, ...], limit_ms: int
         raise NodeError(f"timed out after {limit_ms} ms") from None
 
 
-def normalize(value: Any) -> Any:
-    """The engine's view of a value: tuples become lists (recursively, inside lists and dicts)."""
+#: How deep lists and maps may nest in one value: the engine's `MAX_NESTING` (the backends'
+#: agreement is tested in tests/python/test_values.py).
+MAX_NESTING = 100
+
+
+class TooDeep(ValueError):
+    """A value nests lists and maps deeper than :data:`MAX_NESTING`."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the value nests lists and maps deeper than {MAX_NESTING} levels, the engine's limit")
+
+
+def normalize(value: Any, depth: int = 0) -> Any:
+    """The engine's view of a value: tuples become lists (recursively, inside lists and dicts);
+    lists and maps nested deeper than :data:`MAX_NESTING` raise :class:`TooDeep`."""
     if isinstance(value, (list, tuple)):
-        return [normalize(v) for v in value]
+        if depth >= MAX_NESTING:
+            raise TooDeep()
+        return [normalize(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items()}
+        if depth >= MAX_NESTING:
+            raise TooDeep()
+        return {k: normalize(v, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -118,8 +135,13 @@ class PythonExecutor:
         try:
             limit = getattr(node, "timeout_ms", None)
             if limit is not None:
-                return await _limited(node, method, args, limit)
-            return await outputs_async(getattr(node, method)(*args))
+                produced = await _limited(node, method, args, limit)
+            else:
+                produced = await outputs_async(getattr(node, method)(*args))
+            try:
+                return [normalize(v) for v in produced]
+            except TooDeep as e:
+                raise NodeError(str(e)) from None
         except Exception as e:
             raise annotate(e, self.ids[i], node.node_type) from e.__cause__
 

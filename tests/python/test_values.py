@@ -52,3 +52,43 @@ def test_values_the_engine_cannot_carry_are_clear_errors():
         run(passthrough(), [{1: "x"}])
     with pytest.raises(TypeError, match=r"cannot pass a `object` through a pipeline"):
         run(passthrough(), [object()])
+
+
+def nested(depth: int) -> object:
+    value: object = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_values_nest_up_to_the_limit_on_both_runtimes():
+    # 100 levels of lists and maps (the engine's MAX_NESTING) cross both ways.
+    deep = nested(99)
+    deep = {"top": deep}
+    assert run_both(passthrough, [deep]) == [deep]
+
+
+@pytest.mark.parametrize("depth", [101, 7_000, 50_000])
+def test_input_nested_past_the_limit_is_a_value_error_on_both_runtimes(depth: int, use_rust: bool):
+    # Never a stack overflow (a signal): a ValueError naming the limit, on both runtimes.
+    with pytest.raises(ValueError, match=r"nests lists and maps deeper than 100 levels"):
+        run(passthrough(), [nested(depth)], use_rust=use_rust)
+
+
+@pytest.mark.parametrize("hint", ["auto", "cpython"])
+@pytest.mark.parametrize("depth", [101, 2_000, 20_000])
+def test_a_node_output_nested_past_the_limit_is_a_node_error_on_both_runtimes(depth: int, hint: str, use_rust: bool):
+    from remotemedia import Node, NodeError
+
+    if hint == "cpython" and not (use_rust and HAVE_EXTENSION):
+        pytest.skip("runtime_hint='cpython' needs the engine")
+
+    class DeepNode(Node):
+        def process(self, n: int) -> object:
+            return nested(n)
+
+    pipeline = Pipeline("deep", [DeepNode(name="deep", runtime_hint=hint)])
+    with pytest.raises(NodeError, match=r"node `deep` .*nests lists and maps deeper than 100 levels") as info:
+        run(pipeline, [depth], use_rust=use_rust)
+    assert info.value.node_id == "deep"
+    assert run(pipeline, [100], use_rust=use_rust) == [nested(100)]

@@ -71,7 +71,8 @@ def test_a_user_dataset_of_paths_through_map_batches(cluster, corpus):
     )
     rows = rows_by_path(rows)
     assert json.loads(rows[paths[0]]["outputs"]) == [{"start": 0.386, "end": 3.55}]
-    assert "not an audio file" in rows[paths[1]]["error"]
+    # A WAV whose header cannot be read is named as corrupt, with its path.
+    assert rows[paths[1]]["error"].startswith(f"`{paths[1]}`: corrupt audio data: the WAV header cannot be read")
     # A missing file is its row's failure, not the job's.
     assert rows[paths[2]]["error"] == f"`{paths[2]}` does not exist"
 

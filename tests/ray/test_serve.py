@@ -165,9 +165,9 @@ def test_a_token_guards_the_application(on_serve):
     status, body = get(f"{secure}/v1/pipelines", token="s3cret")
     assert status == 200 and [p["name"] for p in body] == ["voice-activity"]
     assert asyncio.run(stream(secure, token="s3cret")) == (SEGMENTS, 1000)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(RemoteError) as refused:
         asyncio.run(stream(secure, token="wrong"))
-    assert refused.value.response.status_code == 401
+    assert (refused.value.code, refused.value.kind) == (401, "unauthorized")
 
 
 def test_bad_applications_are_refused_before_deploying(tmp_path):

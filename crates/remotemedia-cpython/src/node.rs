@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use remotemedia_core::{AsyncNode, BoxFuture, Node, NodeError, NodeInstance, Outputs, Value};
+use remotemedia_core::{AsyncNode, BoxFuture, Node, NodeError, NodeInstance, Outputs, Value, nesting_error};
 
 use crate::convert::{to_python, to_value};
 use crate::interp::{node_error, protocol_call};
@@ -34,7 +35,7 @@ impl NodeObject {
                 None => return Ok(Vec::new()),
             }
             .map_err(|e| node_error(py, e))?;
-            outputs(py, result).map_err(|e| node_error(py, e))
+            outputs(py, result).map_err(|e| output_error(py, e))
         })
         .unwrap_or_else(|| Err(shutting_down()))
     }
@@ -62,6 +63,16 @@ impl Drop for NodeObject {
             }
         });
     }
+}
+
+/// The error of converting what a node returned: a value nested past the limit is the node's
+/// failure ([`NodeError::Failed`], raised as `NodeError` naming it), as on the pure-Python
+/// executor; anything else is the exception as raised.
+fn output_error(py: Python<'_>, err: PyErr) -> NodeError {
+    if err.is_instance_of::<PyValueError>(py) && err.value(py).to_string() == nesting_error() {
+        return NodeError::failed(nesting_error());
+    }
+    node_error(py, err)
 }
 
 /// The error of a call made while the interpreter shuts down.

@@ -187,8 +187,8 @@ fn body_kind(headers: &HeaderMap) -> Result<Body, ApiError> {
 
 fn json_items(text: &str, lines: bool) -> Result<Vec<Value>, ApiError> {
     let parse = |text: &str, what: String| -> Result<Value, ApiError> {
-        let json: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| ApiError::bad_input(format!("{what}: invalid JSON: {e}")))?;
+        let json = remotemedia_core::parse_json_text(text)
+            .map_err(|e| ApiError::bad_input(format!("{what}: {e}")))?;
         Value::from_json(json).map_err(|e| ApiError::bad_input(format!("{what}: {e}")))
     };
     if lines {

@@ -348,7 +348,7 @@ async fn read_frames(
                     }
                 }
             }
-            Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+            Message::Text(text) => match ClientMessage::parse(&text) {
                 Ok(ClientMessage::Input { value }) => match value_from_json(value) {
                     Ok(value) => value,
                     Err(e) => return fail("bad_message", e, close::BAD_MESSAGE),
@@ -364,15 +364,7 @@ async fn read_frames(
                     }
                     continue;
                 }
-                Err(e) => {
-                    return fail(
-                        "bad_message",
-                        format!(
-                            r#"not a message this server takes ({{"type": "input"|"end"|"clear"}}): {e}"#
-                        ),
-                        close::BAD_MESSAGE,
-                    );
-                }
+                Err(e) => return fail("bad_message", e, close::BAD_MESSAGE),
             },
             Message::Close(_) => return End::Disconnected,
             Message::Ping(_) | Message::Pong(_) => continue,

@@ -41,6 +41,19 @@ pub enum ClientMessage {
     Clear,
 }
 
+impl ClientMessage {
+    /// Parses a text frame; the error says what is wrong with it (an integer outside 64 bits is
+    /// named, not read as a float).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        remotemedia_core::check_integers(text).map_err(|e| format!("invalid value: {e}"))?;
+        serde_json::from_str(text).map_err(|e| {
+            let e = remotemedia_core::json_parse_error(&e);
+            let e = e.strip_prefix("invalid JSON: ").unwrap_or(&e).to_string();
+            format!(r#"not a message this server takes ({{"type": "input"|"end"|"clear"}}): {e}"#)
+        })
+    }
+}
+
 /// A message to the client (a text frame).
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

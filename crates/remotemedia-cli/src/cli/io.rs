@@ -50,14 +50,20 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
         | InputFormat::F32le
         | InputFormat::Mulaw
         | InputFormat::Alaw => Err(CliError::usage("raw PCM input is read as audio, not as text")),
-        InputFormat::Json => items(serde_json::from_str(text).map_err(|e| {
-            CliError::usage(format!(
+        InputFormat::Json => items(
+            remotemedia_runtime::parse_json_text(text)
+                .map_err(|e| CliError::usage(format!("invalid input: {e}")))?,
+        ),
+        InputFormat::Auto => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(_) => items(
+                remotemedia_runtime::parse_json_text(text)
+                    .map_err(|e| CliError::usage(format!("invalid input: {e}")))?,
+            ),
+            // Nested past serde_json's limit: one document, reported as such.
+            Err(e) if e.to_string().starts_with("recursion limit") => Err(CliError::usage(format!(
                 "invalid input: {}",
                 remotemedia_runtime::json_parse_error(&e)
-            ))
-        })?),
-        InputFormat::Auto => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(json) => items(json),
+            ))),
             Err(_) => parse_lines(text),
         },
     }
@@ -65,12 +71,8 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
 
 /// Parses one JSON Lines line (1-based `number`, for messages).
 pub fn parse_line(line: &str, number: usize) -> Result<Value, CliError> {
-    let json: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-        let message = remotemedia_runtime::json_parse_error(&e);
-        let message = message
-            .strip_prefix("invalid JSON: ")
-            .unwrap_or(&message)
-            .to_string();
+    let json = remotemedia_runtime::parse_json_text(line).map_err(|e| {
+        let message = e.strip_prefix("invalid JSON: ").unwrap_or(&e).to_string();
         CliError::usage(format!("invalid input on line {number}: {message}"))
     })?;
     Value::from_json(json).map_err(|e| CliError::usage(format!("invalid input on line {number}: {e}")))

@@ -173,44 +173,64 @@ const MAX_DOCUMENT_DEPTH: usize = 128;
 
 /// Where YAML flow collections (`[`, `{`) first nest deeper than `limit`, if they do: line and
 /// column, from 1. The YAML parser slows down quadratically with flow depth (100,000 levels take
-/// over 20 s before it fails), so this cheap scan runs first. Quoted scalars and comments are
-/// skipped; a bracket inside a plain or block scalar counts, which could only make a document with
-/// over `limit` unbalanced brackets in its text fail here rather than in the parser.
+/// over 20 s before it fails), so this cheap scan runs first. Quoted scalars, comments and block
+/// scalars (`|`, `>`: Python sources) are skipped; a bracket inside a plain scalar counts, which
+/// could only make a document with over `limit` unbalanced brackets in plain text fail here
+/// rather than in the parser.
 fn flow_too_deep(text: &str, limit: usize) -> Option<(usize, usize)> {
-    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut depth = 0usize;
     let mut quote: Option<char> = None;
-    let (mut escaped, mut comment) = (false, false);
-    let mut prev = '\n';
-    for c in text.chars() {
-        column += 1;
-        if c == '\n' {
-            (line, column, comment, prev) = (line + 1, 0, false, c);
-            continue;
+    let mut escaped = false;
+    // Inside a block scalar: the indentation of the line that opened it.
+    let mut block: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(parent) = block {
+            if line.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block = None;
         }
-        if comment {
-            continue;
-        }
-        match quote {
-            Some('"') if escaped => escaped = false,
-            Some('"') if c == '\\' => escaped = true,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '#' if prev.is_whitespace() => comment = true,
-                '"' | '\'' if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => {
-                    quote = Some(c)
-                }
-                '[' | '{' => {
-                    depth += 1;
-                    if depth > limit {
-                        return Some((line, column));
+        let mut prev = ' ';
+        let mut code_end = line.len();
+        for (column, c) in line.char_indices() {
+            match quote {
+                Some('"') if escaped => escaped = false,
+                Some('"') if c == '\\' => escaped = true,
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '#' if prev.is_whitespace() => {
+                        code_end = column;
+                        break;
                     }
-                }
-                ']' | '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+                    '"' | '\'' if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':') => {
+                        quote = Some(c);
+                    }
+                    '[' | '{' => {
+                        depth += 1;
+                        if depth > limit {
+                            return Some((index + 1, line[..column].chars().count() + 1));
+                        }
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            prev = c;
         }
-        prev = c;
+        // `key: |`, `- >-` and the like open a block scalar on the lines below.
+        let code = line[..code_end].trim_end();
+        let indicator = code.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+        if quote.is_none()
+            && depth == 0
+            && (indicator.ends_with(" |")
+                || indicator.ends_with(" >")
+                || indicator == "|"
+                || indicator == ">")
+        {
+            block = Some(indent);
+        }
     }
     None
 }

@@ -26,8 +26,63 @@ pub const JSON_TAGS: [&str; 3] = ["$bytes", "$audio", "$array"];
 
 /// Parses one JSON document into a [`Value`].
 pub fn value_from_json_text(text: &str) -> Result<Value> {
-    let json: Json = serde_json::from_str(text).map_err(|e| Error::invalid_value(json_parse_error(&e)))?;
-    Value::from_json(json)
+    Value::from_json(parse_json_text(text).map_err(Error::invalid_value)?)
+}
+
+/// Parses JSON text that carries values: integer literals outside 64 bits are an error (serde_json
+/// would read them as floats), and so is nesting past serde_json's recursion limit, in the words of
+/// [`json_parse_error`].
+pub fn parse_json_text(text: &str) -> std::result::Result<Json, String> {
+    check_integers(text)?;
+    serde_json::from_str(text).map_err(|e| json_parse_error(&e))
+}
+
+/// Finds integer literals (digits, no fraction or exponent) outside `i64` in JSON text; JSON
+/// parsers read them as floats, silently changing the value.
+pub fn check_integers(text: &str) -> std::result::Result<(), String> {
+    let bytes = text.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            i += 1;
+            while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                i += 1;
+            }
+            let token = &text[start..i];
+            let integer = !token.contains(['.', 'e', 'E']);
+            // More than 18 digits may be out of range; fewer never are.
+            if integer
+                && token.len() > 18
+                && token.parse::<i64>().is_err()
+                && token.bytes().skip(1).all(|d| d.is_ascii_digit())
+            {
+                return Err(out_of_range(token));
+            }
+            continue;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn out_of_range(literal: &str) -> String {
+    format!("integer {literal} is out of range: integers must fit in 64 bits (-2^63..2^63-1)")
 }
 
 /// The message for JSON text that cannot be parsed; text nested past serde_json's own recursion
@@ -128,9 +183,7 @@ fn number(n: &Number) -> Result<Value> {
     if let Some(i) = n.as_i64() {
         Ok(Value::Int(i))
     } else if n.is_u64() {
-        Err(Error::invalid_value(format!(
-            "integer {n} is out of range: integers must fit in 64 bits (-2^63..2^63-1)"
-        )))
+        Err(Error::invalid_value(out_of_range(&n.to_string())))
     } else {
         n.as_f64()
             .map(Value::Float)

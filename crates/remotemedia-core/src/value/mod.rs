@@ -20,7 +20,7 @@ pub use audio::{
     AudioBuffer, MAX_INPUT_SAMPLE_RATE, MIN_INPUT_SAMPLE_RATE, SampleFormat, check_input_sample_rate,
 };
 pub use buffer::Buffer;
-pub use json::{JSON_TAGS, json_parse_error, value_from_json_text};
+pub use json::{JSON_TAGS, check_integers, json_parse_error, parse_json_text, value_from_json_text};
 
 /// How deep lists and maps may nest in one value: `[[1]]` is 2 levels deep. Every conversion into
 /// or out of a value checks it (JSON and tagged JSON, Python objects on RustPython and CPython,
