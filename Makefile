@@ -11,7 +11,7 @@ VENV_PURE ?= .venv-pure
 VENV_RAY ?= .venv-ray
 PY := $(VENV)/bin/python
 
-.PHONY: compat-table help setup build demo demo-calculator bench-audio venv-ray test-ray bench-ray test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
+.PHONY: fuzz bench-soak compat-table help setup build demo demo-calculator bench-audio venv-ray test-ray bench-ray test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -67,6 +67,13 @@ TARGET_DIR = $(shell $(CARGO) metadata --no-deps --format-version 1 2>/dev/null 
 test-python: extension ## pytest with the Rust extension installed (both runtimes compared; the server tests start the binary)
 	$(CARGO) build -q -p remotemedia-cli
 	REMOTEMEDIA_RUNTIME_BIN=$(TARGET_DIR)/debug/remotemedia-runtime $(PY) -m pytest tests/python -q
+
+fuzz: ## long fuzzing run of the binary's inputs: 2,000 cases per target (CI runs 24; tests/fuzz.rs)
+	REMOTEMEDIA_FUZZ_CASES=$${REMOTEMEDIA_FUZZ_CASES:-2000} $(CARGO) nextest run -p remotemedia-cli --test fuzz --no-capture
+
+bench-soak: ## slow: 30 minutes of client churn against one server: RSS, the sessions gauge, errors (benches/serve_soak.rs)
+	$(CARGO) build --release -p remotemedia-cli
+	$(CARGO) bench -p remotemedia-server --bench serve_soak -- $${SOAK_SECONDS:-1800}
 
 test-exit-loop: extension ## slow: 1,000 runs of a script with a live node, none may crash at exit (own CI step)
 	REMOTEMEDIA_EXIT_RUNS=1000 $(PY) -m pytest tests/python/test_contract.py -q -k exits_cleanly

@@ -13,9 +13,12 @@
 //! Each output carries the stream time it covers (`start`, and one decision per 20 ms frame), so
 //! its **lateness** is measured from the stream time it covers: output received → the chunk that
 //! completes its last frame sent. That includes the pipeline's own hold-back (the resampler's
-//! blocks: outputs are released a block at a time). The **added latency** is the lateness minus
-//! the same output's lateness when the server is idle (one calibration session, run alone first):
-//! what load adds, i.e. the loopback hop, queueing and work. Outputs are paired by the stream time
+//! blocks: outputs are released a block at a time). The **added latency** is what load adds: on
+//! an idle server (one calibration session, run alone first) each output arrives a little after
+//! the chunk that releases it (the last one sent before it arrives); under load, the same output
+//! (paired by the stream time it covers) arrives that much later after the same chunk. It counts
+//! the loopback hop, queueing and work, and not the client's own pacing jitter. Outputs are
+//! paired by the stream time
 //! they cover, never by count, and the bench fails if any output has no twin in the calibration
 //! run or decides differently. For each N: p50/p99 over a measuring window after a warm-up, the
 //! server's CPU over the window (per session, as a share of one core), and its RSS; idle RSS per
@@ -23,7 +26,6 @@
 //! tree (for Ray: its GCS, raylet, Serve controller, proxy and replica).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,12 +33,11 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
+mod server_proc;
+use server_proc::{Server, free_port, repo, spawn_binary, tree_stat, wait_listening};
+
 const WARMUP: Duration = Duration::from_secs(3);
 const WINDOW: Duration = Duration::from_secs(8);
-
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
-}
 
 /// The recording as 48 kHz stereo s16le bytes (each sample three times, both channels).
 fn speech_48k_stereo() -> Vec<u8> {
@@ -49,74 +50,8 @@ fn speech_48k_stereo() -> Vec<u8> {
         .collect()
 }
 
-/// (CPU seconds used, RSS in MB) of one process.
-fn proc_stat(pid: u32) -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    let ticks = 100.0; // USER_HZ on Linux
-    let cpu = (fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?) / ticks;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    Some((cpu, rss_kb / 1024.0))
-}
-
-/// (CPU seconds used, RSS in MB) of `root` and every process below it.
-fn tree_stat(root: u32) -> (f64, f64) {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let ppid = stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()?;
-            Some((pid, ppid))
-        })
-        .collect();
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
-        i += 1;
-    }
-    tree.iter()
-        .filter_map(|&pid| proc_stat(pid))
-        .fold((0.0, 0.0), |(c, r), (cpu, rss)| (c + cpu, r + rss))
-}
-
-struct Server {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGTERM first, so that a peer can stop what it started (Ray's processes).
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..300 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[allow(clippy::zombie_processes)] // `Server`'s drop kills and waits for it
 fn start_server(manifest: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let peer = std::env::var("REMOTEMEDIA_LOAD_PEER").unwrap_or_default();
     let child = if peer == "ray" {
         // The Ray Serve application: Ray, Serve's proxy and one replica.
@@ -147,33 +82,13 @@ fn start_server(manifest: &std::path::Path) -> Server {
             .spawn()
             .expect("cannot start benches/peer_server.py")
     } else {
-        let bin = std::env::var("REMOTEMEDIA_RUNTIME_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| repo("target/release/remotemedia-runtime"));
-        std::process::Command::new(&bin)
-            .args([
-                "serve",
-                manifest.to_str().unwrap(),
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .args(["--max-sessions", "4096", "--idle-timeout", "600"])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {}: {e} (cargo build --release -p remotemedia-cli)",
-                    bin.display()
-                )
-            })
+        spawn_binary(
+            &[manifest],
+            port,
+            &["--max-sessions", "4096", "--idle-timeout", "600"],
+        )
     };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Server { child, port };
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server did not start");
+    wait_listening(child, port)
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -181,7 +96,10 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 async fn open(port: u16) -> Socket {
     let url =
         format!("ws://127.0.0.1:{port}/v1/pipelines/load/stream?format=s16le&sample_rate=48000&channels=2");
-    tokio_tungstenite::connect_async(url).await.expect("connect").0
+    tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .expect("connect")
+        .0
 }
 
 /// One output: when it arrived, the stream time its first frame starts at (µs: the pairing key),
@@ -191,20 +109,42 @@ struct Arrival {
     start_us: i64,
     speech: Vec<bool>,
     end_s: f64,
+    /// Where its first frame ends (s).
+    first_end_s: f64,
 }
 
 /// What a session saw: when each chunk was sent, and every output.
 struct Seen {
     sends: Vec<Instant>,
     arrivals: Vec<Arrival>,
+    /// When `end` was sent: later outputs are the flush of a cut stream (not measured).
+    ended: Instant,
 }
 
 impl Seen {
     /// The lateness (ms) of `arrival`: received → the chunk completing its last frame sent.
     fn lateness_ms(&self, arrival: &Arrival) -> Option<(Instant, f64)> {
-        let chunk = ((arrival.end_s / CHUNK_S - 1e-6).ceil() as usize).checked_sub(1)?;
+        self.lateness_at(arrival, arrival.end_s)
+    }
+
+    /// The lateness (ms) of `arrival`'s oldest frame: received → the chunk completing it sent.
+    fn oldest_lateness_ms(&self, arrival: &Arrival) -> Option<f64> {
+        Some(self.lateness_at(arrival, arrival.first_end_s)?.1)
+    }
+
+    fn lateness_at(&self, arrival: &Arrival, stream_s: f64) -> Option<(Instant, f64)> {
+        let chunk = ((stream_s / CHUNK_S - 1e-6).ceil() as usize).checked_sub(1)?;
         let sent = *self.sends.get(chunk)?;
         Some((sent, arrival.at.duration_since(sent).as_secs_f64() * 1e3))
+    }
+}
+
+impl Seen {
+    /// The index of the last chunk sent before `arrival`.
+    fn released_by(&self, arrival: &Arrival) -> Option<usize> {
+        self.sends
+            .partition_point(|&sent| sent <= arrival.at)
+            .checked_sub(1)
     }
 }
 
@@ -225,6 +165,7 @@ fn parse_output(value: &serde_json::Value, at: Instant) -> Arrival {
         at,
         start_us: (start * 1e6).round() as i64,
         end_s: start + speech.len() as f64 * frame_ms / 1e3,
+        first_end_s: start + frame_ms / 1e3,
         speech,
     }
 }
@@ -262,7 +203,9 @@ async fn session(
                 }
                 pos += chunk;
             }
+            let ended = Instant::now();
             let _ = tx.send(Message::Text(r#"{"type":"end"}"#.into())).await;
+            ended
         })
     };
     let mut arrivals = Vec::new();
@@ -277,32 +220,44 @@ async fn session(
             _ => {}
         }
     }
-    let _ = sender.await;
+    let ended = sender.await.unwrap();
     let sends = std::mem::take(&mut *sends.lock().await);
-    Seen { sends, arrivals }
+    Seen {
+        sends,
+        arrivals,
+        ended,
+    }
 }
 
-/// The lateness (ms) of each output of an idle server's session, by the stream time it starts at.
-type Baseline = std::collections::HashMap<i64, (Vec<bool>, f64)>;
+/// Each output of an idle server's session, by the stream time it starts at: its decisions, the
+/// chunk that released it (the last one sent before it arrived), and how long after that chunk
+/// it arrived (ms).
+type Baseline = std::collections::HashMap<i64, (Vec<bool>, usize, f64)>;
 
 fn baseline(seen: &Seen) -> Baseline {
     seen.arrivals
         .iter()
-        .filter_map(|a| Some((a.start_us, (a.speech.clone(), seen.lateness_ms(a)?.1))))
+        .filter_map(|a| {
+            let release = seen.released_by(a)?;
+            let delay = a.at.duration_since(seen.sends[release]).as_secs_f64() * 1e3;
+            Some((a.start_us, (a.speech.clone(), release, delay)))
+        })
         .collect()
 }
 
-/// Lateness and added latency (ms) of the outputs whose last chunk was sent inside `window`. Fails
-/// on an output the calibration run does not have, or that decides differently.
+/// Lateness and added latency (ms) of the outputs whose last chunk was sent inside `window`. The
+/// added latency is how much later than on the idle server the output arrived after the chunk
+/// that released it there (so the client's own pacing jitter does not count). Fails on an output
+/// the calibration run does not have, or that decides differently.
 fn measure(seen: &Seen, base: &Baseline, window: (Instant, Instant)) -> Vec<(f64, f64)> {
     seen.arrivals
         .iter()
         .filter_map(|a| {
             let (sent, late) = seen.lateness_ms(a)?;
-            if sent < window.0 || sent >= window.1 {
+            if sent < window.0 || sent >= window.1 || a.at >= seen.ended {
                 return None;
             }
-            let (speech, idle) = base.get(&a.start_us).unwrap_or_else(|| {
+            let (speech, release, idle) = base.get(&a.start_us).unwrap_or_else(|| {
                 panic!(
                     "an output at {} s has no twin in the calibration run: outputs are not paired",
                     a.start_us as f64 / 1e6
@@ -314,7 +269,8 @@ fn measure(seen: &Seen, base: &Baseline, window: (Instant, Instant)) -> Vec<(f64
                 "the decisions at {} s differ under load",
                 a.start_us as f64 / 1e6
             );
-            Some((late, late - idle))
+            let after_release = a.at.duration_since(*seen.sends.get(*release)?).as_secs_f64() * 1e3;
+            Some((late, after_release - idle))
         })
         .collect()
 }
@@ -368,9 +324,18 @@ fn main() {
             let base = baseline(&alone);
             assert!(base.len() > 100, "the calibration run saw {} outputs", base.len());
             if idle_lateness.is_none() {
-                let mut late: Vec<f64> = base.values().map(|(_, l)| *l).collect();
-                late.sort_by(f64::total_cmp);
-                idle_lateness = Some((percentile(&late, 0.5), percentile(&late, 0.99), late[0], late[late.len() - 1]));
+                let measured = |lateness: &dyn Fn(&Arrival) -> Option<f64>| {
+                    let mut late: Vec<f64> = alone.arrivals.iter().filter(|a| a.at < alone.ended).filter_map(lateness).collect();
+                    late.sort_by(f64::total_cmp);
+                    (percentile(&late, 0.5), percentile(&late, 0.99), late[late.len() - 1])
+                };
+                let outputs = alone.arrivals.len() as f64;
+                let frames: usize = alone.arrivals.iter().map(|a| a.speech.len()).sum();
+                idle_lateness = Some((
+                    measured(&|a| Some(alone.lateness_ms(a)?.1)),
+                    measured(&|a| alone.oldest_lateness_ms(a)),
+                    frames as f64 / outputs,
+                ));
             }
             let mut sockets = Vec::with_capacity(n);
             for _ in 0..n {
@@ -416,14 +381,14 @@ fn main() {
         println!("{row}");
         drop(server);
     }
-    if let Some((p50, p99, min, max)) = idle_lateness {
+    if let Some(((p50, p99, max), (old50, old99, old_max), per_output)) = idle_lateness {
         println!(
-            "\nidle server (one session alone): lateness p50 {p50:.1} ms, p99 {p99:.1} ms, min {min:.1} ms, max {max:.1} ms (the pipeline's own hold-back)"
+            "\nidle server (one session alone; the pipeline's own hold-back): lateness p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms; of each output's oldest frame p50 {old50:.1} ms, p99 {old99:.1} ms, max {old_max:.1} ms; {per_output:.2} frames per output"
         );
     }
 }
 
-fn tempfile_dir() -> PathBuf {
+fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("remotemedia-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir

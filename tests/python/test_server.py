@@ -34,6 +34,8 @@ pytestmark = pytest.mark.skipif(not BIN, reason="REMOTEMEDIA_RUNTIME_BIN (the bi
 from remotemedia.audio import Audio, read_wav  # noqa: E402
 from remotemedia.client import RemoteError, connect, run  # noqa: E402
 
+from backpressure import BURST, read_steadily, stop_reading  # noqa: E402
+
 SPEECH = MANIFESTS / "data" / "arctic_a0007.wav"
 VAD = MANIFESTS / "voice_activity.yaml"
 SEGMENTS = [{"start": 0.386, "end": 3.55}]
@@ -417,73 +419,28 @@ def test_a_client_that_never_reads_is_disconnected_with_bounded_memory(tmp_path:
         assert grown_mb < 64, f"server memory grew by {grown_mb:.0f} MB"
 
 
-def burst_manifest(tmp_path: Path) -> Path:
-    """A Python node that yields, for an input `n`, `n` outputs of 2 kB: what a text-to-speech
-    node does with one sentence."""
-    manifest = tmp_path / "burst.yaml"
-    manifest.write_text(
-        "version: v1\nmetadata: {name: burst}\nnodes:\n"
-        "  - id: burst\n    node_type: Burst\n    class: Burst\n    source: |\n"
-        "      class Burst:\n"
-        "          def process(self, n):\n"
-        "              for i in range(n):\n"
-        "                  yield {'i': i, 'pad': 'x' * 2000}\n"
-    )
-    return manifest
-
-
-def test_ten_thousand_outputs_of_one_input_all_reach_a_slow_steady_reader(tmp_path: Path) -> None:
-    with serving("--output-queue", "16", manifests=[burst_manifest(tmp_path)]) as server:
-
-        async def scenario() -> tuple[list, list, int | None]:
-            async with websockets.connect(f"{server.ws}/v1/pipelines/burst/stream", max_queue=4) as ws:
-                await ws.send(json.dumps({"type": "input", "value": 10_000}))
-                await ws.send('{"type":"end"}')
-                indices, others = [], []
-                async for message in ws:
-                    m = json.loads(message)
-                    if m["type"] == "output":
-                        indices.append(m["value"]["i"])
-                        if len(indices) % 250 == 0:
-                            await asyncio.sleep(0.05)  # slow but steady: 40 pauses
-                    else:
-                        others.append(m)
-                return indices, others, ws.close_code
-
-        indices, others, code = asyncio.run(scenario())
+def test_ten_thousand_outputs_of_one_input_all_reach_a_slow_steady_reader() -> None:
+    with serving("--output-queue", "16", manifests=[BURST]) as server:
+        indices, others, code = asyncio.run(read_steadily(f"{server.ws}/v1/pipelines/burst/stream", 10_000))
         assert indices == list(range(10_000))
         assert others == [{"type": "done"}] and code == 1000
         assert server.metric("remotemedia_errors_total") == 0
 
 
-def test_a_client_that_stops_reading_gets_slow_consumer_and_4429_when_it_reads_again(tmp_path: Path) -> None:
+def test_a_client_that_stops_reading_gets_slow_consumer_and_4429_when_it_reads_again() -> None:
     args = ("--output-queue", "16", "--slow-consumer-timeout", "2")
-    with serving(*args, manifests=[burst_manifest(tmp_path)]) as server:
+    with serving(*args, manifests=[BURST]) as server:
         rss_before = server.rss_kb()
-
-        async def scenario() -> tuple[list, dict, int | None, int]:
-            async with websockets.connect(f"{server.ws}/v1/pipelines/burst/stream", max_queue=1) as ws:
-                # 10,000 outputs of 2 kB: 20 MB, more than the socket buffers hold.
-                await ws.send(json.dumps({"type": "input", "value": 10_000}))
-                # Not reading: the session ends after one timeout (2 s, once the socket is full);
-                # its `error` and close frame wait one more for the client to read.
-                await asyncio.sleep(3)
-                grown_kb = server.rss_kb() - rss_before
-                indices, last = [], {}
-                with contextlib.suppress(websockets.ConnectionClosed):
-                    async for message in ws:
-                        m = json.loads(message)
-                        if m["type"] == "output":
-                            indices.append(m["value"]["i"])
-                        else:
-                            last = m
-                return indices, last, ws.close_code, grown_kb
-
-        indices, last, code, grown_kb = asyncio.run(scenario())
+        # 10,000 outputs of 2 kB: 20 MB, more than the socket buffers hold. Not reading, the
+        # session ends after one timeout (2 s, once the socket is full); its `error` and close
+        # frame wait one more for the client to read.
+        url = f"{server.ws}/v1/pipelines/burst/stream"
+        indices, last, code, rss_during = asyncio.run(stop_reading(url, 10_000, 3, server.rss_kb))
         assert indices == list(range(len(indices))) and 0 < len(indices) < 10_000
         assert last["type"] == "error" and last["kind"] == "slow_consumer" and last["code"] == 4429
         assert code == 4429
         # Bounded: the node's own answer (20 MB, produced in one call) and the 16 queued frames.
+        grown_kb = rss_during - rss_before
         assert grown_kb < 96 * 1024, f"server memory grew by {grown_kb / 1024:.0f} MB"
         assert server.metric("remotemedia_sessions_open") == 0
         assert server.metric("remotemedia_errors_total") == 1

@@ -8,10 +8,12 @@ import json
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websockets
@@ -21,6 +23,9 @@ from conftest import MANIFESTS, RECORDING, runtime_bin
 from remotemedia.audio import read_wav
 from remotemedia.client import RemoteError, connect, run
 from remotemedia.ray import serve_app
+
+sys.path.append(str(MANIFESTS.parent / "tests" / "python"))
+from backpressure import BURST, read_steadily, stop_reading  # noqa: E402
 
 MANIFEST_FILES = [MANIFESTS / "voice_activity.yaml", MANIFESTS / "python_counter.yaml"]
 SEGMENTS = [{"start": 0.386, "end": 3.55}]  # what `make demo` prints
@@ -246,3 +251,45 @@ def test_without_a_token_only_loopback_is_served():
     assert not _loopback({"server": ("10.0.0.5", 8000)})
     assert not _loopback({"server": None})
     assert not _loopback({})
+
+
+@pytest.fixture(scope="module")
+def burst(on_serve) -> str:
+    """The burst pipeline (tests/manifests/burst.yaml) on the same Serve instance, at `/burst`,
+    with a small output queue and a 2 s slow-consumer timeout."""
+    app = serve_app([BURST], name="burst", cpus_per_replica=0.25, output_queue=16, slow_consumer_timeout=2)
+    serve.run(app, name="burst", route_prefix="/burst")
+    url = on_serve["open"] + "/burst"
+    wait_healthy(url)
+    return "ws" + url[4:] + "/v1/pipelines/burst/stream"
+
+
+def serve_rss_kb() -> float:
+    """The resident memory of the burst app's replica and of Serve's proxy (kB)."""
+    from ray.util.state import list_actors
+
+    total = 0.0
+    for actor in list_actors(filters=[("state", "=", "ALIVE")], limit=1000):
+        name = actor.class_name or ""
+        if name.startswith("ServeReplica:burst") or name == "ProxyActor":
+            status = Path(f"/proc/{actor.pid}/status").read_text()
+            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    assert total > 0, "the replica and the proxy were not found"
+    return total
+
+
+def test_ten_thousand_outputs_of_one_input_reach_a_slow_steady_reader_through_serve(burst):
+    indices, others, code = asyncio.run(read_steadily(burst, 10_000))
+    assert indices == list(range(10_000))
+    assert others == [{"type": "done"}] and code == 1000
+
+
+def test_a_client_that_stops_reading_gets_slow_consumer_and_4429_through_serve(burst):
+    before = serve_rss_kb()
+    indices, last, code, during = asyncio.run(stop_reading(burst, 10_000, 4, serve_rss_kb))
+    assert indices == list(range(len(indices))) and 0 < len(indices) < 10_000
+    assert last["type"] == "error" and last["kind"] == "slow_consumer" and last["code"] == 4429
+    assert code == 4429
+    # Bounded in the replica and in the proxy: the node's answer (20 MB) and what the queues hold.
+    grown_mb = (during - before) / 1024
+    assert grown_mb < 128, f"the replica and the proxy grew by {grown_mb:.0f} MB"

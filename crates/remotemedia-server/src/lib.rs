@@ -138,6 +138,7 @@ impl Server {
     /// ended or `shutdown_timeout` has passed.
     pub async fn serve(self, signal: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let addr = self.state.config.bind;
+        use axum::serve::ListenerExt as _;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Listen { addr, source })?;
@@ -154,6 +155,14 @@ impl Server {
         let config = Arc::clone(&self.state.config);
         let app = self.router();
         let stopping = shutdown.clone();
+        // No Nagle: a frame written in two parts (header, payload) would otherwise wait for the
+        // client's delayed ACK, which a live client sends with its next chunk (measured: outputs
+        // arrived one 20 ms chunk late; benches/RESULTS.md, serve_load).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!("cannot set TCP_NODELAY: {e}");
+            }
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             signal.await;
             tracing::info!("shutting down: flushing open sessions");
