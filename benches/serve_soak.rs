@@ -4,7 +4,7 @@
 //!   its decisions must equal those of a calibration session run alone at the start;
 //! - **burst**: one input → 2,000 outputs of 2 kB (tests/manifests/burst.yaml), read at once;
 //! - **slow reader**: 3,000 outputs read slowly but steadily; all must arrive, in order;
-//! - **stop reading**: 10,000 outputs, nothing read for 5 s: must end in `slow_consumer` + 4429;
+//! - **stop reading**: 10,000 outputs, nothing read for 3 s: must end in `slow_consumer` + 4429;
 //! - **vanish mid-frame**: half a WebSocket frame, then the TCP connection drops;
 //! - **vanish mid-stream**: ten chunks, then the connection drops without `end` or close.
 //!
@@ -197,7 +197,9 @@ async fn stop_reading(port: u16) -> Result<(), String> {
         .send(Message::Text(r#"{"type":"input","value":10000}"#.into()))
         .await
         .map_err(|e| e.to_string())?;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The server gives up after 2 s (`--slow-consumer-timeout`) and keeps the error and the close
+    // frame for 2 s more.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let got = read_all(&mut socket, 0, Duration::ZERO).await;
     let in_order = got.outputs.iter().enumerate().all(|(i, v)| v["i"] == i);
     if !in_order || got.last["kind"] != "slow_consumer" || got.close != Some(4429) {
@@ -452,7 +454,14 @@ fn main() {
     println!("server errors by kind: {errors:?}");
     println!("calibration: {} decisions", calibration.len());
     println!("gauge after the clients left: {open}");
-    println!("SIGTERM with 4 sessions streaming: exit {exit:?}; sessions: {flushed:?}");
+    let ends: Vec<String> = flushed
+        .iter()
+        .map(|f| match f {
+            Ok((decisions, close)) => format!("{} decisions, close {close:?}", decisions.len()),
+            Err(e) => e.clone(),
+        })
+        .collect();
+    println!("SIGTERM with 4 sessions streaming: exit {exit:?}; sessions: {ends:?}");
 
     assert!(
         tally.unexpected.is_empty(),

@@ -2,6 +2,8 @@
 //! (sox, ffmpeg, espeak-ng; installed by `.ci/run`) that make test files.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod fuzzing;
+
 use std::ffi::OsStr;
 use std::path::PathBuf;
 

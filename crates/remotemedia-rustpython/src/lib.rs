@@ -55,15 +55,17 @@ impl PythonHost for RustPythonHost {
     }
 }
 
-/// Idle interpreters kept per node, beyond which finished ones are shut down (only concurrent
-/// runs of one pipeline need more than one).
-const MAX_IDLE: usize = 4;
-
 type Pool = Arc<Mutex<Vec<Worker>>>;
 
 /// Creates node instances. Interpreters are reused across runs: when a run ends, its node's
 /// interpreter cleans up the instance, creates a fresh one (so runs never share state) and waits
 /// for the next run, so only the first run pays for starting an interpreter.
+///
+/// Every interpreter is kept: there are as many as the most runs of the node ever at once (which
+/// the server bounds with `--max-sessions`). Shutting one down would not give its memory back:
+/// RustPython 0.5 has no cycle collector, so the cycles every interpreter holds (modules, classes,
+/// functions) outlive it, about 8 MB each (measured: a server running 8 concurrent sessions of a
+/// Python node grew 31 MB a round while it shut down the 4 it kept no room for).
 struct Factory {
     spec: PythonNodeSpec,
     idle: Pool,
@@ -106,10 +108,10 @@ impl Drop for RustPythonNode {
         if let Some(mut worker) = self.worker.take()
             && worker.renew()
         {
-            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < MAX_IDLE {
-                idle.push(worker);
-            }
+            self.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(worker);
         }
     }
 }
