@@ -31,10 +31,10 @@ BIN = os.environ.get("REMOTEMEDIA_RUNTIME_BIN")
 websockets = pytest.importorskip("websockets", reason="the server tests need the client extra (websockets)")
 pytestmark = pytest.mark.skipif(not BIN, reason="REMOTEMEDIA_RUNTIME_BIN (the binary to serve) is not set")
 
+from backpressure import BURST, read_steadily, stop_reading  # noqa: E402
+
 from remotemedia.audio import Audio, read_wav  # noqa: E402
 from remotemedia.client import RemoteError, connect, run  # noqa: E402
-
-from backpressure import BURST, read_steadily, stop_reading  # noqa: E402
 
 SPEECH = MANIFESTS / "data" / "arctic_a0007.wav"
 VAD = MANIFESTS / "voice_activity.yaml"

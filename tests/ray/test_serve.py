@@ -25,7 +25,7 @@ from remotemedia.client import RemoteError, connect, run
 from remotemedia.ray import serve_app
 
 sys.path.append(str(MANIFESTS.parent / "tests" / "python"))
-from backpressure import BURST, read_steadily, stop_reading  # noqa: E402
+from backpressure import BURST, read_steadily, stop_reading
 
 MANIFEST_FILES = [MANIFESTS / "voice_activity.yaml", MANIFESTS / "python_counter.yaml"]
 SEGMENTS = [{"start": 0.386, "end": 3.55}]  # what `make demo` prints
