@@ -307,6 +307,14 @@ def test_known_differences_are_documented():
         assert evaluate_here([example]) != evaluate_on_rustpython([example]), example
 
 
+def test_float_power_overflow_raises_like_cpython():
+    exprs = ["2.0 ** 1024", "pow(2.0, 1024)", "10 ** 400.0", "(-2.0) ** 1025", "1.5 ** 2000", "1e308 * 10"]
+    exprs += ["float('inf') ** 2", "2.0 ** -1080", "2 ** 0.5", "2.0 ** 10"]
+    here = evaluate_here(exprs)
+    assert here[:5] == ["!OverflowError"] * 5 and here[5] == "inf"
+    assert evaluate_on_rustpython(exprs) == here
+
+
 def test_json_escapes_control_characters_like_cpython():
     # RustPython 0.5's own escaping writes "\x1b" as "\u001" (a digit lost); the engine switches it off.
     exprs = [
@@ -330,8 +338,9 @@ def render_section() -> str:
         "`tests/python/test_rustpython_parity.py` generates expressions (hypothesis) over `round`, float",
         "formatting and `repr`/`str`, division and modulo, int/float conversion, `sorted` stability, string",
         "methods and `json`, evaluates them on RustPython inside the engine and on CPython, and compares.",
-        "The engine corrects what it can replace: `round` and `divmod` (CPython's exact algorithms) and",
-        "`json`'s string escaping (RustPython 0.5's drops a digit from `\\u001b`). What remains:",
+        "The engine corrects what it can replace: `round` and `divmod` (CPython's exact algorithms),",
+        "`json`'s string escaping (RustPython 0.5's drops a digit from `\\u001b`), and float `**`/`pow`",
+        "overflow (`OverflowError`, where RustPython 0.5 returns `inf`). What remains:",
         "",
     ]
     if KNOWN_DIFFERENCES:

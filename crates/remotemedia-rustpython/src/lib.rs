@@ -25,6 +25,7 @@
 //! ```
 
 mod convert;
+mod fixes;
 mod worker;
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -147,7 +147,10 @@ fn interpreter(spec: &PythonNodeSpec) -> Interpreter {
         .map(|p| p.display().to_string())
         .chain(std::iter::once(".".to_string()))
         .collect();
-    Interpreter::builder(settings).init_stdlib().build()
+    Interpreter::builder(settings)
+        .init_stdlib()
+        .init_hook(|vm| crate::fixes::apply(vm))
+        .build()
 }
 
 /// Runs `source` as the body of a new module registered in `sys.modules` as `name`.
