@@ -34,12 +34,15 @@ async def read_steadily(stream_url: str, count: int) -> tuple[list[int], list[di
 
 
 async def stop_reading(
-    stream_url: str, count: int, pause: float, memory: Callable[[], float]
+    stream_url: str, count: int, pause: float, memory: Callable[[], float], end: bool = False
 ) -> tuple[list[int], dict, int | None, float]:
-    """Asks for `count` outputs, reads nothing for `pause` seconds, then reads to the end: the
-    indices received, the last frame, the close code, and `memory()` at the end of the pause."""
+    """Asks for `count` outputs (then ends the input, with `end`), reads nothing for `pause`
+    seconds, then reads to the end: the indices received, the last frame, the close code, and
+    `memory()` at the end of the pause."""
     async with websockets.connect(stream_url, max_queue=1) as ws:
         await ws.send(json.dumps({"type": "input", "value": count}))
+        if end:
+            await ws.send('{"type":"end"}')
         await asyncio.sleep(pause)
         during = memory()
         indices, last = [], {}

