@@ -34,21 +34,10 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
 mod server_proc;
-use server_proc::{Server, free_port, repo, spawn_binary, tree_stat, wait_listening};
+use server_proc::{Server, free_port, repo, spawn_binary, speech_48k_stereo, tree_stat, wait_listening};
 
 const WARMUP: Duration = Duration::from_secs(3);
 const WINDOW: Duration = Duration::from_secs(8);
-
-/// The recording as 48 kHz stereo s16le bytes (each sample three times, both channels).
-fn speech_48k_stereo() -> Vec<u8> {
-    let mut reader = hound::WavReader::open(repo("manifests/data/arctic_a0007.wav")).unwrap();
-    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    samples
-        .iter()
-        .flat_map(|&s| std::iter::repeat_n(s, 6))
-        .flat_map(i16::to_le_bytes)
-        .collect()
-}
 
 fn start_server(manifest: &std::path::Path) -> Server {
     let port = free_port();

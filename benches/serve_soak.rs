@@ -29,7 +29,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 mod server_proc;
-use server_proc::{free_port, repo, spawn_binary, tree_stat, wait_listening};
+use server_proc::{free_port, repo, spawn_binary, speech_48k_stereo, tree_stat, wait_listening};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -56,17 +56,6 @@ const KINDS: [Kind; 6] = [
     Kind::VanishMidFrame,
     Kind::VanishMidStream,
 ];
-
-/// The recording as 48 kHz stereo s16le bytes (each sample three times, both channels).
-fn speech_48k_stereo() -> Vec<u8> {
-    let mut reader = hound::WavReader::open(repo("manifests/data/arctic_a0007.wav")).unwrap();
-    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    samples
-        .iter()
-        .flat_map(|&s| std::iter::repeat_n(s, 6))
-        .flat_map(i16::to_le_bytes)
-        .collect()
-}
 
 async fn open(port: u16, pipeline: &str) -> Result<Socket, String> {
     let query = if pipeline == "load" {

@@ -1,4 +1,4 @@
-//! The server under a bench, as a process: started on a free loopback port, its CPU and memory
+//! The server benches' shared parts: the recording they stream, and the server as a process: started on a free loopback port, its CPU and memory
 //! read from /proc (with every process below it), stopped with SIGTERM. Shared by serve_load.rs
 //! and serve_soak.rs.
 #![allow(dead_code)]
@@ -9,6 +9,17 @@ use std::time::Duration;
 /// A path in the repository.
 pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+/// The recording as 48 kHz stereo s16le bytes (each sample three times, both channels).
+pub fn speech_48k_stereo() -> Vec<u8> {
+    let mut reader = hound::WavReader::open(repo("manifests/data/arctic_a0007.wav")).unwrap();
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    samples
+        .iter()
+        .flat_map(|&s| std::iter::repeat_n(s, 6))
+        .flat_map(i16::to_le_bytes)
+        .collect()
 }
 
 /// (CPU seconds used, RSS in MB) of one process.
