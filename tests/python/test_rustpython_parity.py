@@ -315,6 +315,11 @@ def test_float_power_overflow_raises_like_cpython():
     assert evaluate_on_rustpython(exprs) == here
 
 
+def test_float_hashes_like_cpython_subnormals_included():
+    exprs = [f"hash({v})" for v in ["5e-324", "-5e-324", "1e-310", "2.2250738585072014e-308 / 3", "1.5", "1e300"]]
+    assert evaluate_on_rustpython(exprs) == evaluate_here(exprs)
+
+
 def test_json_escapes_control_characters_like_cpython():
     # RustPython 0.5's own escaping writes "\x1b" as "\u001" (a digit lost); the engine switches it off.
     exprs = [
@@ -340,7 +345,8 @@ def render_section() -> str:
         "methods and `json`, evaluates them on RustPython inside the engine and on CPython, and compares.",
         "The engine corrects what it can replace: `round` and `divmod` (CPython's exact algorithms),",
         "`json`'s string escaping (RustPython 0.5's drops a digit from `\\u001b`), and float `**`/`pow`",
-        "overflow (`OverflowError`, where RustPython 0.5 returns `inf`). What remains:",
+        "overflow (`OverflowError`, where RustPython 0.5 returns `inf`), and `hash()` of subnormal floats.",
+        "What remains:",
         "",
     ]
     if KNOWN_DIFFERENCES:

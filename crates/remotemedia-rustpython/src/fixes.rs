@@ -4,16 +4,26 @@
 //! - `float ** x` (and `pow()`): RustPython 0.5 returns `inf` when the result overflows; CPython
 //!   raises `OverflowError: (34, 'Numerical result out of range')`. The float type's `power`
 //!   slots are wrapped: an infinite result of finite operands raises instead.
+//! - `hash()` of a subnormal float: RustPython 0.5 decomposes it wrongly, so `hash(5e-324)`
+//!   differs from CPython's (and from `hash()` of an equal `Fraction` or `Decimal`). The float
+//!   type's `hash` slot computes subnormals by CPython's algorithm (the hash of the rational value
+//!   modulo 2^61 - 1) and leaves every other float to RustPython.
 
 use std::sync::OnceLock;
 
 use rustpython::vm::builtins::{PyFloat, PyInt};
+use rustpython::vm::common::hash::{MODULUS, PyHash};
 use rustpython::vm::protocol::PyNumberTernaryFunc;
 use rustpython::vm::{PyObject, PyResult, VirtualMachine};
 
 /// RustPython's own `power` and `right_power` of `float`, as found before the first wrap (the
 /// builtin types are shared by every interpreter in the process).
 static FLOAT_POWER: OnceLock<(Option<PyNumberTernaryFunc>, Option<PyNumberTernaryFunc>)> = OnceLock::new();
+
+type HashFunc = fn(&PyObject, &VirtualMachine) -> PyResult<PyHash>;
+
+/// RustPython's own `hash` of `float`.
+static FLOAT_HASH: OnceLock<Option<HashFunc>> = OnceLock::new();
 
 /// Applies every correction to `vm`'s builtin types; idempotent.
 pub(crate) fn apply(vm: &VirtualMachine) {
@@ -25,6 +35,35 @@ pub(crate) fn apply(vm: &VirtualMachine) {
     if right_power.is_some() {
         slots.right_power.store(Some(checked_right_power));
     }
+    let hash_slot = &vm.ctx.types.float_type.slots.hash;
+    if FLOAT_HASH.get_or_init(|| hash_slot.load()).is_some() {
+        hash_slot.store(Some(float_hash));
+    }
+}
+
+fn float_hash(x: &PyObject, vm: &VirtualMachine) -> PyResult<PyHash> {
+    if let Some(f) = x.downcast_ref::<PyFloat>()
+        && f.to_f64().is_subnormal()
+    {
+        return Ok(subnormal_hash(f.to_f64()));
+    }
+    match FLOAT_HASH.get().copied().flatten() {
+        Some(original) => original(x, vm),
+        None => Err(vm.new_type_error("unhashable float")),
+    }
+}
+
+/// CPython's hash of a finite float: the value as a rational number modulo the prime 2^61 - 1,
+/// here for subnormals, whose value is `mantissa * 2^-1074` exactly.
+fn subnormal_hash(value: f64) -> PyHash {
+    const BITS: u32 = 61;
+    let mantissa = value.abs().to_bits() & ((1 << 52) - 1);
+    // mantissa * 2^-1074 mod P, where 2^61 = 1 (mod P): the exponent -1074 is -1074 mod 61 = 24.
+    let exponent = (-1074i64).rem_euclid(i64::from(BITS)) as u32;
+    let x = u128::from(mantissa % MODULUS) << exponent;
+    let x = (x % u128::from(MODULUS)) as i64;
+    let x = if value < 0.0 { -x } else { x };
+    if x == -1 { -2 } else { x }
 }
 
 fn checked_power(a: &PyObject, b: &PyObject, c: &PyObject, vm: &VirtualMachine) -> PyResult {
