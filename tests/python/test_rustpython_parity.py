@@ -345,7 +345,8 @@ def render_section() -> str:
         "methods and `json`, evaluates them on RustPython inside the engine and on CPython, and compares.",
         "The engine corrects what it can replace: `round` and `divmod` (CPython's exact algorithms),",
         "`json`'s string escaping (RustPython 0.5's drops a digit from `\\u001b`), and float `**`/`pow`",
-        "overflow (`OverflowError`, where RustPython 0.5 returns `inf`), and `hash()` of subnormal floats.",
+        "overflow (`OverflowError`, where RustPython 0.5 returns `inf`), `hash()` of subnormal floats, and",
+        "`bytes`/`bytearray` `isalpha`/`isalnum`/`isspace`/`istitle` (ASCII only, as CPython's).",
         "What remains:",
         "",
     ]

@@ -8,12 +8,18 @@
 //!   differs from CPython's (and from `hash()` of an equal `Fraction` or `Decimal`). The float
 //!   type's `hash` slot computes subnormals by CPython's algorithm (the hash of the rational value
 //!   modulo 2^61 - 1) and leaves every other float to RustPython.
+//! - `bytes`/`bytearray` `isalpha`, `isalnum`, `isspace` and `istitle`: RustPython 0.5 reads
+//!   bytes 0x80-0xFF as Latin-1 letters (and misses `\x0b` as space); CPython's bytes methods
+//!   know ASCII only. Replaced by ASCII versions.
 
 use std::sync::OnceLock;
 
-use rustpython::vm::builtins::{PyFloat, PyInt};
+use rustpython::vm::builtins::PyType;
+use rustpython::vm::builtins::{PyByteArray, PyBytes, PyFloat, PyInt};
 use rustpython::vm::common::hash::{MODULUS, PyHash};
+use rustpython::vm::function::{PyMethodDef, PyMethodFlags};
 use rustpython::vm::protocol::PyNumberTernaryFunc;
+use rustpython::vm::{Py, PyRef};
 use rustpython::vm::{PyObject, PyResult, VirtualMachine};
 
 /// RustPython's own `power` and `right_power` of `float`, as found before the first wrap (the
@@ -35,6 +41,12 @@ pub(crate) fn apply(vm: &VirtualMachine) {
     if right_power.is_some() {
         slots.right_power.store(Some(checked_right_power));
     }
+    replace_methods(vm, vm.ctx.types.bytes_type, Box::leak(Box::new(bytes_methods())));
+    replace_methods(
+        vm,
+        vm.ctx.types.bytearray_type,
+        Box::leak(Box::new(bytearray_methods())),
+    );
     let hash_slot = &vm.ctx.types.float_type.slots.hash;
     if FLOAT_HASH.get_or_init(|| hash_slot.load()).is_some() {
         hash_slot.store(Some(float_hash));
@@ -102,4 +114,91 @@ fn finite(x: &PyObject) -> bool {
         Some(f) => f.to_f64().is_finite(),
         None => x.downcast_ref::<PyInt>().is_some(),
     }
+}
+
+/// The ASCII predicates of `bytes` and `bytearray`. Method definitions are not `Sync`, so each
+/// interpreter's are leaked (a few hundred bytes; interpreters are kept for the process's life).
+fn bytes_methods() -> [PyMethodDef; 4] {
+    let m = PyMethodFlags::METHOD;
+    [
+        PyMethodDef::new_const("isalpha", |b: PyRef<PyBytes>| is_alpha(b.as_bytes()), m, None),
+        PyMethodDef::new_const("isalnum", |b: PyRef<PyBytes>| is_alnum(b.as_bytes()), m, None),
+        PyMethodDef::new_const("isspace", |b: PyRef<PyBytes>| is_space(b.as_bytes()), m, None),
+        PyMethodDef::new_const("istitle", |b: PyRef<PyBytes>| is_title(b.as_bytes()), m, None),
+    ]
+}
+
+fn bytearray_methods() -> [PyMethodDef; 4] {
+    let m = PyMethodFlags::METHOD;
+    [
+        PyMethodDef::new_const(
+            "isalpha",
+            |b: PyRef<PyByteArray>| is_alpha(&b.borrow_buf()),
+            m,
+            None,
+        ),
+        PyMethodDef::new_const(
+            "isalnum",
+            |b: PyRef<PyByteArray>| is_alnum(&b.borrow_buf()),
+            m,
+            None,
+        ),
+        PyMethodDef::new_const(
+            "isspace",
+            |b: PyRef<PyByteArray>| is_space(&b.borrow_buf()),
+            m,
+            None,
+        ),
+        PyMethodDef::new_const(
+            "istitle",
+            |b: PyRef<PyByteArray>| is_title(&b.borrow_buf()),
+            m,
+            None,
+        ),
+    ]
+}
+
+fn replace_methods(vm: &VirtualMachine, ty: &'static Py<PyType>, methods: &'static [PyMethodDef]) {
+    for def in methods {
+        let method = def.build_method(&vm.ctx, ty);
+        ty.set_attr(vm.ctx.intern_str(def.name), method.into());
+    }
+}
+
+fn is_alpha(b: &[u8]) -> bool {
+    !b.is_empty() && b.iter().all(u8::is_ascii_alphabetic)
+}
+
+fn is_alnum(b: &[u8]) -> bool {
+    !b.is_empty() && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
+fn is_space(b: &[u8]) -> bool {
+    !b.is_empty()
+        && b.iter()
+            .all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+}
+
+/// CPython's `bytes.istitle`: at least one cased byte; uppercase only after uncased ones,
+/// lowercase only after cased ones (ASCII).
+fn is_title(b: &[u8]) -> bool {
+    let (mut cased, mut previous_cased) = (false, false);
+    for c in b {
+        if c.is_ascii_uppercase() {
+            if previous_cased {
+                return false;
+            }
+            previous_cased = true;
+            cased = true;
+        } else if c.is_ascii_lowercase() {
+            if !previous_cased {
+                return false;
+            }
+            previous_cased = true;
+            cased = true;
+        } else {
+            previous_cased = false;
+        }
+    }
+    cased
 }
