@@ -161,13 +161,13 @@ class PythonExecutor:
 
         per_sink: dict[int, list[Any]] = {s: [] for s in self.sinks}
         async for sink, value in self._events(source()):
-            per_sink[sink].append(normalize(value))
+            per_sink[sink].append(value)  # normalized by `_call`
         return [v for s in self.sinks for v in per_sink[s]]
 
     async def stream(self, inputs: AsyncIterable[Any]) -> AsyncIterator[Any]:
         """Outputs as they are produced."""
         async for _, value in self._events(inputs):
-            yield normalize(value)
+            yield value  # normalized by `_call`
 
     async def _events(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
         await self._lifecycle("initialize")

@@ -45,6 +45,22 @@ def run(pipeline: remotemedia.Pipeline, data: Any = None, use_rust: bool = True)
     return asyncio.run(pipeline.run(data, use_rust=use_rust))
 
 
+_RUSTPYTHON_PIPELINES: dict[tuple[str, str], remotemedia.Pipeline] = {}
+
+
+def run_on_rustpython(class_name: str, source: str, item: Any) -> Any:
+    """The one output of a node (class `class_name` of `source`) run on RustPython inside the
+    engine for `item`; the pipeline is built once per source."""
+    key = (class_name, source)
+    if key not in _RUSTPYTHON_PIPELINES:
+        node = {"id": "n", "node_type": class_name, "class": class_name, "source": source, "runtime_hint": "rustpython"}
+        _RUSTPYTHON_PIPELINES[key] = remotemedia.Pipeline.from_manifest({"version": "v1", "nodes": [node]})
+    pipeline = _RUSTPYTHON_PIPELINES[key]
+    (out,) = run(pipeline, [item])
+    assert pipeline.last_run.nodes == {"n": "rustpython"}
+    return out
+
+
 def run_both(make: Callable[[], remotemedia.Pipeline], data: Any = None) -> list[Any]:
     """Runs a fresh pipeline on each runtime; asserts equal outputs; returns them."""
     rust_side = make()

@@ -16,8 +16,7 @@ import unicodedata
 
 import pytest
 
-from conftest import HAVE_EXTENSION, ROOT, run
-from remotemedia import Pipeline
+from conftest import HAVE_EXTENSION, ROOT, run_on_rustpython
 
 pytestmark = pytest.mark.skipif(not HAVE_EXTENSION, reason="compares RustPython inside the engine with CPython")
 
@@ -120,29 +119,8 @@ def evaluate_here(kind: str, source: str, points: list[int]) -> list[str]:
     return [namespace["_encode"](f(x)) for x in items]
 
 
-_PIPELINE: Pipeline | None = None
-
-
 def evaluate_on_rustpython(kind: str, source: str, points: list[int]) -> list[str]:
-    global _PIPELINE
-    if _PIPELINE is None:
-        _PIPELINE = Pipeline.from_manifest(
-            {
-                "version": "v1",
-                "nodes": [
-                    {
-                        "id": "p",
-                        "node_type": "Probe",
-                        "class": "Probe",
-                        "source": PROBE_SOURCE,
-                        "runtime_hint": "rustpython",
-                    }
-                ],
-            }
-        )
-    (out,) = run(_PIPELINE, [[kind, source, points]])
-    assert _PIPELINE.last_run.nodes == {"p": "rustpython"}
-    return out.split("\x1f")
+    return run_on_rustpython("Probe", PROBE_SOURCE, [kind, source, points]).split("\x1f")
 
 
 def differing(kind: str, source: str, points: list[int]) -> list[int]:

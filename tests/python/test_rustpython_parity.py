@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import HAVE_EXTENSION, ROOT, run
-from remotemedia import Pipeline
+from conftest import HAVE_EXTENSION, ROOT, run_on_rustpython
 
 pytestmark = pytest.mark.skipif(not HAVE_EXTENSION, reason="compares RustPython inside the engine with CPython")
 
@@ -153,29 +152,8 @@ def evaluate_here(expressions: list[str]) -> list[str]:
     return out
 
 
-_PIPELINE: Pipeline | None = None
-
-
 def evaluate_on_rustpython(expressions: list[str]) -> list[str]:
-    global _PIPELINE
-    if _PIPELINE is None:
-        _PIPELINE = Pipeline.from_manifest(
-            {
-                "version": "v1",
-                "nodes": [
-                    {
-                        "id": "e",
-                        "node_type": "Eval",
-                        "class": "Eval",
-                        "source": EVAL_SOURCE,
-                        "runtime_hint": "rustpython",
-                    }
-                ],
-            }
-        )
-    (out,) = run(_PIPELINE, [expressions])
-    assert _PIPELINE.last_run.nodes == {"e": "rustpython"}
-    return out
+    return run_on_rustpython("Eval", EVAL_SOURCE, expressions)
 
 
 def known(expr: str, here: str, there: str) -> bool:

@@ -55,10 +55,11 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
                 .map_err(|e| CliError::usage(format!("invalid input: {e}")))?,
         ),
         InputFormat::Auto => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(_) => items(
-                remotemedia_runtime::parse_json_text(text)
-                    .map_err(|e| CliError::usage(format!("invalid input: {e}")))?,
-            ),
+            Ok(json) => {
+                remotemedia_runtime::check_integers(text)
+                    .map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
+                items(json)
+            }
             // Nested past serde_json's limit: one document, reported as such.
             Err(e) if e.to_string().starts_with("recursion limit") => Err(CliError::usage(format!(
                 "invalid input: {}",
