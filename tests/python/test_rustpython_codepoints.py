@@ -50,7 +50,11 @@ STR_PROBES = {
     },
     "str.split() whitespace": "lambda c: len(('a' + c + 'b').split()) == 2",
     "str.strip() whitespace": "lambda c: c.strip() == ''",
+    "titlecase in islower": "lambda c: (c + 'a').islower()",
+    "titlecase in isupper": "lambda c: (c + 'A').isupper()",
     "final sigma (title)": "lambda c: ('A' + c + '\u03a3').title()",
+    "final sigma (capitalize)": "lambda c: ('A' + c + '\u03a3').capitalize()",
+    "repr": "lambda c: repr(c)",
     "int(digit)": "lambda c: _int(c)",
     "float(digit)": "lambda c: _float(c)",
 }
@@ -154,12 +158,14 @@ def render_section(results: dict[str, tuple[int, int, list[int]]]) -> str:
         "## Per code point (generated)",
         "",
         "`tests/python/test_rustpython_codepoints.py` runs each `str` predicate and case map over every",
-        "code point, `str.split()`/`strip()` whitespace, the final sigma, `int()` and `float()` of every",
+        "code point, `repr()`, `str.split()`/`strip()` whitespace, titlecase letters in `islower()`/`isupper()`,",
+        "the final sigma, `int()` and `float()` of every",
         "decimal digit, and each `bytes` predicate and case map over all 256 bytes, on RustPython inside",
         f"the engine and on CPython {sys.version_info.major}.{sys.version_info.minor} (Unicode"
-        f" {unicodedata.unidata_version}). RustPython 0.5 reads Unicode from several sources (Unicode 10",
-        "data for some predicates, Rust's own, newer, for others), so differences remain wherever the",
-        "versions disagree. Results are compared as code points (so `repr`'s differences do not count).",
+        f" {unicodedata.unidata_version}). The engine's corrections (`crates/remotemedia-rustpython/src/fixes/`)",
+        "and most of RustPython 0.5 read Unicode 16 tables, a few of RustPython's predicates (`isidentifier`,",
+        "`isdigit`, `isnumeric`) older ones, so differences remain wherever the versions disagree.",
+        "Results are compared as code points.",
         "Code points where the result differs:",
         "",
         "| probe | differing | of | first ones |",
@@ -183,6 +189,7 @@ def test_the_per_code_point_differences_are_the_documented_ones():
 
 
 def test_the_probes_see_differences_where_they_are_known():
-    # The comparison itself works: a known difference is found, ASCII agrees.
-    assert differing("str", STR_PROBES["str.isdigit"], [0x31, 0x0661]) == [0x0661]
+    # The comparison itself works: a known difference (a digit of Unicode 16, which CPython 3.11
+    # does not know) is found, a corrected one (Arabic-Indic digits) and ASCII agree.
+    assert differing("str", STR_PROBES["str.isdigit"], [0x31, 0x0661, 0x10D40]) == [0x10D40]
     assert differing("str", STR_PROBES["str.upper"], list(range(128))) == []
