@@ -121,9 +121,9 @@ fmt: venv ## format the code
 compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython on tests/python_compat)
 	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-cli --test python_compat
 
-schema: ## regenerate manifests/schema.json and the twins' param specs (python/remotemedia/nodes/specs.json) from the code
+schema: ## regenerate manifests/schema.json and the Python contract (python/remotemedia/contract.json) from the code
 	$(CARGO) run -q -p remotemedia-cli -- schema > manifests/schema.json
-	$(CARGO) run -q -p remotemedia-cli -- nodes --json > python/remotemedia/nodes/specs.json
+	$(CARGO) run -q -p remotemedia-cli -- contract > python/remotemedia/contract.json
 	cp crates/remotemedia-models/models/*.onnx crates/remotemedia-models/models/LICENSE-silero-vad python/remotemedia/models/
 
 bench: ## executor benchmarks (figures go to benches/RESULTS.md)

@@ -142,7 +142,7 @@ async def latencies(hint: str, count: int = 400) -> tuple[list[float], list[floa
         end_to_end.append(time.perf_counter() - sent[out])
         ready.set()
     assert pipeline.last_run.nodes == {"echo": "rustpython" if hint == "rustpython" else "cpython"}
-    plan, _ = pipeline._prepare(use_rust=True)  # the engine plan Pipeline.run() uses
+    plan = pipeline._choose(True).plan  # the engine plan Pipeline.run() uses
     in_node = []
     for i in range(count):
         _, metrics = await plan.run_with_metrics([i])

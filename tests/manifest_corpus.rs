@@ -129,16 +129,18 @@ fn main() {
         let generated = serde_json::to_string_pretty(&manifest_schema(&builtin_registry())).unwrap() + "\n";
         generated_file_is_current("manifests/schema.json", generated, "make schema")
     }));
-    trials.push(Trial::test(
-        "the_python_twins_param_specs_are_the_engines",
-        || {
-            // The twins in `remotemedia.nodes` read their params from this file.
-            let listing: Vec<serde_json::Value> =
-                builtin_registry().descriptors().map(|d| d.to_json()).collect();
-            let generated = serde_json::to_string_pretty(&listing).unwrap() + "\n";
-            generated_file_is_current("python/remotemedia/nodes/specs.json", generated, "make schema")
-        },
-    ));
+    trials.push(Trial::test("the_python_contract_is_the_engines", || {
+        // The Python package (node twins, fallback, Ray app) reads this file.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_remotemedia-runtime"))
+            .arg("contract")
+            .output()
+            .map_err(|e| format!("cannot run the binary: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("`contract` failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let generated = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
+        generated_file_is_current("python/remotemedia/contract.json", generated, "make schema")
+    }));
     trials.push(Trial::test(
         "schema_lists_every_node_type_and_its_params",
         schema_lists_every_node_type_and_its_params,

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _contract
 from .audio import Audio
 from .errors import AudioFileError
 from .runtime import engine_threads
@@ -33,11 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["AudioReader", "read_audio", "run_files", "AUDIO_EXTENSIONS", "INSTALL_FOR_COMPRESSED"]
 
 #: File extensions a folder's files are taken by (besides files whose content looks like audio);
-#: the engine's list (``remotemedia_io::AUDIO_EXTENSIONS``).
-AUDIO_EXTENSIONS = (
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a",
-    "m4b", "mp4", "aac", "aif", "aiff", "aifc", "caf", "alac",
-)  # fmt: skip
+#: the engine's list, from the contract.
+AUDIO_EXTENSIONS = _contract.AUDIO_EXTENSIONS
 
 INSTALL_FOR_COMPRESSED = (
     "install the compiled engine (`pip install remotemedia-runtime`), which decodes every supported "
@@ -162,7 +160,7 @@ class AudioReader:
         except OSError as e:
             raise AudioFileError(f"cannot read `{path}`: {e.strerror or e}", str(path)) from None
         if not head:
-            raise AudioFileError(f"`{path}`: the file is empty", str(path))
+            raise AudioFileError(f"`{path}`: {_contract.MESSAGES['empty_file']}", str(path))
         container = _container(head)
         if container == "WAV":
             wav = _WavChunks(path, self.chunk_ms)
@@ -171,7 +169,7 @@ class AudioReader:
             self.duration = None if wav.frames is None else wav.frames / wav.layout.rate
             return
         if container is None:
-            raise AudioFileError(f"`{path}`: not an audio file this build reads", str(path))
+            raise AudioFileError(f"`{path}`: {_contract.MESSAGES['not_audio']}", str(path))
         try:
             import soundfile
         except ImportError:
@@ -329,7 +327,7 @@ async def run_files(
         inputs = [inputs]
     if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs must be a positive int, found {jobs!r}")
-    plan, _ = pipeline._prepare(use_rust)
+    plan = pipeline._choose(use_rust).plan
     if plan is not None and not pipeline._live_nodes():
         return await plan.run_files(
             [os.fspath(i) for i in inputs],
@@ -461,7 +459,7 @@ async def file_json_lines(
 
     options = dict(jobs=jobs, chunk_ms=chunk_ms, output_format=output_format, progress="never")
     out = None if output_dir is None else os.fspath(output_dir)
-    plan, _ = pipeline._prepare(True)
+    plan = pipeline._choose(True).plan
     if plan is not None and not pipeline._live_nodes():
         return list(await plan.run_files([os.fspath(i) for i in inputs], output_dir=out, as_json=True, **options))
     records = await run_files(pipeline, inputs, output_dir=out, **options)
@@ -473,7 +471,7 @@ async def file_json_lines(
 
 async def bytes_json_line(pipeline: Pipeline, data: bytes, name: str, *, chunk_ms: int = 100) -> str:
     """The CLI's JSON line for an audio file held in memory (``name`` stands for its path)."""
-    plan, _ = pipeline._prepare(True)
+    plan = pipeline._choose(True).plan
     if plan is not None and not pipeline._live_nodes():
         return str(await plan.run_audio_bytes(bytes(data), name, chunk_ms=chunk_ms))
     import json

@@ -59,3 +59,24 @@ class AudioFileError(RemoteMediaError, ValueError):
     def __init__(self, message: str, path: str | None = None) -> None:
         self.path = path
         super().__init__(message)
+
+
+def annotate(exc: BaseException, node_id: str, node_type: str) -> BaseException:
+    """Makes ``exc`` name the failing node, keeping its class (and identity, for user errors)."""
+    if getattr(exc, "node_id", None) is not None:
+        return exc
+    if isinstance(exc, NodeError):
+        fresh = NodeError(exc.reason, node_id, node_type)
+        fresh.__cause__ = exc.__cause__
+        return fresh.with_traceback(exc.__traceback__)
+    prefix = f"node `{node_id}` (`{node_type}`) failed"
+    if exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{prefix}: {exc.args[0]}", *exc.args[1:])
+    elif not exc.args:
+        exc.args = (prefix,)
+    try:
+        exc.node_id = node_id  # type: ignore[attr-defined]
+        exc.node_type = node_type  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    return exc

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import _contract
 from .core.node import RUNTIME_HINTS
 from .errors import ManifestError
 from .nodes import NODE_TYPES
@@ -297,10 +298,7 @@ def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
             f"found {found}"
         ]
     if d.runtime_hint == "rust":
-        return [
-            f'{path}.runtime_hint: "rust" runs native nodes; a Python node runs on "rustpython" or "cpython" '
-            '(or "auto")'
-        ]
+        return [f"{path}.runtime_hint: {_contract.MESSAGES['rust_hint_on_python_node']}"]
     try:
         d.instance = load_class_instance(d.id, d.python, d.params, base_dir)
     except LoadError as e:

@@ -129,10 +129,12 @@ def engine_threads() -> int:
     module = _runtime if _checked else None
     if module is not None:
         return int(module.threads())
-    value = os.environ.get("REMOTEMEDIA_THREADS", "").strip()
+    from ._contract import THREADS_ENV
+
+    value = os.environ.get(THREADS_ENV, "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
-            raise ValueError(f'REMOTEMEDIA_THREADS="{value}" is not valid; expected a positive number of threads')
+            raise ValueError(f'{THREADS_ENV}="{value}" is not valid; expected a positive number of threads')
         return int(value)
     return os.cpu_count() or 1
 

@@ -187,7 +187,7 @@ def test_an_installed_module_serializes_by_name():
     import json as stdlib_json
 
     import remotemedia.nodes.basic as installed
-    from remotemedia.core.pipeline import importable_elsewhere
+    from remotemedia.core.locate import importable_elsewhere
 
     assert importable_elsewhere(stdlib_json)
     assert importable_elsewhere(installed)

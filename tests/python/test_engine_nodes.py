@@ -193,7 +193,7 @@ def test_pinned_interpreters_need_the_engine():
 def test_the_engine_reports_the_time_spent_in_each_node():
     p = Pipeline("p", [AddNode(addend=1, name="add"), Accumulator(name="acc", runtime_hint="rustpython")])
     run(p, [1])
-    plan, _ = p._prepare(use_rust=True)
+    plan = p._choose(True).plan
 
     async def measured():
         return await plan.run_with_metrics([1, 2, 3])

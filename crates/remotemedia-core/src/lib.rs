@@ -50,7 +50,9 @@ pub use executor::{
     CallObserver, InlineSession, NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput,
     SessionOutput,
 };
-pub use manifest::{Connection, Manifest, Metadata, NodeSpec, RuntimeHint, manifest_schema};
+pub use manifest::{
+    Connection, Manifest, Metadata, NodeSpec, RUST_HINT_ON_PYTHON_NODE, RuntimeHint, manifest_schema,
+};
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};
 pub use params::{ParamKind, ParamSpec, Params};
 pub use python::{

@@ -51,5 +51,6 @@ pub use raw::{
 };
 pub use sink::{AudioSink, OutputEncoding, SinkTarget};
 pub use source::{
-    AudioFileSource, FORMATS, IoError, container_of, has_audio_extension, head_of, looks_like_audio,
+    AudioFileSource, EMPTY_FILE, FORMATS, IoError, container_of, has_audio_extension, head_of,
+    looks_like_audio, not_audio_reason,
 };

@@ -57,6 +57,15 @@ pub enum IoError {
 /// The formats this build reads, for messages.
 pub const FORMATS: &str = "WAV, AIFF, FLAC, MP3, Ogg Vorbis, Ogg Opus, AAC and ALAC in MP4/M4A, CAF";
 
+/// What is said of an empty file (after its `` `path`: `` prefix).
+pub const EMPTY_FILE: &str = "the file is empty";
+
+/// What is said of a file whose content is no audio format this build reads (after its
+/// `` `path`: `` prefix).
+pub fn not_audio_reason() -> String {
+    format!("not an audio file this build reads ({FORMATS})")
+}
+
 /// The audio container `head` (the first bytes of a file) starts like, if any: RIFF/WAVE, AIFF,
 /// FLAC, Ogg, CAF, MP4/M4A (`ftyp`), or an MP3 (an ID3 tag) or MPEG/ADTS frame header.
 pub fn container_of(head: &[u8]) -> Option<&'static str> {
@@ -171,7 +180,7 @@ impl AudioFileSource {
             message,
         };
         if file.metadata().is_ok_and(|m| m.len() == 0) {
-            return Err(unsupported("the file is empty".into()));
+            return Err(unsupported(EMPTY_FILE.into()));
         }
         let container = head_of(path).ok().and_then(|head| container_of(&head));
         Self::from_media(Box::new(file), path, container, chunk_ms)
@@ -182,7 +191,7 @@ impl AudioFileSource {
         if bytes.is_empty() {
             return Err(IoError::Unsupported {
                 path: PathBuf::from(label),
-                message: "the file is empty".into(),
+                message: EMPTY_FILE.into(),
             });
         }
         let container = container_of(&bytes[..bytes.len().min(16)]);
@@ -232,7 +241,7 @@ impl AudioFileSource {
                     }
                 }
                 (Some(name), e) => corrupt(format!("the {name} header cannot be read: {}", describe(&e))),
-                (None, _) => unsupported(format!("not an audio file this build reads ({FORMATS})")),
+                (None, _) => unsupported(not_audio_reason()),
             })?;
         let track = format
             .default_track(TrackType::Audio)

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use remotemedia_core::{Error, NodeError};
 
-/// The classes of `remotemedia.errors` and the executor's `annotate`, once per process; `None`
+/// The classes of `remotemedia.errors` and its `annotate`, once per process; `None`
 /// when the `remotemedia` package is not importable (the extension used on its own), in which case
 /// built-in exception classes stand in.
 struct Package {
@@ -32,11 +32,7 @@ fn package(py: Python<'_>) -> Option<&Package> {
                 node_error: class("NodeError")?,
                 runtime_selection_error: class("RuntimeSelectionError")?,
                 audio_file_error: class("AudioFileError")?,
-                annotate: py
-                    .import("remotemedia.executor")
-                    .and_then(|m| m.getattr("annotate"))
-                    .ok()?
-                    .unbind(),
+                annotate: class("annotate")?,
             })
         })
         .as_ref()
@@ -145,7 +141,7 @@ pub fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     }
 }
 
-/// `remotemedia.executor.annotate(exc, node_id, node_type)`: the message names the node; the
+/// `remotemedia.errors.annotate(exc, node_id, node_type)`: the message names the node; the
 /// exception keeps its class. Without the package, the exception as it is.
 fn annotate(py: Python<'_>, err: PyErr, node_id: &str, node_type: &str) -> PyErr {
     let Some(package) = package(py) else {

@@ -80,6 +80,7 @@ class DescribedNode(Node):
         self._init_kwargs = dict(params or {})
         self._base_dir = base_dir
         self._instance = instance
+        self._handed_out = False
         location = dict(location)
         if "file" in location:
             file = Path(location["file"])
@@ -95,12 +96,33 @@ class DescribedNode(Node):
     def instance(self) -> Node:
         """The node object in this interpreter, loaded on first use (raises :class:`LoadError`)."""
         if self._instance is None:
-            instance = load_class_instance(self.name or "", self._manifest_location, self.params, self._base_dir)
-            instance.name = self.name
-            instance.runtime_hint = self.runtime_hint
-            instance.timeout_ms = self.timeout_ms
-            self._instance = instance
+            self._instance = load_class_instance(self.name or "", self._manifest_location, self.params, self._base_dir)
+            self._label(self._instance)
         return self._instance
+
+    def fresh_instance(self) -> Node:
+        """A node object from the class's constructor, for one run (raises :class:`LoadError`):
+        the loaded instance the first time, a new one after that. The class's module is loaded
+        once, as the engine does."""
+        first = self.instance()
+        if not self._handed_out:
+            self._handed_out = True
+            return first
+        cls = type(first)
+        try:
+            instance = cls(**self.params)
+        except Exception as e:
+            raise LoadError(f"cannot create a `{cls.__qualname__}`: python: {type(e).__name__}: {e}") from e
+        self._label(instance)
+        return instance
+
+    def _label(self, instance: Any) -> None:
+        labels = {"name": self.name, "runtime_hint": self.runtime_hint, "timeout_ms": self.timeout_ms}
+        for attribute, value in labels.items():
+            try:
+                setattr(instance, attribute, value)
+            except AttributeError:  # a class with __slots__ or read-only properties
+                pass
 
     def __repr__(self) -> str:
         return f"<DescribedNode {self.name!r} class={self._manifest_location.get('class')!r}>"

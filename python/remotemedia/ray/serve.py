@@ -33,9 +33,13 @@ try:  # FastAPI (with Starlette) comes with `ray[serve]`; FastAPI reads the hand
 except ImportError:
     raise ImportError('remotemedia.ray.serve_app needs Ray Serve: pip install "remotemedia[ray]"') from None
 
+from .. import _contract
+
 __all__ = ["serve_app"]
 
-TOKEN_ENV = "REMOTEMEDIA_TOKEN"
+TOKEN_ENV = _contract.TOKEN_ENV
+#: ``remotemedia-runtime serve``'s defaults, which the app shares.
+_SERVER = _contract.SERVER_DEFAULTS
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -217,12 +221,12 @@ def serve_app(
     max_queued_requests: int = 64,
     insecure: bool = False,
     cpus_per_replica: float = 1.0,
-    max_sessions: int = 1024,
-    max_message_bytes: int = 1 << 20,
-    idle_timeout: float = 60.0,
-    output_queue: int = 256,
-    slow_consumer_timeout: float = 30.0,
-    run_timeout: float = 60.0,
+    max_sessions: int = _SERVER["max_sessions"],
+    max_message_bytes: int = _SERVER["max_message_bytes"],
+    idle_timeout: float = _SERVER["idle_timeout_s"],
+    output_queue: int = _SERVER["output_queue"],
+    slow_consumer_timeout: float = _SERVER["slow_consumer_timeout_s"],
+    run_timeout: float = _SERVER["run_timeout_s"],
 ) -> serve.Application:
     """The pipelines of ``manifests`` as a Ray Serve application (``serve.run(app, route_prefix="/")``)
     with the routes of docs/protocol.md: ``GET /v1/pipelines``, ``POST /v1/pipelines/{name}/run``,

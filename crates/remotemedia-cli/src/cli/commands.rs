@@ -139,6 +139,7 @@ pub async fn dispatch(command: Command) -> Result<(), CliError> {
                 print_text(&nodes_text(&registry))
             }
         }
+        Command::Contract => print_text(&super::contract::contract_text()),
         Command::Schema => {
             let schema = manifest_schema(&builtin_registry());
             print_text(&(serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"))

@@ -2,6 +2,7 @@
 
 mod audio;
 mod commands;
+mod contract;
 mod error;
 mod io;
 mod serve;
@@ -114,6 +115,9 @@ enum Command {
     },
     /// Print the JSON Schema of manifest v1 (with the params of every node type).
     Schema,
+    /// Print the contract the Python package reads (node specs, audio formats and bounds, server
+    /// defaults, environment variable names, runtime hints, shared messages), as JSON.
+    Contract,
 }
 
 /// How `run` reads its input.

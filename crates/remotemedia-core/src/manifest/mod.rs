@@ -117,6 +117,22 @@ impl NodeSpec {
     }
 }
 
+/// Why `runtime_hint: rust` is refused on a Python node (the text, after its
+/// `nodes[i].runtime_hint: ` path); the pure-Python fallback reads it from the contract.
+pub const RUST_HINT_ON_PYTHON_NODE: &str =
+    "\"rust\" runs native nodes; a Python node runs on \"rustpython\" or \"cpython\" (or \"auto\")";
+
+impl RuntimeHint {
+    /// Every hint, in the order the docs list them.
+    pub const ALL: [RuntimeHint; 5] = [
+        RuntimeHint::Auto,
+        RuntimeHint::Rust,
+        RuntimeHint::Python,
+        RuntimeHint::RustPython,
+        RuntimeHint::CPython,
+    ];
+}
+
 /// Which implementation of a node to prefer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -180,10 +180,7 @@ fn python_node(
             RuntimeHint::RustPython => (InterpreterChoice::RustPython, false),
             RuntimeHint::CPython => (InterpreterChoice::CPython, false),
             RuntimeHint::Rust => {
-                return Err(issue(
-                    "runtime_hint",
-                    "\"rust\" runs native nodes; a Python node runs on \"rustpython\" or \"cpython\" (or \"auto\")".into(),
-                ));
+                return Err(issue("runtime_hint", super::RUST_HINT_ON_PYTHON_NODE.into()));
             }
         },
     };

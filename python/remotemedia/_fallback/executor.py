@@ -18,11 +18,12 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from .core.node import Node
-from .core.protocol import call_hook_async, outputs, outputs_async
-from .errors import NodeError
+from .. import _contract
+from ..core.node import Node
+from ..core.protocol import call_hook_async, outputs, outputs_async
+from ..errors import ManifestError, NodeError, annotate
 
-__all__ = ["PythonExecutor", "annotate"]
+__all__ = ["PythonExecutor", "executor_for"]
 
 _END = object()
 
@@ -59,9 +60,8 @@ async def _limited(node: Node, method: str, args: tuple[Any, ...], limit_ms: int
         raise NodeError(f"timed out after {limit_ms} ms") from None
 
 
-#: How deep lists and maps may nest in one value: the engine's `MAX_NESTING` (the backends'
-#: agreement is tested in tests/python/test_values.py).
-MAX_NESTING = 100
+#: How deep lists and maps may nest in one value: the engine's `MAX_NESTING`, from the contract.
+MAX_NESTING = _contract.MAX_NESTING
 
 
 class TooDeep(ValueError):
@@ -85,25 +85,9 @@ def normalize(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def annotate(exc: BaseException, node_id: str, node_type: str) -> BaseException:
-    """Makes ``exc`` name the failing node, keeping its class (and identity, for user errors)."""
-    if getattr(exc, "node_id", None) is not None:
-        return exc
-    if isinstance(exc, NodeError):
-        fresh = NodeError(exc.reason, node_id, node_type)
-        fresh.__cause__ = exc.__cause__
-        return fresh.with_traceback(exc.__traceback__)
-    prefix = f"node `{node_id}` (`{node_type}`) failed"
-    if exc.args and isinstance(exc.args[0], str):
-        exc.args = (f"{prefix}: {exc.args[0]}", *exc.args[1:])
-    elif not exc.args:
-        exc.args = (prefix,)
-    try:
-        exc.node_id = node_id  # type: ignore[attr-defined]
-        exc.node_type = node_type  # type: ignore[attr-defined]
-    except AttributeError:
-        pass
-    return exc
+def node_type(node: Any) -> str:
+    """A node's type name: its ``node_type``, else its class name (a plain class)."""
+    return getattr(node, "node_type", None) or type(node).__name__
 
 
 async def _normalized(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
@@ -111,14 +95,44 @@ async def _normalized(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
         yield normalize(item)
 
 
+def executor_for(pipeline: Any) -> PythonExecutor:
+    """An executor for ``pipeline`` after the fallback's checks (the engine's rules), with fresh
+    instances of the nodes a manifest describes: each run starts from a node's constructor, as on
+    the engine. Live nodes (objects added to the pipeline) run as they are."""
+    from ..core.described import DescribedNode, LoadError
+    from .checks import validated
+
+    ids, edges = validated(pipeline)
+    nodes, issues = [], []
+    for i, node in enumerate(pipeline.nodes):
+        if isinstance(node, DescribedNode):
+            try:
+                node = node.fresh_instance()
+            except LoadError as e:
+                issues.append(f"nodes[{i}]: {e}")
+        nodes.append(node)
+    if issues:
+        raise ManifestError(issues, origin=f"pipeline {pipeline.name!r}")
+    return PythonExecutor(nodes, ids, edges, types=[node.node_type for node in pipeline.nodes])
+
+
 class PythonExecutor:
-    """Runs nodes (with ids and edges given by index) in this interpreter."""
+    """Runs nodes (with ids and edges given by index) in this interpreter. A node is any object
+    with ``process``; ``flush``, ``initialize`` and ``cleanup`` are optional (see
+    :mod:`remotemedia.core.protocol`). ``types`` names each node in errors (default: the node's
+    ``node_type``, else its class name)."""
 
     def __init__(
-        self, nodes: Sequence[Node], ids: Sequence[str], edges: Sequence[tuple[int, int]], capacity: int = 64
+        self,
+        nodes: Sequence[Any],
+        ids: Sequence[str],
+        edges: Sequence[tuple[int, int]],
+        capacity: int = 64,
+        types: Sequence[str] | None = None,
     ) -> None:
         self.nodes = list(nodes)
         self.ids = list(ids)
+        self.types = list(types) if types is not None else [node_type(n) for n in self.nodes]
         self.capacity = max(1, capacity)
         n = len(self.nodes)
         self.down: list[list[int]] = [[] for _ in range(n)]
@@ -133,6 +147,8 @@ class PythonExecutor:
     async def _call(self, i: int, method: str, *args: Any) -> list[Any]:
         node = self.nodes[i]
         try:
+            if method == "flush" and getattr(node, "flush", None) is None:
+                return []
             limit = getattr(node, "timeout_ms", None)
             if limit is not None:
                 produced = await _limited(node, method, args, limit)
@@ -143,14 +159,14 @@ class PythonExecutor:
             except TooDeep as e:
                 raise NodeError(str(e)) from None
         except Exception as e:
-            raise annotate(e, self.ids[i], node.node_type) from e.__cause__
+            raise annotate(e, self.ids[i], self.types[i]) from e.__cause__
 
     async def _lifecycle(self, method: str) -> None:
         for i, node in enumerate(self.nodes):
             try:
                 await call_hook_async(node, method)
             except Exception as e:
-                raise annotate(e, self.ids[i], node.node_type) from e.__cause__
+                raise annotate(e, self.ids[i], self.types[i]) from e.__cause__
 
     async def run(self, inputs: Iterable[Any]) -> list[Any]:
         """All outputs, grouped by sink in pipeline order."""

@@ -1,0 +1,56 @@
+//! `remotemedia-runtime contract`: what the pure-Python fallback and the Python package must
+//! agree on with the engine, as one JSON document generated from the engine's own constants
+//! (`make schema` writes it to `python/remotemedia/contract.json`; a test keeps it current).
+
+use remotemedia_runtime::{
+    MAX_INPUT_SAMPLE_RATE, MAX_NESTING, MIN_INPUT_SAMPLE_RATE, RUST_HINT_ON_PYTHON_NODE, RuntimeHint,
+    builtin_registry,
+};
+use remotemedia_server::{DEFAULT_BIND, ServerConfig};
+use serde_json::{Value, json};
+
+use super::serve::TOKEN_ENV;
+
+/// The contract: node specs, audio formats and bounds, value limits, the server's defaults,
+/// environment variable names, the runtime-hint vocabulary and the messages the fallback repeats.
+pub fn contract() -> Value {
+    let nodes: Vec<Value> = builtin_registry().descriptors().map(|d| d.to_json()).collect();
+    let server = ServerConfig::default();
+    json!({
+        "version": 1,
+        "nodes": nodes,
+        "audio": {
+            "extensions": remotemedia_io::AUDIO_EXTENSIONS,
+            "formats": remotemedia_io::FORMATS,
+            "min_input_sample_rate": MIN_INPUT_SAMPLE_RATE,
+            "max_input_sample_rate": MAX_INPUT_SAMPLE_RATE,
+        },
+        "values": {"max_nesting": MAX_NESTING},
+        "server": {
+            "bind": DEFAULT_BIND,
+            "max_sessions": server.max_sessions,
+            "max_message_bytes": server.max_message_bytes,
+            "idle_timeout_s": server.idle_timeout.as_secs_f64(),
+            "output_queue": server.output_queue,
+            "slow_consumer_timeout_s": server.slow_consumer_timeout.as_secs_f64(),
+            "run_timeout_s": server.run_timeout.as_secs_f64(),
+            "shutdown_timeout_s": server.shutdown_timeout.as_secs_f64(),
+        },
+        "environment": {
+            "interpreter": remotemedia_runtime::python::INTERPRETER_ENV,
+            "threads": remotemedia_runtime::threads::THREADS_ENV,
+            "token": TOKEN_ENV,
+        },
+        "runtime_hints": RuntimeHint::ALL,
+        "messages": {
+            "not_audio": remotemedia_io::not_audio_reason(),
+            "empty_file": remotemedia_io::EMPTY_FILE,
+            "rust_hint_on_python_node": RUST_HINT_ON_PYTHON_NODE,
+        },
+    })
+}
+
+/// The contract as the file holds it: pretty JSON with a final newline.
+pub fn contract_text() -> String {
+    serde_json::to_string_pretty(&contract()).unwrap_or_default() + "\n"
+}
