@@ -48,8 +48,9 @@ class NodeError(RemoteMediaError):
 
 class RuntimeSelectionError(RemoteMediaError):
     """The requested runtime cannot run this pipeline (for example ``REMOTEMEDIA_RUNTIME=rust``
-    without the Rust runtime installed, or ``runtime_hint="rust"`` on a node that has no native
-    implementation)."""
+    without the Rust runtime installed, or ``runtime_hint="rustpython"`` with ``use_rust=False``).
+    ``runtime_hint="rust"`` on a node with no native implementation is a manifest rule:
+    :class:`ManifestError`."""
 
 
 class AudioFileError(RemoteMediaError, ValueError):
