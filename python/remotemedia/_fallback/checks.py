@@ -19,8 +19,8 @@ def from_checked_manifest(cls: type[Pipeline], doc: Any, origin: str, base_dir: 
     """A pipeline from a manifest the fallback's validator accepts (its Python nodes are loaded
     into this interpreter now); raises :class:`ManifestError` listing every problem."""
     from ..core.described import DescribedNode
-    from ..manifest import validate_manifest
     from ..nodes import NODE_TYPES
+    from .manifest import validate_manifest
 
     plan = validate_manifest(doc, origin, base_dir=base_dir)
     pipeline = cls(plan.name)
@@ -43,7 +43,7 @@ def from_checked_manifest(cls: type[Pipeline], doc: Any, origin: str, base_dir: 
 def validated(pipeline: Pipeline) -> tuple[list[str], list[tuple[int, int]]]:
     """The pipeline's ids and edges (by index) after the engine's checks of ids and the graph;
     kept until the pipeline changes."""
-    from ..manifest import check_graph, check_id
+    from .manifest import check_graph, check_id
 
     key = pipeline._structure_key()
     if pipeline._checked is not None and pipeline._checked[0] == key:

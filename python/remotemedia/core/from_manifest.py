@@ -18,7 +18,7 @@ __all__ = ["build"]
 
 def build(cls: type[Pipeline], source: str | os.PathLike[str] | dict[str, Any]) -> Pipeline:
     """See :meth:`Pipeline.from_manifest`."""
-    from ..manifest import load_manifest
+    from .manifest_source import load_manifest
 
     doc, origin = load_manifest(source)
     base_dir = None

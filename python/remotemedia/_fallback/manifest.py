@@ -1,21 +1,22 @@
-"""Manifest v1 in Python: loading (JSON, YAML, dict, path) and validation with the engine's rules
-and messages, so the pure-Python executor rejects exactly what the engine rejects."""
+"""Manifest v1 validation in Python, with the engine's rules and messages, so the pure-Python
+executor rejects exactly what the engine rejects (the manifest corpus checks them file by file).
+Reading a manifest is :mod:`remotemedia.core.manifest_source`."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _contract
-from .core.node import RUNTIME_HINTS
-from .errors import ManifestError
-from .nodes import NODE_TYPES
-from .nodes.spec import check_params
-from .suggest import closest_many
+from .. import _contract
+from ..core.manifest_source import load_manifest
+from ..core.node import RUNTIME_HINTS
+from ..errors import ManifestError
+from ..nodes import NODE_TYPES
+from ..nodes.spec import check_params
+from ..suggest import closest_many
 
 __all__ = ["NodeDecl", "CheckedManifest", "load_manifest", "validate_manifest", "MANIFEST_VERSION"]
 
@@ -41,41 +42,6 @@ class CheckedManifest:
     name: str
     nodes: list[NodeDecl]
     edges: list[tuple[int, int]]
-
-
-def load_manifest(source: str | os.PathLike[str] | dict[str, Any]) -> tuple[Any, str]:
-    """Reads a manifest given as a dict, JSON or YAML text, or a path; returns (document, origin)."""
-    if isinstance(source, dict):
-        return source, "(inline)"
-    if isinstance(source, os.PathLike) or (
-        isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{") and Path(source).exists()
-    ):
-        path = Path(source)
-        try:
-            text = path.read_text()
-        except OSError as e:
-            raise ManifestError(f"cannot read `{path}`: {e}", origin=f"`{path}`") from e
-        yaml = path.suffix in (".yaml", ".yml") or (path.suffix != ".json" and not text.lstrip().startswith("{"))
-        return _parse_text(text, yaml, f"`{path}`"), f"`{path}`"
-    if not isinstance(source, str):
-        raise TypeError(f"a manifest is a dict, JSON or YAML text, or a path; got {type(source).__name__}")
-    return _parse_text(source, not source.lstrip().startswith("{"), "(inline)"), "(inline)"
-
-
-def _parse_text(text: str, yaml: bool, origin: str) -> Any:
-    if not yaml:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ManifestError(f"invalid JSON: {e.msg} at line {e.lineno} column {e.colno}", origin) from None
-    try:
-        import yaml as pyyaml
-    except ImportError:
-        raise ManifestError("YAML manifests need PyYAML: `pip install pyyaml` (or use JSON)", origin) from None
-    try:
-        return pyyaml.safe_load(text)
-    except pyyaml.YAMLError as e:
-        raise ManifestError(f"invalid YAML: {e}", origin) from None
 
 
 def _json_type(v: Any) -> str:
@@ -282,7 +248,7 @@ def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
     """Checks a Python node described by ``module``/``file``/``source`` + ``class`` and loads it
     into this interpreter, for the pure-Python executor (the engine's checks and messages); sets
     ``d.instance``."""
-    from .core.described import LoadError, load_class_instance
+    from ..core.described import LoadError, load_class_instance
 
     path = f"nodes[{i}]"
     cls_name = d.python.get("class")
