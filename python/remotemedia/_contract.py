@@ -19,6 +19,8 @@ AUDIO_FORMATS: str = CONTRACT["audio"]["formats"]
 #: The sample rates an audio input may declare, in Hz.
 MIN_INPUT_SAMPLE_RATE: int = CONTRACT["audio"]["min_input_sample_rate"]
 MAX_INPUT_SAMPLE_RATE: int = CONTRACT["audio"]["max_input_sample_rate"]
+#: The most interleaved channels raw PCM input may declare.
+MAX_INPUT_CHANNELS: int = CONTRACT["audio"]["max_input_channels"]
 #: How deep lists and maps may nest in one value.
 MAX_NESTING: int = CONTRACT["values"]["max_nesting"]
 #: ``remotemedia-runtime serve``'s defaults (durations in seconds).

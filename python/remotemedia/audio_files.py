@@ -68,6 +68,13 @@ def _engine() -> Any:
     return module
 
 
+def _check_input_rate(path: str | os.PathLike[str], rate: int) -> None:
+    """Refuses a sample rate outside the bounds audio inputs may declare, as the engine does."""
+    if not _contract.MIN_INPUT_SAMPLE_RATE <= rate <= _contract.MAX_INPUT_SAMPLE_RATE:
+        reason = _contract.MESSAGES["input_sample_rate"].format(rate=rate)
+        raise AudioFileError(f"`{os.fspath(path)}`: {reason}", os.fspath(path))
+
+
 class _WavChunks:
     """A WAV file read chunk by chunk with the package's RIFF reader (``remotemedia.dsp.wav``)."""
 
@@ -99,7 +106,12 @@ class _WavChunks:
         except (ValueError, struct.error) as e:
             self._file.close()
             raise AudioFileError(f"`{path}`: {e}", str(path)) from None
-        self.layout = parse_format(fmt)
+        try:
+            self.layout = parse_format(fmt)
+            _check_input_rate(path, self.layout.rate)
+        except BaseException:
+            self._file.close()
+            raise
         # 0xFFFFFFFF (a WAV written to a pipe): the data runs to the end of the file.
         self._left = None if size == 0xFFFFFFFF else size
         self.frames = None if self._left is None else self._left // self.layout.frame_bytes
@@ -152,6 +164,11 @@ class AudioReader:
             self.duration = self._native.duration
             return
         self._open_pure(Path(self.path))
+        try:
+            _check_input_rate(self.path, self.sample_rate)
+        except AudioFileError:
+            getattr(self._chunks, "close", lambda: None)()
+            raise
 
     def _open_pure(self, path: Path) -> None:
         try:

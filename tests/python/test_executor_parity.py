@@ -93,3 +93,19 @@ def test_a_file_that_is_not_audio_is_named_with_the_formats(use_rust: bool, tmp_
         f"`{path}`: not an audio file this build reads "
         "(WAV, AIFF, FLAC, MP3, Ogg Vorbis, Ogg Opus, AAC and ALAC in MP4/M4A, CAF)"
     )
+
+
+def test_a_file_declaring_a_sample_rate_out_of_bounds_is_refused(use_rust: bool, tmp_path: Path) -> None:
+    import struct
+
+    path = tmp_path / "one_hz.wav"
+    data = b"\x00\x00" * 100
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, 1, 2, 2, 16)
+    path.write_bytes(
+        b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + fmt + b"data" + struct.pack("<I", len(data)) + data
+    )
+    with pytest.raises(AudioFileError) as error:
+        AudioReader(path, native=None if use_rust else False)
+    assert str(error.value) == (
+        f"`{path}`: a sample rate of 1 Hz is outside the range audio inputs may declare (1000 to 1536000 Hz)"
+    )

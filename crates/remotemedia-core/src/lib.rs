@@ -60,7 +60,7 @@ pub use python::{
 };
 pub use registry::{CheckedFactory, NodeDescriptor, NodeFactory, RegisteredNode, Registry};
 pub use value::{
-    AudioBuffer, Buffer, DType, MAX_INPUT_SAMPLE_RATE, MAX_NESTING, MIN_INPUT_SAMPLE_RATE, Map, NdArray,
-    SampleFormat, Value, check_input_sample_rate, check_integers, json_parse_error, nesting_error,
-    parse_json_text,
+    AudioBuffer, Buffer, DType, MAX_INPUT_CHANNELS, MAX_INPUT_SAMPLE_RATE, MAX_NESTING,
+    MIN_INPUT_SAMPLE_RATE, Map, NdArray, SampleFormat, Value, check_input_sample_rate, check_integers,
+    input_sample_rate_reason, json_parse_error, nesting_error, parse_json_text,
 };

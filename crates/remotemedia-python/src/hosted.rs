@@ -11,7 +11,8 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use remotemedia_server::{
-    Frame, Hosted, HostedResponse, LoadError, Server, ServerConfig, ServerError, StreamReceiver, StreamSender,
+    Frame, Hosted, HostedResponse, LoadError, Server, ServerConfig, ServerError, StreamReceiver,
+    StreamSender, defaults,
 };
 use tokio::sync::Mutex;
 
@@ -52,7 +53,17 @@ impl PyHostedServer {
     #[new]
     // One keyword argument per server option, as Python callers pass them.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (manifests, *, token=None, max_sessions=1024, max_message_bytes=1 << 20, idle_timeout=60.0, output_queue=256, slow_consumer_timeout=30.0, run_timeout=60.0))]
+    #[pyo3(signature = (
+        manifests,
+        *,
+        token = None,
+        max_sessions = defaults::MAX_SESSIONS,
+        max_message_bytes = defaults::MAX_MESSAGE_BYTES,
+        idle_timeout = defaults::IDLE_TIMEOUT_S,
+        output_queue = defaults::OUTPUT_QUEUE,
+        slow_consumer_timeout = defaults::SLOW_CONSUMER_TIMEOUT_S,
+        run_timeout = defaults::RUN_TIMEOUT_S,
+    ))]
     fn new(
         py: Python<'_>,
         manifests: Vec<PathBuf>,

@@ -6,6 +6,25 @@ use std::time::Duration;
 /// The default address: loopback only.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8750";
 
+/// The default of every setting, in one place: [`ServerConfig::default`], the CLI's `serve`
+/// flags, the Python extension's `Server` and the contract (which the Ray app reads) use these.
+pub mod defaults {
+    /// Most WebSocket sessions open at once.
+    pub const MAX_SESSIONS: usize = 1024;
+    /// Largest WebSocket message and HTTP request body, in bytes (1 MiB).
+    pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+    /// Seconds a WebSocket session may receive nothing before it is closed.
+    pub const IDLE_TIMEOUT_S: f64 = 60.0;
+    /// Output frames held for a client that reads slower than the pipeline produces.
+    pub const OUTPUT_QUEUE: usize = 256;
+    /// Seconds a client may take nothing it was sent before it is a slow consumer.
+    pub const SLOW_CONSUMER_TIMEOUT_S: f64 = 30.0;
+    /// The longest an HTTP run may take, in seconds.
+    pub const RUN_TIMEOUT_S: f64 = 60.0;
+    /// Seconds shutdown waits for open sessions to flush.
+    pub const SHUTDOWN_TIMEOUT_S: f64 = 10.0;
+}
+
 /// Where the server listens and what it allows.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -43,13 +62,13 @@ impl Default for ServerConfig {
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8750))),
             token: None,
             insecure: false,
-            max_sessions: 1024,
-            max_message_bytes: 1 << 20,
-            idle_timeout: Duration::from_secs(60),
-            output_queue: 256,
-            slow_consumer_timeout: Duration::from_secs(30),
-            run_timeout: Duration::from_secs(60),
-            shutdown_timeout: Duration::from_secs(10),
+            max_sessions: defaults::MAX_SESSIONS,
+            max_message_bytes: defaults::MAX_MESSAGE_BYTES,
+            idle_timeout: Duration::from_secs_f64(defaults::IDLE_TIMEOUT_S),
+            output_queue: defaults::OUTPUT_QUEUE,
+            slow_consumer_timeout: Duration::from_secs_f64(defaults::SLOW_CONSUMER_TIMEOUT_S),
+            run_timeout: Duration::from_secs_f64(defaults::RUN_TIMEOUT_S),
+            shutdown_timeout: Duration::from_secs_f64(defaults::SHUTDOWN_TIMEOUT_S),
         }
     }
 }

@@ -39,7 +39,7 @@ use remotemedia_core::Registry;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{ConfigError, DEFAULT_BIND, ServerConfig};
+pub use config::{ConfigError, DEFAULT_BIND, ServerConfig, defaults};
 pub use hosted::{Frame, Hosted, HostedResponse, HostedStream, StreamReceiver, StreamSender};
 pub use metrics::ServerMetrics;
 pub use served::{LoadError, Served, ServedPipeline};

@@ -149,8 +149,9 @@ impl StreamQuery {
         let sample_rate = self.sample_rate.ok_or("`format` needs `sample_rate` (Hz)")?;
         remotemedia_core::check_input_sample_rate(sample_rate).map_err(|e| format!("`sample_rate`: {e}"))?;
         let channels = self.channels.unwrap_or(1);
-        if !(1..=64).contains(&channels) {
-            return Err(format!("`channels` {channels} is out of range (1..=64)"));
+        let most = remotemedia_core::MAX_INPUT_CHANNELS;
+        if !(1..=most).contains(&channels) {
+            return Err(format!("`channels` {channels} is out of range (1..={most})"));
         }
         Ok(Some(PcmFormat {
             format,

@@ -3,10 +3,10 @@
 //! (`make schema` writes it to `python/remotemedia/contract.json`; a test keeps it current).
 
 use remotemedia_runtime::{
-    MAX_INPUT_SAMPLE_RATE, MAX_NESTING, MIN_INPUT_SAMPLE_RATE, RUST_HINT_ON_PYTHON_NODE, RuntimeHint,
-    builtin_registry,
+    MAX_INPUT_CHANNELS, MAX_INPUT_SAMPLE_RATE, MAX_NESTING, MIN_INPUT_SAMPLE_RATE, RUST_HINT_ON_PYTHON_NODE,
+    RuntimeHint, builtin_registry,
 };
-use remotemedia_server::{DEFAULT_BIND, ServerConfig};
+use remotemedia_server::{DEFAULT_BIND, defaults};
 use serde_json::{Value, json};
 
 use super::serve::TOKEN_ENV;
@@ -15,7 +15,6 @@ use super::serve::TOKEN_ENV;
 /// environment variable names, the runtime-hint vocabulary and the messages the fallback repeats.
 pub fn contract() -> Value {
     let nodes: Vec<Value> = builtin_registry().descriptors().map(|d| d.to_json()).collect();
-    let server = ServerConfig::default();
     json!({
         "version": 1,
         "nodes": nodes,
@@ -24,17 +23,18 @@ pub fn contract() -> Value {
             "formats": remotemedia_io::FORMATS,
             "min_input_sample_rate": MIN_INPUT_SAMPLE_RATE,
             "max_input_sample_rate": MAX_INPUT_SAMPLE_RATE,
+            "max_input_channels": MAX_INPUT_CHANNELS,
         },
         "values": {"max_nesting": MAX_NESTING},
         "server": {
             "bind": DEFAULT_BIND,
-            "max_sessions": server.max_sessions,
-            "max_message_bytes": server.max_message_bytes,
-            "idle_timeout_s": server.idle_timeout.as_secs_f64(),
-            "output_queue": server.output_queue,
-            "slow_consumer_timeout_s": server.slow_consumer_timeout.as_secs_f64(),
-            "run_timeout_s": server.run_timeout.as_secs_f64(),
-            "shutdown_timeout_s": server.shutdown_timeout.as_secs_f64(),
+            "max_sessions": defaults::MAX_SESSIONS,
+            "max_message_bytes": defaults::MAX_MESSAGE_BYTES,
+            "idle_timeout_s": defaults::IDLE_TIMEOUT_S,
+            "output_queue": defaults::OUTPUT_QUEUE,
+            "slow_consumer_timeout_s": defaults::SLOW_CONSUMER_TIMEOUT_S,
+            "run_timeout_s": defaults::RUN_TIMEOUT_S,
+            "shutdown_timeout_s": defaults::SHUTDOWN_TIMEOUT_S,
         },
         "environment": {
             "interpreter": remotemedia_runtime::python::INTERPRETER_ENV,
@@ -46,6 +46,7 @@ pub fn contract() -> Value {
             "not_audio": remotemedia_io::not_audio_reason(),
             "empty_file": remotemedia_io::EMPTY_FILE,
             "rust_hint_on_python_node": RUST_HINT_ON_PYTHON_NODE,
+            "input_sample_rate": remotemedia_runtime::input_sample_rate_reason("{rate}"),
         },
     })
 }

@@ -162,7 +162,7 @@ pub struct AudioInput {
     ))]
     pub sample_rate: Option<u32>,
     /// The channel count of raw PCM input (interleaved).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=i64::from(remotemedia_runtime::MAX_INPUT_CHANNELS)))]
     pub channels: u16,
 }
 
@@ -183,28 +183,28 @@ pub struct ServeArgs {
     #[arg(long)]
     pub insecure: bool,
     /// Most WebSocket sessions at once (one more gets 503).
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = remotemedia_server::defaults::MAX_SESSIONS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sessions: u32,
     /// Largest WebSocket message and HTTP request body, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "BYTES", default_value_t = remotemedia_server::defaults::MAX_MESSAGE_BYTES as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_message_bytes: u64,
     /// Close a WebSocket session that sends nothing for this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = remotemedia_server::defaults::IDLE_TIMEOUT_S)]
     pub idle_timeout: f64,
     /// Output frames held for a client that reads slower than the pipeline produces; when they
     /// are all waiting, the pipeline waits too (backpressure).
-    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = remotemedia_server::defaults::OUTPUT_QUEUE as u32, value_parser = clap::value_parser!(u32).range(1..))]
     pub output_queue: u32,
     /// A client that takes nothing it was sent for this many seconds is disconnected (`error`
     /// `slow_consumer`, close 4429). A client that keeps reading is never cut off.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = remotemedia_server::defaults::SLOW_CONSUMER_TIMEOUT_S)]
     pub slow_consumer_timeout: f64,
     /// The longest an HTTP run may take, in seconds; past it the run is stopped and answered 503
     /// (`timeout`).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = remotemedia_server::defaults::RUN_TIMEOUT_S)]
     pub run_timeout: f64,
     /// On SIGINT/SIGTERM, how long to wait for open sessions and HTTP runs to finish before exiting.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = remotemedia_server::defaults::SHUTDOWN_TIMEOUT_S)]
     pub shutdown_timeout: f64,
 }
 

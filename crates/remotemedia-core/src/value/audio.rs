@@ -49,6 +49,9 @@ impl SampleFormat {
 pub const MIN_INPUT_SAMPLE_RATE: u32 = 1_000;
 /// The highest sample rate an audio input may declare, in Hz (8 × 192 kHz).
 pub const MAX_INPUT_SAMPLE_RATE: u32 = 1_536_000;
+/// The most interleaved channels raw PCM input may declare (the CLI's `--channels`, a server
+/// stream's `channels`).
+pub const MAX_INPUT_CHANNELS: u16 = 64;
 
 /// Checks a sample rate an input declares against [`MIN_INPUT_SAMPLE_RATE`] and
 /// [`MAX_INPUT_SAMPLE_RATE`]; the error says what was found and what is accepted.
@@ -56,11 +59,16 @@ pub fn check_input_sample_rate(rate: u32) -> std::result::Result<(), String> {
     if (MIN_INPUT_SAMPLE_RATE..=MAX_INPUT_SAMPLE_RATE).contains(&rate) {
         Ok(())
     } else {
-        Err(format!(
-            "a sample rate of {rate} Hz is outside the range audio inputs may declare \
-             ({MIN_INPUT_SAMPLE_RATE} to {MAX_INPUT_SAMPLE_RATE} Hz)"
-        ))
+        Err(input_sample_rate_reason(rate))
     }
+}
+
+/// Why an input's sample rate `rate` is refused (the contract renders it with `{rate}`).
+pub fn input_sample_rate_reason(rate: impl std::fmt::Display) -> String {
+    format!(
+        "a sample rate of {rate} Hz is outside the range audio inputs may declare \
+         ({MIN_INPUT_SAMPLE_RATE} to {MAX_INPUT_SAMPLE_RATE} Hz)"
+    )
 }
 
 /// A block of PCM audio.

@@ -17,7 +17,8 @@ use indexmap::IndexMap;
 
 pub use array::{DType, Element, NdArray};
 pub use audio::{
-    AudioBuffer, MAX_INPUT_SAMPLE_RATE, MIN_INPUT_SAMPLE_RATE, SampleFormat, check_input_sample_rate,
+    AudioBuffer, MAX_INPUT_CHANNELS, MAX_INPUT_SAMPLE_RATE, MIN_INPUT_SAMPLE_RATE, SampleFormat,
+    check_input_sample_rate, input_sample_rate_reason,
 };
 pub use buffer::Buffer;
 pub use json::{JSON_TAGS, check_integers, json_parse_error, parse_json_text, value_from_json_text};

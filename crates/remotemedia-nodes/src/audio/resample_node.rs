@@ -14,7 +14,7 @@ pub(crate) fn descriptor() -> NodeDescriptor {
             ParamSpec::integer("target_sample_rate")
                 .default(16000)
                 .min(1.0)
-                .max(1_536_000.0)
+                .max(f64::from(remotemedia_core::MAX_INPUT_SAMPLE_RATE))
                 .describe("output sample rate in Hz"),
         )
         .param(
