@@ -38,7 +38,8 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
-use crate::manifest::validate::{ExecutionPlan, plan};
+use crate::manifest::plan::ExecutionPlan;
+use crate::manifest::validate::plan;
 use crate::node::Outputs;
 use crate::registry::Registry;
 use crate::value::Value;
@@ -427,7 +428,7 @@ impl std::fmt::Debug for Pipeline {
 }
 
 /// A fresh instance of a planned node; a failure names the node.
-fn create_instance(n: &crate::manifest::validate::PlannedNode) -> Result<crate::NodeInstance> {
+fn create_instance(n: &crate::manifest::plan::PlannedNode) -> Result<crate::NodeInstance> {
     n.registered
         .factory
         .create(&n.params)

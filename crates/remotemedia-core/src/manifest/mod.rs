@@ -22,6 +22,7 @@
 //! offending field: [`Manifest::parse`] checks the document's structure, and
 //! [`crate::Pipeline::new`] checks it against a [`crate::Registry`] (node types, params, graph).
 
+pub(crate) mod plan;
 mod python_nodes;
 mod schema;
 mod structure;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::validate::PlannedNode;
+use super::plan::PlannedNode;
 use super::{Manifest, NodeSpec, RuntimeHint};
 use crate::error::ManifestIssue;
 use crate::params::Params;
