@@ -4,12 +4,13 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures::StreamExt;
 use remotemedia_core::{Pipeline, Value};
 
 use crate::feed::{AudioChunks, RunError, run_to_report};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressDisplay, ProgressMode};
 use crate::sink::{AudioSink, OutputEncoding, SinkTarget};
 use crate::source::{AudioFileSource, IoError, has_audio_extension, head_of, looks_like_audio};
 
@@ -224,6 +225,38 @@ pub enum BatchEnd {
     FailedFast,
     /// `on_result` asked to stop (its output went away, say).
     Stopped,
+}
+
+impl BatchOptions {
+    /// The files run at once when none is asked for: the engine's threads.
+    pub fn default_jobs() -> usize {
+        remotemedia_core::threads::engine_threads().unwrap_or(1).max(1)
+    }
+}
+
+/// [`run_files`] with its progress shown on stderr (a bar, per `mode`), started before the first
+/// file and finished after the last: the one runner the CLI and the Python extension drive.
+/// Returns how the run ended and whether the bar was shown; `progress` holds the counts (and the
+/// summary) after, even when the caller stops waiting (the CLI on Ctrl-C).
+pub async fn run_files_shown<F>(
+    pipeline: &Pipeline,
+    files: &[InputFile],
+    options: &BatchOptions,
+    progress: Arc<Progress>,
+    mode: ProgressMode,
+    on_result: F,
+) -> (BatchEnd, bool)
+where
+    F: FnMut(FileResult) -> bool,
+{
+    progress.set_files(files.len());
+    let display = ProgressDisplay::start(Arc::clone(&progress), mode);
+    let end = run_files(pipeline, files, options, &progress, on_result).await;
+    let shown = display.is_some();
+    if let Some(display) = display {
+        display.finish();
+    }
+    (end, shown)
 }
 
 /// Runs `pipeline` over every file, `options.jobs` at a time, calling `on_result` for each file in

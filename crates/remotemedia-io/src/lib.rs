@@ -41,7 +41,7 @@ pub mod wav;
 
 pub use batch::{
     AUDIO_EXTENSIONS, BatchEnd, BatchOptions, FileResult, InputError, InputFile, expand_inputs, is_pattern,
-    open_file, output_paths, run_bytes, run_files,
+    open_file, output_paths, run_bytes, run_files, run_files_shown,
 };
 pub use feed::{AudioChunks, Collected, RunError, run_source, run_to_report, spawn_source};
 pub use progress::{Progress, ProgressDisplay, ProgressMode};

@@ -11,7 +11,7 @@ use remotemedia_core::{Pipeline, Value};
 use remotemedia_cpython::convert::{to_list, to_python};
 use remotemedia_io::{
     AudioChunks, AudioFileSource, BatchOptions, FileResult, InputError, OutputEncoding, Progress,
-    ProgressDisplay, ProgressMode, RawFormat, RunError, expand_inputs, run_files, run_to_report,
+    ProgressMode, RawFormat, RunError, expand_inputs, run_files_shown, run_to_report,
 };
 
 use crate::awaitable;
@@ -167,10 +167,7 @@ pub fn run_many<'py>(
     let files = expand(py, &request.inputs)?;
     let as_json = request.as_json;
     let options = BatchOptions {
-        jobs: request
-            .jobs
-            .unwrap_or_else(|| remotemedia_core::threads::engine_threads().unwrap_or(1))
-            .max(1),
+        jobs: request.jobs.unwrap_or_else(BatchOptions::default_jobs).max(1),
         chunk_ms: request.chunk_ms,
         output_dir: request.output_dir,
         encoding,
@@ -180,16 +177,13 @@ pub fn run_many<'py>(
         py,
         async move {
             let progress = Arc::new(Progress::default());
-            progress.set_files(files.len());
-            let display = ProgressDisplay::start(Arc::clone(&progress), mode);
             let mut results: Vec<FileResult> = Vec::with_capacity(files.len());
-            run_files(&pipeline, &files, &options, &progress, |r| {
+            let (_, shown) = run_files_shown(&pipeline, &files, &options, Arc::clone(&progress), mode, |r| {
                 results.push(r);
                 true
             })
             .await;
-            if let Some(display) = display {
-                display.finish();
+            if shown {
                 eprintln!("{}", progress.summary());
             }
             results

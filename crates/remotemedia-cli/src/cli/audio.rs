@@ -9,7 +9,7 @@ use std::sync::Arc;
 use remotemedia_io::{
     AudioChunks, AudioFileSource, AudioSink, BatchEnd, BatchOptions, Collected, IoError, OutputEncoding,
     Progress, ProgressDisplay, ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs,
-    is_pattern, run_files, run_source,
+    is_pattern, run_files_shown, run_source,
 };
 use remotemedia_runtime::{NodeMetrics, Pipeline, Value};
 
@@ -247,10 +247,7 @@ pub async fn run_many(
                 .join(", ")
         )));
     }
-    let jobs = many
-        .jobs
-        .map(|j| j as usize)
-        .unwrap_or_else(|| remotemedia_runtime::threads::engine_threads().unwrap_or(1));
+    let jobs = many.jobs.map_or_else(BatchOptions::default_jobs, |j| j as usize);
     let options = BatchOptions {
         jobs,
         chunk_ms: audio.chunk_ms,
@@ -260,25 +257,28 @@ pub async fn run_many(
     };
     tracing::info!(files = files.len(), jobs, "running many files");
     let progress = Arc::new(Progress::default());
-    progress.set_files(files.len());
-    let display = ProgressDisplay::start(Arc::clone(&progress), many.progress.mode());
     let mut write_failure = None;
     // A line that cannot be written (stdout gone) stops the run: its results would be lost.
-    let run = until_interrupted(run_files(pipeline, &files, &options, &progress, |result| {
-        let line = result
-            .to_json()
-            .and_then(|json| serde_json::to_string(&json).map_err(|e| e.to_string()));
-        let written = match line {
-            Ok(line) => TextOut::Stdout.write_line(&line),
-            Err(e) => Err(CliError::runtime(e)),
-        };
-        write_failure = written.err();
-        write_failure.is_none()
-    }))
+    let mode = many.progress.mode();
+    let run = until_interrupted(run_files_shown(
+        pipeline,
+        &files,
+        &options,
+        Arc::clone(&progress),
+        mode,
+        |result| {
+            let line = result
+                .to_json()
+                .and_then(|json| serde_json::to_string(&json).map_err(|e| e.to_string()));
+            let written = match line {
+                Ok(line) => TextOut::Stdout.write_line(&line),
+                Err(e) => Err(CliError::runtime(e)),
+            };
+            write_failure = written.err();
+            write_failure.is_none()
+        },
+    ))
     .await;
-    if let Some(display) = display {
-        display.finish();
-    }
     if let Some(err) = write_failure {
         return Err(err);
     }
@@ -288,7 +288,7 @@ pub async fn run_many(
             eprintln!("interrupted: {}", progress.summary());
             Err(CliError::interrupted())
         }
-        Some(end) => {
+        Some((end, _)) => {
             let mut summary = progress.summary();
             if end == BatchEnd::FailedFast {
                 let left = files.len() as u64 - ok - failed;
