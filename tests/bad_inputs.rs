@@ -307,3 +307,44 @@ fn sample_rates_below_the_floor_are_refused_at_once() {
             "a sample rate of 1 Hz is outside the range",
         ));
 }
+
+/// A WAV header whose fields overflow the decoder's arithmetic (65,535 channels of 16-bit
+/// samples; found by `fuzz_server`) is corrupt data, never a panic, in debug builds too.
+#[test]
+fn a_wav_header_with_absurd_fields_is_corrupt_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many_channels.wav");
+    let data = 1_000u32;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&u16::MAX.to_le_bytes()); // channels
+    wav.extend_from_slice(&48_000u32.to_le_bytes());
+    wav.extend_from_slice(&32_000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    wav.resize(wav.len() + data as usize, 0);
+    std::fs::write(&path, wav).unwrap();
+    let out = bin()
+        .arg("run")
+        .arg(repo("manifests/voice_activity.yaml"))
+        .arg("--input")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "`{}`: corrupt audio data: the WAV header cannot be read",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panic"), "{stderr}");
+}

@@ -41,6 +41,7 @@ pub mod node;
 pub mod params;
 pub mod python;
 pub mod registry;
+pub mod samples;
 pub mod suggest;
 pub mod threads;
 pub mod value;

@@ -4,8 +4,8 @@
 use std::io::Read;
 use std::sync::Arc;
 
+use remotemedia_core::samples::convert;
 use remotemedia_core::{AudioBuffer, SampleFormat};
-use remotemedia_nodes::audio::samples::convert;
 
 use crate::source::IoError;
 

@@ -220,29 +220,38 @@ impl AudioFileSource {
             message,
         };
         let stream = MediaSourceStream::new(media, Default::default());
-        let format = symphonia::default::get_probe()
-            .probe(
+        // Symphonia's header parsers can panic on absurd fields in debug builds (a WAV of 65,535
+        // channels overflows its block-align product): such a header is corrupt data too.
+        let probed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            symphonia::default::get_probe().probe(
                 &Hint::new(),
                 stream,
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|e| match (container, e) {
-                // A read that fails on the device, not on the data.
-                (_, DecodeError::IoError(source))
-                    if !matches!(
-                        source.kind(),
-                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput
-                    ) && source.raw_os_error().is_some_and(|code| code != 22) =>
-                {
-                    IoError::Open {
-                        path: path.to_path_buf(),
-                        source,
-                    }
+        }))
+        .map_err(|_| match container {
+            Some(name) => corrupt(format!(
+                "the {name} header cannot be read: its fields are out of range"
+            )),
+            None => unsupported(not_audio_reason()),
+        })?;
+        let format = probed.map_err(|e| match (container, e) {
+            // A read that fails on the device, not on the data.
+            (_, DecodeError::IoError(source))
+                if !matches!(
+                    source.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput
+                ) && source.raw_os_error().is_some_and(|code| code != 22) =>
+            {
+                IoError::Open {
+                    path: path.to_path_buf(),
+                    source,
                 }
-                (Some(name), e) => corrupt(format!("the {name} header cannot be read: {}", describe(&e))),
-                (None, _) => unsupported(not_audio_reason()),
-            })?;
+            }
+            (Some(name), e) => corrupt(format!("the {name} header cannot be read: {}", describe(&e))),
+            (None, _) => unsupported(not_audio_reason()),
+        })?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| unsupported("the file has no audio track".into()))?;

@@ -5,7 +5,7 @@
 //! integer files to `i32` (24-bit shifted up by 8 bits) and float files to `f32`, so no precision
 //! is lost. Writing stores `f32` audio as 32-bit float, `i16` as 16-bit and `i32` as 32-bit, unless
 //! a [`WavEncoding`] says otherwise (then samples are converted with the rules in
-//! [`samples`](remotemedia_nodes::audio::samples), narrowing by rounding half to even and clipping).
+//! [`samples`](remotemedia_core::samples), narrowing by rounding half to even and clipping).
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, Write};
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use hound::{SampleFormat as WavFormat, WavReader, WavSpec, WavWriter};
 use remotemedia_core::{AudioBuffer, SampleFormat};
 
-use remotemedia_nodes::audio::samples::{convert, round_i16, round_i32};
+use remotemedia_core::samples::{convert, round_i16, round_i32};
 
 /// How samples are stored in a written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use remotemedia_core::samples::to_f32;
 use remotemedia_core::{AudioBuffer, NodeDescriptor, NodeError, NodeInstance, ParamSpec, Params};
-use remotemedia_nodes::audio::samples::to_f32;
 use remotemedia_nodes::audio::vad::VadOutput;
 use remotemedia_nodes::audio::vad_node::{Emit, SpeechDetector, SpeechNode, ms, shared_params};
 
