@@ -52,7 +52,8 @@ pub use executor::{
     SessionOutput,
 };
 pub use manifest::{
-    Connection, Manifest, Metadata, NodeSpec, RUST_HINT_ON_PYTHON_NODE, RuntimeHint, manifest_schema,
+    Connection, Manifest, Metadata, NO_NODES, NodeSpec, RUST_HINT_ON_PYTHON_NODE, RuntimeHint,
+    manifest_schema,
 };
 pub use node::{AsyncNode, BoxFuture, Node, NodeInstance, Outputs};
 pub use params::{ParamKind, ParamSpec, Params};

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import _contract
 from ..errors import ManifestError
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def validated(pipeline: Pipeline) -> tuple[list[str], list[tuple[int, int]]]:
     if pipeline._checked is not None and pipeline._checked[0] == key:
         return pipeline._checked[1], pipeline._checked[2]
     ids = pipeline.node_ids()
-    issues = [] if pipeline.nodes else ["nodes: a pipeline needs at least one node, found none"]
+    issues = [] if pipeline.nodes else [f"nodes: {_contract.MESSAGES['no_nodes']}"]
     first_use: dict[str, int] = {}
     for i, node_id in enumerate(ids):
         issues.extend(check_id(i, node_id, first_use))

@@ -132,7 +132,7 @@ def validate_manifest(
     elif not isinstance(raw_nodes, list):
         issues.append(f"nodes: expected a list of nodes, found {_json_type(raw_nodes)}")
     elif not raw_nodes:
-        issues.append("nodes: a pipeline needs at least one node, found none")
+        issues.append(f"nodes: {_contract.MESSAGES['no_nodes']}")
     else:
         for i, raw in enumerate(raw_nodes):
             path = f"nodes[{i}]"

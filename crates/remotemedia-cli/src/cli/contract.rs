@@ -46,6 +46,7 @@ pub fn contract() -> Value {
             "not_audio": remotemedia_io::not_audio_reason(),
             "empty_file": remotemedia_io::EMPTY_FILE,
             "rust_hint_on_python_node": RUST_HINT_ON_PYTHON_NODE,
+            "no_nodes": remotemedia_runtime::NO_NODES,
             "input_sample_rate": remotemedia_runtime::input_sample_rate_reason("{rate}"),
         },
     })

@@ -118,6 +118,10 @@ impl NodeSpec {
     }
 }
 
+/// Why a manifest without nodes is refused (after its `nodes: ` path); the fallback reads it
+/// from the contract.
+pub const NO_NODES: &str = "a pipeline needs at least one node, found none";
+
 /// Why `runtime_hint: rust` is refused on a Python node (the text, after its
 /// `nodes[i].runtime_hint: ` path); the pure-Python fallback reads it from the contract.
 pub const RUST_HINT_ON_PYTHON_NODE: &str =

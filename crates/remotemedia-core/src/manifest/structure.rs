@@ -136,7 +136,7 @@ pub(crate) fn parse(doc: Json) -> Result<Manifest, Vec<ManifestIssue>> {
 
     let nodes = match top.get("nodes") {
         Some(Json::Array(items)) if items.is_empty() => {
-            c.push("nodes", "a pipeline needs at least one node, found none");
+            c.push("nodes", super::NO_NODES);
             Vec::new()
         }
         Some(Json::Array(items)) => items
