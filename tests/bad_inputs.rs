@@ -250,30 +250,33 @@ fn damaged_headers_are_corrupt_audio_data_with_the_path() {
     }
 }
 
+/// A 16-bit PCM WAV of `data` zero bytes whose header declares `channels`, `rate` and
+/// `byte_rate` as given (block align 2), however absurd.
+fn pcm16_wav(channels: u16, rate: u32, byte_rate: u32, data: u32) -> Vec<u8> {
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&channels.to_le_bytes());
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&byte_rate.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    wav.resize(wav.len() + data as usize, 0);
+    wav
+}
+
 #[test]
 fn sample_rates_below_the_floor_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("one_hertz.wav");
     // A 48 KB WAV of 24,000 16-bit samples at 1 Hz: 6.7 hours.
     let data = 48_000u32;
-    let mut wav = Vec::new();
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    for field in [
-        16u32.to_le_bytes().to_vec(),
-        1u16.to_le_bytes().to_vec(),
-        1u16.to_le_bytes().to_vec(),
-    ] {
-        wav.extend_from_slice(&field);
-    }
-    wav.extend_from_slice(&1u32.to_le_bytes()); // sample rate
-    wav.extend_from_slice(&2u32.to_le_bytes()); // byte rate
-    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data.to_le_bytes());
-    wav.resize(wav.len() + data as usize, 0);
+    let wav = pcm16_wav(1, 1, 2, data);
     std::fs::write(&path, wav).unwrap();
     let started = Instant::now();
     bin()
@@ -315,20 +318,7 @@ fn a_wav_header_with_absurd_fields_is_corrupt_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("many_channels.wav");
     let data = 1_000u32;
-    let mut wav = Vec::new();
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    wav.extend_from_slice(&u16::MAX.to_le_bytes()); // channels
-    wav.extend_from_slice(&48_000u32.to_le_bytes());
-    wav.extend_from_slice(&32_000u32.to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data.to_le_bytes());
-    wav.resize(wav.len() + data as usize, 0);
+    let wav = pcm16_wav(u16::MAX, 48_000, 32_000, data);
     std::fs::write(&path, wav).unwrap();
     let out = bin()
         .arg("run")

@@ -27,7 +27,7 @@ import logging
 import os
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _contract
 from . import runtime as _runtime
@@ -186,7 +186,8 @@ class FallbackRunner:
             yield out
 
 
-Runner = EngineRunner | FallbackRunner
+#: What `choose` returns (``Union``: a runtime ``|`` of classes needs Python 3.10; we support 3.9).
+Runner = Union[EngineRunner, FallbackRunner]
 
 
 def choose(pipeline: Pipeline, use_rust: bool) -> Runner:
@@ -216,7 +217,7 @@ def _choose(pipeline: Pipeline, use_rust: bool) -> Runner:
     ids = pipeline.node_ids()
     nodes = pipeline.nodes
     misplaced = [
-        rust_on_python_node(i)
+        _contract.rust_on_python_node(i)
         for i, node in enumerate(nodes)
         if node.runtime_hint == "rust" and not isinstance(node, NativeNode)
     ]
@@ -270,11 +271,6 @@ def _choose(pipeline: Pipeline, use_rust: bool) -> Runner:
         return FallbackRunner(pipeline, RunInfo("python", dict.fromkeys(ids, "python"), fallback_reason=str(e)))
     logger.debug("running pipeline %r with the Rust runtime", pipeline.name)
     return EngineRunner(plan, RunInfo("rust", dict(plan.node_runtimes)), len(nodes))
-
-
-def rust_on_python_node(index: int) -> str:
-    """The rule that ``runtime_hint="rust"`` needs a native node, in the engine's words."""
-    return f"nodes[{index}].runtime_hint: {_contract.MESSAGES['rust_hint_on_python_node']}"
 
 
 def _fallback(pipeline: Pipeline, reason: str) -> FallbackRunner:

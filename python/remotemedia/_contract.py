@@ -35,3 +35,9 @@ RUNTIME_HINTS: tuple[str, ...] = tuple(CONTRACT["runtime_hints"])
 MESSAGES: dict[str, str] = CONTRACT["messages"]
 #: Node type → its description and param specs (``remotemedia-runtime nodes --json``).
 NODE_SPECS: dict[str, Any] = {entry["node_type"]: entry for entry in CONTRACT["nodes"]}
+
+
+def rust_on_python_node(index: int) -> str:
+    """The rule that ``runtime_hint="rust"`` needs a native node, in the engine's words, for
+    ``nodes[index]``."""
+    return f"nodes[{index}].runtime_hint: {MESSAGES['rust_hint_on_python_node']}"

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import _contract
-from ..core.manifest_source import load_manifest
 from ..core.node import RUNTIME_HINTS
 from ..errors import ManifestError
 from ..nodes import NODE_TYPES
 from ..nodes.spec import check_params
 from ..suggest import closest_many
 
-__all__ = ["NodeDecl", "CheckedManifest", "load_manifest", "validate_manifest", "MANIFEST_VERSION"]
+__all__ = ["NodeDecl", "CheckedManifest", "validate_manifest", "MANIFEST_VERSION"]
 
 MANIFEST_VERSION = "v1"
 NODE_FIELDS = ("id", "node_type", "params", "runtime_hint", "module", "file", "source", "class", "timeout_ms")
@@ -264,7 +263,7 @@ def _load_python_node(i: int, d: NodeDecl, base_dir: Path | None) -> list[str]:
             f"found {found}"
         ]
     if d.runtime_hint == "rust":
-        return [f"{path}.runtime_hint: {_contract.MESSAGES['rust_hint_on_python_node']}"]
+        return [_contract.rust_on_python_node(i)]
     try:
         d.instance = load_class_instance(d.id, d.python, d.params, base_dir)
     except LoadError as e:
