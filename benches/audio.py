@@ -25,9 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
 
+from remotemedia._fallback.dsp.resample import QUALITIES, Resampler  # noqa: E402
+from remotemedia._fallback.dsp.wav import read_samples  # noqa: E402
 from remotemedia.audio import Audio  # noqa: E402
-from remotemedia.dsp.resample import QUALITIES, Resampler  # noqa: E402
-from remotemedia.dsp.wav import read_samples  # noqa: E402
 from remotemedia.nodes import ChannelMixNode, FormatConverterNode, GainNode, VADNode  # noqa: E402
 
 ARCTIC = ROOT / "manifests" / "data" / "arctic_a0007.wav"

@@ -136,3 +136,17 @@ def plan(
 ) -> Plan: ...
 def execute_pipeline(manifest_json: str) -> Awaitable[list[Any]]: ...
 def execute_pipeline_with_input(manifest_json: str, inputs: Iterable[Any]) -> Awaitable[list[Any]]: ...
+def to_tagged_json(value: Any) -> str:
+    """``value`` as the engine's tagged JSON text (the wire format)."""
+
+def from_tagged_json(text: str) -> Any:
+    """The value tagged JSON text stands for."""
+
+def read_wav(path: str) -> Any:
+    """A WAV file as ``remotemedia.audio.Audio`` (``ValueError`` when it is not readable)."""
+
+def write_wav(path: str, audio: Any, encoding: str | None = None) -> None:
+    """Writes ``Audio`` to a WAV file (``encoding``: ``i8``, ``i16``, ``i24``, ``i32`` or ``f32``)."""
+
+def convert_audio(audio: Any, format: str) -> Any:
+    """``Audio`` stored as ``format`` (``f32``, ``i16``, ``i32``), with the engine's rounding."""

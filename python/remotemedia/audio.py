@@ -69,16 +69,27 @@ class Audio:
 
 def read_wav(path: Any) -> Audio:
     """A WAV file as audio: 8/16-bit files as int16, 24/32-bit as int32, float files as float32
-    (the engine's mapping; see ``remotemedia.dsp.wav``)."""
-    from .dsp.wav import read_samples as _read
+    (the engine's mapping). ``ValueError`` for a file that is not a readable WAV file."""
+    from .runtime import engine
 
-    samples, rate = _read(path)
+    module = engine()
+    if module is not None:
+        return module.read_wav(str(path))
+    from ._fallback.dsp.wav import read_samples
+
+    samples, rate = read_samples(path)
     return Audio(samples, rate)
 
 
 def write_wav(path: Any, audio: Audio, encoding: str | None = None) -> None:
     """Writes audio to a WAV file, in its own sample format unless ``encoding`` (``i8``, ``i16``,
     ``i24``, ``i32``, ``f32``) says otherwise."""
-    from .dsp.wav import write_samples as _write
+    from .runtime import engine
 
-    _write(path, audio.samples, audio.sample_rate, encoding)
+    module = engine()
+    if module is not None:
+        module.write_wav(str(path), audio, encoding)
+        return
+    from ._fallback.dsp.wav import write_samples
+
+    write_samples(path, audio.samples, audio.sample_rate, encoding)

@@ -39,14 +39,15 @@ import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ._shared import from_tagged, to_tagged
 from .audio import Audio
 from .errors import RemoteMediaError
-from .tagged_json import from_tagged, to_tagged
 
 __all__ = ["RemoteError", "RemoteSession", "connect", "run"]
 
 _DTYPES = {"s16le": "<i2", "s32le": "<i4", "f32le": "<f4"}
 _NUMPY = {"s16le": "int16", "s32le": "int32", "f32le": "float32"}
+_FORMAT_NAMES = {"int16": "i16", "int32": "i32", "float32": "f32"}
 
 
 class RemoteError(RemoteMediaError):
@@ -100,9 +101,12 @@ class RemoteSession:
                     f"found {item.sample_rate} Hz {item.channels}-channel"
                 )
             if samples.dtype.name != _NUMPY[self.format]:
-                from .dsp.samples import convert
+                from ._shared import convert_audio
 
-                samples = convert(samples, np.dtype(_NUMPY[self.format]).type)
+                if samples.dtype.name not in _FORMAT_NAMES:  # float64 and the like: as float32 first
+                    samples = samples.astype(np.float32)
+                wanted = _FORMAT_NAMES[_NUMPY[self.format]]
+                samples = convert_audio(Audio(samples, self.sample_rate), wanted).samples
             await self._socket.send(np.ascontiguousarray(samples, dtype=_DTYPES[self.format]).tobytes())
             return
         await self._socket.send(json.dumps({"type": "input", "value": to_tagged(item)}))

@@ -92,6 +92,17 @@ def is_rust_runtime_available() -> bool:
     return _available
 
 
+def engine() -> ModuleType | None:
+    """The extension module for work outside a run (param checks, tagged JSON, WAV files, audio
+    files), or ``None`` without it or under ``REMOTEMEDIA_RUNTIME=python``; quietly: the warning
+    about a missing engine belongs to runs."""
+    if runtime_mode() == "python":
+        return None
+    if _checked:
+        return _runtime
+    return try_load_rust_runtime()[1]
+
+
 def get_rust_runtime() -> ModuleType | None:
     """The Rust runtime module, or ``None`` when it is unavailable."""
     return _runtime if is_rust_runtime_available() else None

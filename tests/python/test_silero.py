@@ -15,8 +15,8 @@ import pytest
 
 import remotemedia
 from conftest import HAVE_EXTENSION, MANIFESTS, ROOT, run, run_both
+from remotemedia._fallback.dsp.wav import read_samples  # the reference reader of test data
 from remotemedia.audio import Audio
-from remotemedia.dsp.wav import read_samples
 from remotemedia.errors import NodeError
 from remotemedia.nodes import SileroVADNode
 

@@ -26,6 +26,10 @@
 //! - `execute_pipeline(manifest_json)`, `execute_pipeline_with_input(manifest_json, inputs)`:
 //!   awaitable one-shot runs, the names the seeds use.
 //!
+//! - `to_tagged_json(value) -> str`, `from_tagged_json(text)`, `read_wav(path) -> Audio`,
+//!   `write_wav(path, audio, encoding=None)`, `convert_audio(audio, format) -> Audio`: the engine's
+//!   value helpers, which the package uses instead of its pure-Python twins.
+//!
 //! Node failures raise `remotemedia.errors.NodeError` (with `node_id` and `node_type`), the same
 //! class and message as the pure-Python executor; an exception raised by a node running in this
 //! interpreter propagates with its own class.
@@ -35,6 +39,7 @@ mod awaitable;
 mod errors;
 mod hosted;
 mod inline;
+mod values;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -536,5 +541,10 @@ fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audio_files::expand_audio_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline, m)?)?;
     m.add_function(wrap_pyfunction!(execute_pipeline_with_input, m)?)?;
+    m.add_function(wrap_pyfunction!(values::to_tagged_json, m)?)?;
+    m.add_function(wrap_pyfunction!(values::from_tagged_json, m)?)?;
+    m.add_function(wrap_pyfunction!(values::read_wav, m)?)?;
+    m.add_function(wrap_pyfunction!(values::write_wav, m)?)?;
+    m.add_function(wrap_pyfunction!(values::convert_audio, m)?)?;
     Ok(())
 }

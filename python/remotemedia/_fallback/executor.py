@@ -97,15 +97,20 @@ async def _normalized(items: AsyncIterable[Any]) -> AsyncIterator[Any]:
 
 def executor_for(pipeline: Any) -> PythonExecutor:
     """An executor for ``pipeline`` after the fallback's checks (the engine's rules), with fresh
-    instances of the nodes a manifest describes: each run starts from a node's constructor, as on
-    the engine. Live nodes (objects added to the pipeline) run as they are."""
+    instances of the built-in nodes (their twins) and of the nodes a manifest describes: each run
+    starts from a node's constructor, as on the engine. Live nodes (objects added to the pipeline)
+    run as they are."""
     from ..core.described import DescribedNode, LoadError
+    from ..nodes import NativeNode
     from .checks import validated
+    from .nodes import body_for
 
     ids, edges = validated(pipeline)
     nodes, issues = [], []
     for i, node in enumerate(pipeline.nodes):
-        if isinstance(node, DescribedNode):
+        if isinstance(node, NativeNode):
+            node = body_for(node.node_type, node.values)
+        elif isinstance(node, DescribedNode):
             try:
                 node = node.fresh_instance()
             except LoadError as e:

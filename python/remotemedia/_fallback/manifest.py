@@ -14,8 +14,8 @@ from .. import _contract
 from ..core.node import RUNTIME_HINTS
 from ..errors import ManifestError
 from ..nodes import NODE_TYPES
-from ..nodes.spec import check_params
-from ..suggest import closest_many
+from .params import node_param_issues
+from .suggest import closest_many
 
 __all__ = ["NodeDecl", "CheckedManifest", "validate_manifest", "MANIFEST_VERSION"]
 
@@ -225,14 +225,12 @@ def _check_semantics(
                 f'{path}.runtime_hint: runtime hint "python" asks for the Python implementation of `{cls.node_type}`, '
                 'which the Rust engine does not run; use "auto" or "rust", or run the pipeline with the Python executor'
             )
-        values, param_issues = check_params(cls.node_type, cls.PARAMS, d.params, f"{path}.params", base_dir)
+        values, param_issues = node_param_issues(cls.node_type, d.params, f"{path}.params", base_dir)
         # Path params, resolved against the manifest's folder, are what the node is built with.
         d.params = {
             **d.params,
             **{s.name: values[s.name] for s in cls.PARAMS if s.path and s.name in d.params and s.name in values},
         }
-        if not param_issues:
-            param_issues = [f"{path}.params: {m}" for m in cls.check_values(values)]
         issues.extend(param_issues)
 
     ids = [d.id for d in decls]

@@ -39,7 +39,6 @@ def _from_engine_checked(cls: type[Pipeline], doc: dict[str, Any], base_dir: Pat
     """Builds the pipeline's nodes from a manifest the engine has checked (so nothing here can
     fail); Python nodes stay descriptions (see :class:`~remotemedia.core.described.DescribedNode`)."""
     from ..nodes import NODE_TYPES
-    from ..nodes.spec import resolve_path
     from .described import DescribedNode
 
     pipeline = cls((doc.get("metadata") or {}).get("name"))
@@ -54,8 +53,9 @@ def _from_engine_checked(cls: type[Pipeline], doc: dict[str, Any], base_dir: Pat
         else:
             node_cls = NODE_TYPES[raw["node_type"]]
             for spec in node_cls.PARAMS:
-                if spec.path and spec.name in params:
-                    params = {**params, spec.name: resolve_path(params[spec.name], base_dir)[0]}
+                # The engine found the file, from the manifest's folder: the node is built with that path.
+                if spec.path and spec.name in params and base_dir is not None:
+                    params = {**params, spec.name: str(base_dir / params[spec.name])}
             pipeline.add_node(node_cls(name=raw["id"], runtime_hint=hint, **params))
     if doc.get("connections") is not None:
         pipeline._connections = [(c["from"], c["to"]) for c in doc["connections"]]

@@ -1,5 +1,5 @@
-"""Built-in nodes. Each has a native implementation in the Rust engine and a pure-Python twin here
-with the same ``node_type``, params, defaults, outputs and errors."""
+"""Built-in nodes: the engine's native nodes as Python objects (same ``node_type``, params,
+defaults, outputs and errors). Without the engine they run on the fallback's twins."""
 
 from __future__ import annotations
 

@@ -1,14 +1,16 @@
-"""Pure-Python twins of the engine's basic nodes: same ``node_type``, params, defaults, outputs
-and error messages."""
+"""The engine's basic nodes, as Python objects to build pipelines with: the same ``node_type``,
+params, defaults and errors. Their params are checked on construction (by the engine when it is
+installed); what they do is the engine's native implementation, or the fallback's twin of it
+(``remotemedia._fallback.nodes``) when the pipeline runs without the engine or ``process`` is
+called directly."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .. import _shared
 from ..core.node import Node
-from ..errors import ManifestError, NodeError
-from .arithmetic import apply
-from .spec import MISSING, ParamSpec, check_params, declared, describe_value, is_number
+from .spec import MISSING, ParamSpec, declared
 
 __all__ = [
     "NativeNode",
@@ -21,9 +23,10 @@ __all__ = [
 
 
 class NativeNode(Node):
-    """A node that also has a native implementation in the Rust engine.
+    """A node with a native implementation in the Rust engine.
 
-    Its params are checked on construction with the engine's rules and messages.
+    Its params are checked on construction, with the engine's rules and messages
+    (:class:`~remotemedia.errors.ManifestError`); ``values`` holds them with defaults filled in.
     """
 
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
@@ -32,19 +35,26 @@ class NativeNode(Node):
     def __init__(self, name: str | None = None, runtime_hint: str = "auto", **params: Any) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint)
         given = {k: v for k, v in params.items() if v is not MISSING}
-        values, issues = check_params(self.node_type, self.PARAMS, given)
-        if not issues:
-            issues = [f"params: {m}" for m in self.check_values(values)]
-        if issues:
-            raise ManifestError(issues, origin=f"`{self.node_type}`")
+        self.values: dict[str, Any] = _shared.checked_node_params(self.node_type, self.PARAMS, given)
         self._init_kwargs = given
-        self.values = values
+        self._body: Any = None
 
-    @classmethod
-    def check_values(cls, values: dict[str, Any]) -> list[str]:
-        """Problems the param schema cannot express (combinations of params), in the engine's
-        words; checked on construction and when a manifest is validated."""
-        return []
+    def _implementation(self) -> Any:
+        """The fallback's twin of this node, with this node's state (made on first use)."""
+        if self._body is None:
+            from .._fallback.nodes import body_for
+
+            self._body = body_for(self.node_type, self.values)
+        return self._body
+
+    def initialize(self) -> None:
+        self._body = None
+
+    def process(self, data: Any) -> Any:
+        return self._implementation().process(data)
+
+    def flush(self) -> Any:
+        return self._implementation().flush()
 
 
 class PassThroughNode(NativeNode):
@@ -55,13 +65,9 @@ class PassThroughNode(NativeNode):
     def __init__(self, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint)
 
-    def process(self, data: Any) -> Any:
-        # A generator, so that a `None` input is passed on (returning `None` would filter it).
-        yield data
-
 
 class CalculatorNode(NativeNode):
-    """``input <operation> operand``; ints stay ints where exact (see :mod:`.arithmetic`)."""
+    """``input <operation> operand``; ints stay ints where exact."""
 
     DESCRIPTION, PARAMS = declared("CalculatorNode")
 
@@ -73,44 +79,22 @@ class CalculatorNode(NativeNode):
         runtime_hint: str = "auto",
     ) -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, operation=operation, operand=operand)
-        self._operation: str = self.values["operation"]
-        self._operand: int | float = self.values["operand"]
 
     @property
     def operation(self) -> str:
         """The operation (read-only: params are fixed at construction, as in a manifest)."""
-        return self._operation
+        return self.values["operation"]
 
     @property
     def operand(self) -> int | float:
         """The operand (read-only)."""
-        return self._operand
-
-    def process(self, data: Any) -> Any:
-        return apply(self._operation, data, self._operand)
+        return self.values["operand"]
 
 
-class _Elementwise(NativeNode):
-    _op: ClassVar[str]
-    _param: ClassVar[str]
-
-    def _map(self, value: Any) -> Any:
-        if is_number(value):
-            return apply(self._op, value, self.values[self._param])
-        if isinstance(value, (list, tuple)):
-            return [self._map(v) for v in value]
-        raise NodeError(f"expected a number or a list of numbers, found {describe_value(value)}")
-
-    def process(self, data: Any) -> Any:
-        return self._map(data)
-
-
-class MultiplyNode(_Elementwise):
+class MultiplyNode(NativeNode):
     """Multiplies a number, or every number of a (nested) list, by ``factor`` (default 2)."""
 
     DESCRIPTION, PARAMS = declared("MultiplyNode")
-    _op = "multiply"
-    _param = "factor"
 
     def __init__(self, factor: int | float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, factor=factor)
@@ -121,12 +105,10 @@ class MultiplyNode(_Elementwise):
         return self.values["factor"]
 
 
-class AddNode(_Elementwise):
+class AddNode(NativeNode):
     """Adds ``addend`` (default 0) to a number, or to every number of a (nested) list."""
 
     DESCRIPTION, PARAMS = declared("AddNode")
-    _op = "add"
-    _param = "addend"
 
     def __init__(self, addend: int | float = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, addend=addend)
@@ -144,25 +126,8 @@ class BufferNode(NativeNode):
 
     def __init__(self, buffer_size: int = MISSING, name: str | None = None, runtime_hint: str = "auto") -> None:
         super().__init__(name=name, runtime_hint=runtime_hint, buffer_size=buffer_size)
-        self._items: list[Any] = []
 
     @property
     def buffer_size(self) -> int:
         """Items per emitted list (read-only)."""
         return self.values["buffer_size"]
-
-    def initialize(self) -> None:
-        self._items = []
-
-    def process(self, data: Any) -> Any:
-        self._items.append(data)
-        if len(self._items) >= self.values["buffer_size"]:
-            full, self._items = self._items, []
-            return full
-        return None
-
-    def flush(self) -> Any:
-        if self._items:
-            rest, self._items = self._items, []
-            return rest
-        return None

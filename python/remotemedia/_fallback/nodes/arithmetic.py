@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import NodeError
-from .spec import describe_value, is_number, rust_float
+from ...errors import NodeError
+from ..params import describe_value, is_number, rust_float
 
 __all__ = ["OPERATIONS", "apply"]
 

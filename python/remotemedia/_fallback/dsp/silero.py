@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import SILERO_VAD
+from ...models import SILERO_VAD
 
 __all__ = ["RATES", "SegmentRules", "Segmenter", "SileroVad", "load_session"]
 
