@@ -119,7 +119,7 @@ fmt: venv ## format the code
 	$(VENV)/bin/ruff format python tests/python tests/ray benches crates/remotemedia-models
 
 compat-table: ## regenerate docs/python-compatibility.md (RustPython vs CPython on tests/python_compat)
-	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia-runtime --test python_compat
+	REMOTEMEDIA_UPDATE_COMPAT=1 $(CARGO) nextest run -p remotemedia --test python_compat
 
 schema: ## regenerate manifests/schema.json and the Python contract (python/remotemedia/contract.json) from the code
 	$(CARGO) run -q -p remotemedia-cli -- schema > manifests/schema.json

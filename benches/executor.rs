@@ -11,7 +11,7 @@
 //! `cargo bench -p remotemedia-runtime --bench executor`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use remotemedia_runtime::{Manifest, Pipeline, RunOptions, Value, builtin_registry};
+use remotemedia::{Manifest, Pipeline, RunOptions, Value, builtin_registry};
 
 fn chain(n: usize, fuse: bool) -> Pipeline {
     let nodes: Vec<String> = (0..n)

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use remotemedia_runtime::{
+use remotemedia::{
     Manifest, Map, Pipeline, PythonHost, PythonNodeSpec, PythonSource, Value, builtin_registry,
 };
 

@@ -4,7 +4,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use remotemedia_runtime::{AudioBuffer, Manifest, Pipeline, Value, builtin_registry};
+use remotemedia::{AudioBuffer, Manifest, Pipeline, Value, builtin_registry};
 
 fn run(nodes: &str, inputs: Vec<Value>) -> Result<Vec<Value>, String> {
     let yaml = format!("version: v1\nnodes:\n{nodes}");
@@ -277,7 +277,7 @@ fn every_stateless_audio_node_refuses_a_layout_change_mid_stream() {
 fn a_samples_and_rate_pair_is_audio() {
     let pair = Value::list([
         Value::Array(
-            remotemedia_runtime::NdArray::from_vec(vec![3], vec![0.5f64, -0.25, 1.0])
+            remotemedia::NdArray::from_vec(vec![3], vec![0.5f64, -0.25, 1.0])
                 .unwrap()
                 .into(),
         ),

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use common::{bin, repo, tool};
 use predicates::prelude::*;
+use remotemedia::{AudioBuffer, SampleFormat};
 use remotemedia_io::wav::{WavEncoding, read_wav, write_wav};
-use remotemedia_runtime::{AudioBuffer, SampleFormat};
 
 mod common;
 

@@ -6,9 +6,7 @@
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use remotemedia_runtime::{
-    Error, Manifest, NodeError, NodeRuntime, Pipeline, PythonError, Value, builtin_registry,
-};
+use remotemedia::{Error, Manifest, NodeError, NodeRuntime, Pipeline, PythonError, Value, builtin_registry};
 
 /// Loads only on CPython: RustPython raises ImportError while importing it.
 const CPYTHON_ONLY: &str = "import sys\n\

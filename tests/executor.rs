@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use remotemedia_runtime::{
+use remotemedia::{
     AsyncNode, BoxFuture, Error, Manifest, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec,
     Params, Pipeline, Registry, RunOptions, Value, builtin_registry,
 };

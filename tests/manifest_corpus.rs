@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use remotemedia_runtime::{Error, builtin_registry, load_pipeline, manifest_schema};
+use remotemedia::{Error, builtin_registry, load_pipeline, manifest_schema};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

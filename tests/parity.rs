@@ -7,8 +7,8 @@
 
 use std::path::PathBuf;
 
-use remotemedia_runtime::manifest::Format;
-use remotemedia_runtime::{Error, Manifest, Pipeline, Value, builtin_registry};
+use remotemedia::manifest::Format;
+use remotemedia::{Error, Manifest, Pipeline, Value, builtin_registry};
 use serde_json::{Value as Json, json};
 
 fn corpus() -> PathBuf {

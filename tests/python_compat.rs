@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use remotemedia_runtime::{Manifest, Pipeline, Value, builtin_registry};
+use remotemedia::{Manifest, Pipeline, Value, builtin_registry};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

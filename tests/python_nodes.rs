@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use remotemedia_runtime::{
+use remotemedia::{
     Error, Manifest, NodeError, NodeRuntime, Pipeline, Value, builtin_registry, load_pipeline,
 };
 
@@ -128,7 +128,7 @@ async fn values_convert_natively_both_ways() {
         "from remotemedia import Node\nclass Echo(Node):\n    def process(self, data):\n        yield data\n",
         "{}",
     );
-    let inputs = remotemedia_runtime::value::value_from_json_text(
+    let inputs = remotemedia::value::value_from_json_text(
         r#"[null, true, 7, -9223372036854775808, 1.0, 2.5, "héllo", {"$bytes": "AAH/"}, [1, [2.0, "x"]],
             {"z": {"a": null}, "b": [true]},
             {"$array": {"dtype": "int16", "shape": [2, 2], "data": [1, -2, 3, -4]}},

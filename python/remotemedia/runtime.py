@@ -140,12 +140,12 @@ def engine_threads() -> int:
     module = _runtime if _checked else None
     if module is not None:
         return int(module.threads())
-    from ._contract import THREADS_ENV
+    from ._contract import MESSAGES, THREADS_ENV
 
     value = os.environ.get(THREADS_ENV, "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
-            raise ValueError(f'{THREADS_ENV}="{value}" is not valid; expected a positive number of threads')
+            raise ValueError(MESSAGES["threads_env"].format(value=value))
         return int(value)
     return os.cpu_count() or 1
 

@@ -109,3 +109,21 @@ def test_a_file_declaring_a_sample_rate_out_of_bounds_is_refused(use_rust: bool,
     assert str(error.value) == (
         f"`{path}`: a sample rate of 1 Hz is outside the range audio inputs may declare (1000 to 1536000 Hz)"
     )
+
+
+def test_a_built_in_node_object_starts_each_run_afresh(use_rust: bool) -> None:
+    from remotemedia.nodes import BufferNode
+
+    pipeline = Pipeline("buffered", [BufferNode(buffer_size=2)])
+    assert [run(pipeline, [n], use_rust=use_rust) for n in (1, 2, 3)] == [[[1]], [[2]], [[3]]]
+
+
+def test_calling_a_built_in_node_directly_uses_its_twin() -> None:
+    from remotemedia.nodes import BufferNode, CalculatorNode
+
+    buffer = BufferNode(buffer_size=2)
+    assert [buffer.process(1), buffer.process(2), buffer.process(3), buffer.flush()] == [None, [1, 2], None, [3]]
+    buffer.initialize()  # a new run: the state starts over
+    assert buffer.flush() is None
+    with pytest.raises(NodeError, match=r"division by zero \(1 / 0\)"):
+        CalculatorNode(operation="divide", operand=0).process(1)

@@ -104,23 +104,42 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 
 
 @pytest.mark.skipif(not HAVE_EXTENSION, reason="the fence matters when the engine is installed")
-def test_the_engine_path_never_imports_the_fallback() -> None:
+def test_the_engine_path_never_imports_the_fallback(tmp_path: Path) -> None:
     program = textwrap.dedent(
-        """
+        f"""
         import asyncio, sys
-        from remotemedia import Pipeline
-        from remotemedia.nodes import AddNode
+        import numpy as np
+        from remotemedia import ManifestError, Pipeline, read_audio
+        from remotemedia.audio import Audio, read_wav, write_wav
+        from remotemedia.nodes import AddNode, AudioChunkerNode, GainNode, VADNode
+        from remotemedia.tagged_json import from_tagged, to_tagged
 
         source = "class P:\\n    def process(self, x):\\n        return x * 2\\n"
-        manifest = {"version": "v1", "nodes": [
-            {"id": "add", "node_type": "AddNode", "params": {"addend": 1}},
-            {"id": "py", "node_type": "P", "class": "P", "source": source},
-        ]}
+        manifest = {{"version": "v1", "nodes": [
+            {{"id": "add", "node_type": "AddNode", "params": {{"addend": 1}}}},
+            {{"id": "py", "node_type": "P", "class": "P", "source": source}},
+        ]}}
         built = Pipeline("built", [AddNode(addend=2)])
         loaded = Pipeline.from_manifest(manifest)
         print(asyncio.run(built.run([1])), asyncio.run(loaded.run([1])), built.last_run.runtime)
+        try:
+            VADNode(frame_duration_ms=15)
+        except ManifestError as e:
+            print(e.issues)
+        audio = Audio(np.zeros((160, 1), dtype=np.int16), 16000)
+        write_wav({str(tmp_path / "a.wav")!r}, audio)
+        back = read_wav({str(tmp_path / "a.wav")!r})
+        chunks = list(read_audio({str(tmp_path / "a.wav")!r}, chunk_ms=5))
+        audio_out = asyncio.run(Pipeline("a", [GainNode(db=0), AudioChunkerNode(chunk_samples=80)]).run([back]))
+        print(back == audio, len(chunks), len(audio_out), from_tagged(to_tagged(b"x")))
         print(sorted(m for m in sys.modules if m.startswith("remotemedia._fallback")))
         """
     )
-    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True)
-    assert out.stdout.split("\n")[:2] == ["[3] [4] rust", "[]"]
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:4] == [
+        "[3] [4] rust",
+        "['params: `frame_duration_ms` must be 10, 20 or 30, found 15']",
+        "True 2 2 b'x'",
+        "[]",
+    ]

@@ -250,7 +250,7 @@ def serve_app(
         manifests = [manifests]
     paths = [os.path.abspath(os.fspath(m)) for m in manifests]
     if not paths:
-        raise ValueError("no pipeline to serve: give at least one manifest")
+        raise ValueError(_contract.MESSAGES["no_pipeline_to_serve"])
     for path in paths:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"`{path}`: no such manifest")

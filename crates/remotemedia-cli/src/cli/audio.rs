@@ -6,12 +6,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use remotemedia::{NodeMetrics, Pipeline, Value};
 use remotemedia_io::{
     AudioChunks, AudioFileSource, AudioSink, BatchEnd, BatchOptions, Collected, IoError, OutputEncoding,
     Progress, ProgressDisplay, ProgressMode, RawFormat, RawPcmSource, RunError, SinkTarget, expand_inputs,
     is_pattern, run_files_shown, run_source,
 };
-use remotemedia_runtime::{NodeMetrics, Pipeline, Value};
 
 use super::io::{TextOut, is_wav_path, write_outputs};
 use super::{AudioInput, CliError, InputFormat, ManyFiles, OutputFormat};

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use remotemedia_runtime::{
+use remotemedia::{
     INTERPRETER_ENV, InterpreterChoice, NodeMetrics, NodeRuntime, Pipeline, PythonSetup, Registry,
     RunOptions, builtin_registry, builtin_registry_with, manifest_schema,
 };
@@ -237,7 +237,7 @@ fn nodes_text(registry: &Registry) -> String {
         }
         for p in &d.params {
             let mut kind = p.kind.type_name().to_string();
-            if let remotemedia_runtime::ParamKind::Choice(c) = &p.kind {
+            if let remotemedia::ParamKind::Choice(c) = &p.kind {
                 kind = format!("one of {}", c.join("|"));
             }
             let default = match (&p.default, p.required) {

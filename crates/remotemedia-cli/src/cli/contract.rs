@@ -2,7 +2,7 @@
 //! agree on with the engine, as one JSON document generated from the engine's own constants
 //! (`make schema` writes it to `python/remotemedia/contract.json`; a test keeps it current).
 
-use remotemedia_runtime::{
+use remotemedia::{
     MAX_INPUT_CHANNELS, MAX_INPUT_SAMPLE_RATE, MAX_NESTING, MIN_INPUT_SAMPLE_RATE, RUST_HINT_ON_PYTHON_NODE,
     RuntimeHint, builtin_registry,
 };
@@ -37,8 +37,8 @@ pub fn contract() -> Value {
             "shutdown_timeout_s": defaults::SHUTDOWN_TIMEOUT_S,
         },
         "environment": {
-            "interpreter": remotemedia_runtime::python::INTERPRETER_ENV,
-            "threads": remotemedia_runtime::threads::THREADS_ENV,
+            "interpreter": remotemedia::python::INTERPRETER_ENV,
+            "threads": remotemedia::threads::THREADS_ENV,
             "token": TOKEN_ENV,
         },
         "runtime_hints": RuntimeHint::ALL,
@@ -46,8 +46,10 @@ pub fn contract() -> Value {
             "not_audio": remotemedia_io::not_audio_reason(),
             "empty_file": remotemedia_io::EMPTY_FILE,
             "rust_hint_on_python_node": RUST_HINT_ON_PYTHON_NODE,
-            "no_nodes": remotemedia_runtime::NO_NODES,
-            "input_sample_rate": remotemedia_runtime::input_sample_rate_reason("{rate}"),
+            "no_nodes": remotemedia::NO_NODES,
+            "input_sample_rate": remotemedia::input_sample_rate_reason("{rate}"),
+            "threads_env": remotemedia::threads::parse_threads(Some("{value}")).err(),
+            "no_pipeline_to_serve": remotemedia_server::LoadError::Empty.to_string(),
         },
     })
 }

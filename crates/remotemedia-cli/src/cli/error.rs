@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use remotemedia_runtime::{Error, NodeError};
+use remotemedia::{Error, NodeError};
 
 /// A failure with the exit code it maps to and the lines to print on stderr.
 #[derive(Debug)]

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
-use remotemedia_runtime::Value;
+use remotemedia::Value;
 
 use super::{CliError, InputFormat};
 
@@ -51,19 +51,18 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
         | InputFormat::Mulaw
         | InputFormat::Alaw => Err(CliError::usage("raw PCM input is read as audio, not as text")),
         InputFormat::Json => items(
-            remotemedia_runtime::parse_json_text(text)
-                .map_err(|e| CliError::usage(format!("invalid input: {e}")))?,
+            remotemedia::parse_json_text(text).map_err(|e| CliError::usage(format!("invalid input: {e}")))?,
         ),
         InputFormat::Auto => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(json) => {
-                remotemedia_runtime::check_integers(text)
+                remotemedia::check_integers(text)
                     .map_err(|e| CliError::usage(format!("invalid input: {e}")))?;
                 items(json)
             }
             // Nested past serde_json's limit: one document, reported as such.
             Err(e) if e.to_string().starts_with("recursion limit") => Err(CliError::usage(format!(
                 "invalid input: {}",
-                remotemedia_runtime::json_parse_error(&e)
+                remotemedia::json_parse_error(&e)
             ))),
             Err(_) => parse_lines(text),
         },
@@ -72,7 +71,7 @@ pub fn parse_inputs(text: &str, format: InputFormat) -> Result<Vec<Value>, CliEr
 
 /// Parses one JSON Lines line (1-based `number`, for messages).
 pub fn parse_line(line: &str, number: usize) -> Result<Value, CliError> {
-    let json = remotemedia_runtime::parse_json_text(line).map_err(|e| {
+    let json = remotemedia::parse_json_text(line).map_err(|e| {
         let message = e.strip_prefix("invalid JSON: ").unwrap_or(&e).to_string();
         CliError::usage(format!("invalid input on line {number}: {message}"))
     })?;

@@ -158,11 +158,11 @@ pub struct AudioInput {
     /// The sample rate of raw PCM input, in Hz (required with a raw `--input-format`; 1000 to
     /// 1536000).
     #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(
-        i64::from(remotemedia_runtime::MIN_INPUT_SAMPLE_RATE)..=i64::from(remotemedia_runtime::MAX_INPUT_SAMPLE_RATE)
+        i64::from(remotemedia::MIN_INPUT_SAMPLE_RATE)..=i64::from(remotemedia::MAX_INPUT_SAMPLE_RATE)
     ))]
     pub sample_rate: Option<u32>,
     /// The channel count of raw PCM input (interleaved).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=i64::from(remotemedia_runtime::MAX_INPUT_CHANNELS)))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=i64::from(remotemedia::MAX_INPUT_CHANNELS)))]
     pub channels: u16,
 }
 
@@ -341,13 +341,13 @@ pub fn main() -> ExitCode {
 
     if let Some(threads) = cli.threads.and_then(|n| std::num::NonZeroUsize::new(n as usize)) {
         // Nothing has fixed the count yet in this process.
-        let _ = remotemedia_runtime::threads::set_engine_threads(threads);
+        let _ = remotemedia::threads::set_engine_threads(threads);
     }
-    let threads = match remotemedia_runtime::threads::engine_threads() {
+    let threads = match remotemedia::threads::engine_threads() {
         Ok(threads) => threads,
         Err(message) => return CliError::usage(message).report(),
     };
-    let runtime = match remotemedia_runtime::threads::build_runtime(threads) {
+    let runtime = match remotemedia::threads::build_runtime(threads) {
         Ok(rt) => rt,
         Err(e) => return CliError::runtime(format!("cannot start the async runtime: {e}")).report(),
     };

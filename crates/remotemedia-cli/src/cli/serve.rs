@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use remotemedia_runtime::Registry;
+use remotemedia::Registry;
 use remotemedia_server::{Server, ServerConfig, ServerError};
 
 use super::{CliError, ServeArgs};

@@ -2,7 +2,7 @@
 //!
 //! `cargo run -p remotemedia-runtime --example batch`
 
-use remotemedia_runtime::{Value, load_pipeline};
+use remotemedia::{Value, load_pipeline};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p remotemedia-runtime --example streaming`
 
-use remotemedia_runtime::{Manifest, Pipeline, Value, builtin_registry};
+use remotemedia::{Manifest, Pipeline, Value, builtin_registry};
 
 const MANIFEST: &str = "
 version: v1
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             input.send(Value::Int(i)).await?;
         }
         input.close(); // end of stream: BufferNode flushes its remainder
-        Ok::<_, remotemedia_runtime::Error>(())
+        Ok::<_, remotemedia::Error>(())
     });
 
     let mut received = Vec::new();

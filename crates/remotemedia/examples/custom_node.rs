@@ -2,7 +2,7 @@
 //!
 //! `cargo run -p remotemedia-runtime --example custom_node`
 
-use remotemedia_runtime::{
+use remotemedia::{
     Manifest, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec, Params, Pipeline, Value,
     builtin_registry,
 };
