@@ -677,3 +677,128 @@ async fn clear_drops_queued_inputs_and_outputs_but_keeps_the_session() {
         consumed.load(Ordering::SeqCst)
     );
 }
+
+/// A streaming node: input `n` becomes `n` outputs (`n*10 + step`), one per step, each step
+/// taking `delay`; counts the steps it ran.
+struct Steps {
+    queue: std::collections::VecDeque<i64>,
+    delay: Duration,
+    steps: Arc<AtomicUsize>,
+}
+
+impl Steps {
+    fn step(&mut self, out: &mut Outputs) {
+        if let Some(v) = self.queue.pop_front() {
+            std::thread::sleep(self.delay);
+            self.steps.fetch_add(1, Ordering::SeqCst);
+            out.emit(Value::Int(v));
+        }
+    }
+}
+
+impl Node for Steps {
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        let Value::Int(n) = input else {
+            return Err(NodeError::invalid_input("expected an int"));
+        };
+        self.queue.extend((0..n).map(|step| n * 10 + step));
+        self.step(out);
+        Ok(())
+    }
+
+    fn has_more(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    fn resume(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
+        self.step(out);
+        Ok(())
+    }
+
+    fn discard_pending(&mut self) {
+        self.queue.clear();
+    }
+}
+
+fn steps_registry(delay: Duration, blocking: bool) -> (Registry, Arc<AtomicUsize>) {
+    let mut r = test_registry();
+    let steps = Arc::new(AtomicUsize::new(0));
+    let s = steps.clone();
+    r.register(NodeDescriptor::new("Steps"), move |_: &Params| {
+        let node = Steps {
+            queue: Default::default(),
+            delay,
+            steps: s.clone(),
+        };
+        Ok(if blocking {
+            NodeInstance::blocking(node)
+        } else {
+            NodeInstance::sync(node)
+        })
+    })
+    .unwrap();
+    (r, steps)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_node_finishes_every_step_in_order() {
+    for blocking in [true, false] {
+        let (r, _) = steps_registry(Duration::ZERO, blocking);
+        let yaml = "version: v1\nnodes: [{id: s, node_type: Steps}, {id: add, node_type: AddNode, params: {addend: 1}}]";
+        let out = run_both(yaml, &r, ints(&[2, 3, 1])).await;
+        assert_eq!(out, ints(&[21, 22, 31, 32, 33, 11]), "blocking: {blocking}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_node_delivers_its_first_step_before_its_last_is_made() {
+    let (r, steps) = steps_registry(Duration::from_millis(100), true);
+    let p = pipeline("version: v1\nnodes: [{id: s, node_type: Steps}]", &r);
+    let mut session = p.start().unwrap();
+    session.send(Value::Int(5)).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), session.recv())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.value, Value::Int(50));
+    // Five steps take 500 ms: the first output arrived while most were still to come.
+    assert!(
+        steps.load(Ordering::SeqCst) <= 3,
+        "{} steps ran",
+        steps.load(Ordering::SeqCst)
+    );
+    session.close_input();
+    let mut rest = Vec::new();
+    while let Some(out) = session.recv().await.unwrap() {
+        rest.push(out.value);
+    }
+    assert_eq!(rest, ints(&[51, 52, 53, 54]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_drops_a_streaming_nodes_unfinished_work() {
+    let (r, steps) = steps_registry(Duration::from_millis(50), true);
+    let p = pipeline("version: v1\nnodes: [{id: s, node_type: Steps}]", &r);
+    let (input, mut output) = p.start().unwrap().into_split();
+    input.send(Value::Int(9)).await.unwrap();
+    let first = output.recv().await.unwrap().unwrap();
+    assert_eq!((first.value, first.epoch), (Value::Int(90), 0));
+    input.clear();
+    input.send(Value::Int(2)).await.unwrap();
+    let mut input = input;
+    input.close();
+    let mut after = Vec::new();
+    while let Some(out) = output.recv().await.unwrap() {
+        if out.epoch == 1 {
+            after.push(out.value);
+        }
+    }
+    assert_eq!(after, ints(&[20, 21]));
+    // The nine steps of the first input were cut short by the clear.
+    assert!(
+        steps.load(Ordering::SeqCst) < 9 + 2,
+        "{} steps ran",
+        steps.load(Ordering::SeqCst)
+    );
+}

@@ -64,6 +64,24 @@ pub trait Node: Send + 'static {
     fn flush(&mut self, _out: &mut Outputs) -> Result<(), NodeError> {
         Ok(())
     }
+
+    /// Whether the node holds work it has not finished for the inputs it took: a streaming node
+    /// (text to speech) does one step per call, so that its first outputs leave before its last
+    /// are made. The executor then delivers what was emitted and calls [`Node::resume`] for the
+    /// next step, until this is false, before the next input (see "Streaming nodes" in
+    /// ARCHITECTURE.md). A node in a fused chain runs every step at once.
+    fn has_more(&self) -> bool {
+        false
+    }
+
+    /// Does the next step of the unfinished work, emitting its outputs.
+    fn resume(&mut self, _out: &mut Outputs) -> Result<(), NodeError> {
+        Ok(())
+    }
+
+    /// Drops the unfinished work: the session was cleared (or interrupted), so whatever it would
+    /// emit belongs to what came before. The node keeps the rest of its state.
+    fn discard_pending(&mut self) {}
 }
 
 /// A boxed, sendable future, as returned by [`AsyncNode`] methods.
@@ -95,6 +113,19 @@ pub trait AsyncNode: Send + 'static {
     fn flush<'a>(&'a mut self, _out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(async { Ok(()) })
     }
+
+    /// As [`Node::has_more`].
+    fn has_more(&self) -> bool {
+        false
+    }
+
+    /// As [`Node::resume`].
+    fn resume<'a>(&'a mut self, _out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// As [`Node::discard_pending`].
+    fn discard_pending(&mut self) {}
 }
 
 /// A created node, ready to run.
@@ -131,6 +162,22 @@ impl NodeInstance {
     /// Whether the executor may fuse this node with its neighbours.
     pub fn is_sync(&self) -> bool {
         matches!(self, NodeInstance::Sync(_))
+    }
+
+    /// Whether the node holds unfinished work ([`Node::has_more`]).
+    pub fn has_more(&self) -> bool {
+        match self {
+            NodeInstance::Sync(node) => node.has_more(),
+            NodeInstance::Async(node) => node.has_more(),
+        }
+    }
+
+    /// Drops the node's unfinished work ([`Node::discard_pending`]).
+    pub fn discard_pending(&mut self) {
+        match self {
+            NodeInstance::Sync(node) => node.discard_pending(),
+            NodeInstance::Async(node) => node.discard_pending(),
+        }
     }
 }
 
@@ -188,6 +235,20 @@ impl AsyncNode for OnComputeThreads {
 
     fn flush<'a>(&'a mut self, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
         Box::pin(self.run(out, Box::new(|node, buf| node.flush(buf))))
+    }
+
+    fn has_more(&self) -> bool {
+        self.node.as_ref().is_some_and(|node| node.has_more())
+    }
+
+    fn resume<'a>(&'a mut self, out: &'a mut Outputs) -> BoxFuture<'a, Result<(), NodeError>> {
+        Box::pin(self.run(out, Box::new(|node, buf| node.resume(buf))))
+    }
+
+    fn discard_pending(&mut self) {
+        if let Some(node) = self.node.as_mut() {
+            node.discard_pending();
+        }
     }
 }
 

@@ -34,6 +34,8 @@ enum Call {
     One(Value),
     Batch(Vec<Value>),
     Flush,
+    /// The next step of unfinished work (a streaming node: [`crate::Node::has_more`]).
+    Resume,
 }
 
 /// Most inputs a stage takes from its channel per wake-up.
@@ -73,20 +75,29 @@ impl StageNode {
         let consumed = match &call {
             Call::One(_) => 1,
             Call::Batch(items) => items.len() as u64,
-            Call::Flush => 0,
+            Call::Flush | Call::Resume => 0,
         };
         let buf = &mut self.buf;
         let result = match &mut self.instance {
-            NodeInstance::Sync(node) => std::panic::catch_unwind(AssertUnwindSafe(|| match call {
-                Call::One(v) => node.process(v, buf),
-                Call::Batch(items) => items.into_iter().try_for_each(|v| node.process(v, buf)),
-                Call::Flush => node.flush(buf),
+            // A synchronous node runs every step of a streaming node's work at once.
+            NodeInstance::Sync(node) => std::panic::catch_unwind(AssertUnwindSafe(|| {
+                match call {
+                    Call::One(v) => node.process(v, buf),
+                    Call::Batch(items) => items.into_iter().try_for_each(|v| node.process(v, buf)),
+                    Call::Flush => node.flush(buf),
+                    Call::Resume => Ok(()),
+                }?;
+                while node.has_more() {
+                    node.resume(buf)?;
+                }
+                Ok(())
             })),
             NodeInstance::Async(node) => {
                 let fut = match call {
                     Call::One(v) => node.process(v, buf),
                     Call::Batch(items) => node.process_batch(items, buf),
                     Call::Flush => node.flush(buf),
+                    Call::Resume => node.resume(buf),
                 };
                 AssertUnwindSafe(fut).catch_unwind().await
             }
@@ -114,6 +125,21 @@ impl StageNode {
         };
         self.call_with(call, shared).await?;
         produced.extend(self.buf.drain());
+        Ok(())
+    }
+
+    /// One step of the node's unfinished work, its outputs appended to `produced`.
+    async fn resume_step(&mut self, produced: &mut Vec<Value>, shared: &Shared) -> Result<(), Error> {
+        self.call_with(Call::Resume, shared).await?;
+        produced.extend(self.buf.drain());
+        Ok(())
+    }
+
+    /// Every step of the node's unfinished work, at once (a batch run delivers nothing early).
+    async fn finish_pending(&mut self, produced: &mut Vec<Value>, shared: &Shared) -> Result<(), Error> {
+        while self.instance.has_more() {
+            self.resume_step(produced, shared).await?;
+        }
         Ok(())
     }
 
@@ -203,6 +229,7 @@ impl Chain {
             while inputs.peek().is_some() {
                 let items: Vec<Value> = inputs.by_ref().take(BATCH).collect();
                 node.push_batch(items, &mut produced, shared).await?;
+                node.finish_pending(&mut produced, shared).await?;
             }
         } else {
             for value in inputs {
@@ -211,6 +238,9 @@ impl Chain {
         }
         for k in 0..self.nodes.len() {
             self.flush(k, &mut produced, shared).await?;
+            if let Some(node) = self.batching_node() {
+                node.finish_pending(&mut produced, shared).await?;
+            }
         }
         Ok(produced)
     }
@@ -241,7 +271,9 @@ impl Stage {
                 // One call for everything queued: an async node hands it off once.
                 let items = batch.drain(..).map(|(_, v)| v).collect();
                 node.push_batch(items, &mut produced, &shared).await?;
-                if !self.deliver(&mut produced, epoch).await {
+                if !self.deliver(&mut produced, epoch).await
+                    || !self.step_pending(&mut produced, epoch).await?
+                {
                     return Ok(());
                 }
                 continue;
@@ -262,11 +294,32 @@ impl Stage {
         }
         for k in 0..self.chain.nodes.len() {
             self.chain.flush(k, &mut produced, &shared).await?;
-            if !self.deliver(&mut produced, shared.epoch()).await {
+            let epoch = shared.epoch();
+            if !self.deliver(&mut produced, epoch).await || !self.step_pending(&mut produced, epoch).await? {
                 return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// Steps an async node through the work it still holds, delivering each step's outputs as
+    /// they are made (a streaming node's first outputs leave before its last exist). A `clear`
+    /// since `epoch` drops the rest. Returns false when the run is over.
+    async fn step_pending(&mut self, produced: &mut Vec<Value>, epoch: u64) -> Result<bool, Error> {
+        let shared = Arc::clone(&self.shared);
+        while let Some(node) = self.chain.batching_node()
+            && node.instance.has_more()
+        {
+            if shared.epoch() > epoch {
+                node.instance.discard_pending();
+                break;
+            }
+            node.resume_step(produced, &shared).await?;
+            if !self.deliver(produced, epoch).await {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Sends every produced value downstream (sharing, never copying, on fan-out). Returns false
