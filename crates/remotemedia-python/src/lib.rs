@@ -64,6 +64,7 @@ fn registry(live: Option<LiveObjects>) -> Result<Registry, String> {
     let mut registry = remotemedia_nodes::builtin_registry();
     // New names into the native registry: cannot collide.
     let _ = remotemedia_models::register(&mut registry);
+    let _ = remotemedia_speech::register(&mut registry);
     // The one place the extension reads the interpreter override (`remotemedia.core.pipeline`
     // checks the same variable before it gets here).
     let value = std::env::var(remotemedia_core::INTERPRETER_ENV).ok();
@@ -523,6 +524,10 @@ fn execute_pipeline_with_input<'py>(
 #[pymodule]
 #[pyo3(name = "remotemedia_runtime")]
 fn remotemedia_runtime(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The speech nodes find their registry packages (onnxruntime, voices) where this interpreter
+    // imports from.
+    let paths: Vec<std::path::PathBuf> = m.py().import("sys")?.getattr("path")?.extract()?;
+    remotemedia_speech::packages::register_interpreter_paths(paths);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     remotemedia_core::threads::threads_from_env().map_err(pyo3::exceptions::PyValueError::new_err)?;
     remotemedia_cpython::install_exit_guard(m.py())?;

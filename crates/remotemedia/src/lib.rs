@@ -52,6 +52,8 @@ pub fn builtin_registry_with(setup: &PythonSetup) -> Registry {
     // Registering new names into the native registry cannot collide.
     #[cfg(feature = "models")]
     let _ = remotemedia_models::register(&mut registry);
+    #[cfg(feature = "speech")]
+    let _ = remotemedia_speech::register(&mut registry);
     #[cfg(feature = "rustpython")]
     registry.register_python_host(std::sync::Arc::new(remotemedia_rustpython::RustPythonHost));
     #[cfg(feature = "cpython")]

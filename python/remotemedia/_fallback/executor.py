@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import _contract
 from ..core.node import Node
-from ..core.protocol import call_hook_async, outputs, outputs_async
+from ..core.protocol import call_hook_async, outputs, outputs_as_made, outputs_async
 from ..errors import ManifestError, NodeError, annotate
 
 __all__ = ["PythonExecutor", "executor_for"]
@@ -166,6 +166,27 @@ class PythonExecutor:
         except Exception as e:
             raise annotate(e, self.ids[i], self.types[i]) from e.__cause__
 
+    async def _produce(self, i: int, method: str, *args: Any) -> AsyncIterator[Any]:
+        """The outputs of one call, as the node makes them: a generator's items one at a time, so
+        that they go downstream (and out) before the node makes the next, as the engine delivers a
+        streaming node's steps. A call with a time limit runs whole, on its own thread."""
+        node = self.nodes[i]
+        if method == "flush" and getattr(node, "flush", None) is None:
+            return
+        if getattr(node, "timeout_ms", None) is not None:
+            for value in await self._call(i, method, *args):
+                yield value
+            return
+        try:
+            async for item in outputs_as_made(getattr(node, method)(*args)):
+                try:
+                    value = normalize(item)
+                except TooDeep as e:
+                    raise NodeError(str(e)) from None
+                yield value
+        except Exception as e:
+            raise annotate(e, self.ids[i], self.types[i]) from e.__cause__
+
     async def _lifecycle(self, method: str) -> None:
         for i, node in enumerate(self.nodes):
             try:
@@ -203,26 +224,24 @@ class PythonExecutor:
         finally:
             await self._lifecycle("cleanup")
 
-    async def _push(self, start: int, value: Any) -> list[Any]:
-        """Pushes one value through the chain from node ``start``; returns what leaves it."""
-        values = [value]
-        for i in range(start, len(self.nodes)):
-            nxt: list[Any] = []
-            for v in values:
-                nxt.extend(await self._call(i, "process", v))
-            values = nxt
-            if not values:
-                break
-        return values
+    async def _push(self, start: int, value: Any) -> AsyncIterator[Any]:
+        """Pushes one value through the chain from node ``start``, depth first; yields what leaves
+        it, as it leaves."""
+        if start == len(self.nodes):
+            yield value
+            return
+        async for out in self._produce(start, "process", value):
+            async for final in self._push(start + 1, out):
+                yield final
 
     async def _run_chain(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
         sink = len(self.nodes) - 1
         async for item in inputs:
-            for out in await self._push(0, item):
+            async for out in self._push(0, item):
                 yield sink, out
         for i in range(len(self.nodes)):
-            for flushed in await self._call(i, "flush"):
-                for out in await self._push(i + 1, flushed) if i + 1 < len(self.nodes) else [flushed]:
+            async for flushed in self._produce(i, "flush"):
+                async for out in self._push(i + 1, flushed):
                     yield sink, out
 
     async def _run_graph(self, inputs: AsyncIterable[Any]) -> AsyncIterator[tuple[int, Any]]:
@@ -245,8 +264,10 @@ class PythonExecutor:
                     if ends == expected:
                         break
                     continue
-                await deliver(i, await self._call(i, "process", item))
-            await deliver(i, await self._call(i, "flush"))
+                async for value in self._produce(i, "process", item):
+                    await deliver(i, [value])
+            async for value in self._produce(i, "flush"):
+                await deliver(i, [value])
             for d in self.down[i]:
                 await queues[d].put(_END)
 

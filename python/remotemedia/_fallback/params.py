@@ -185,11 +185,16 @@ def check_params(
 
 
 def _combination_issues(node_type: str, values: dict[str, Any]) -> list[str]:
-    """What a param schema cannot express (combinations of params), in the factories' words."""
+    """What a param schema cannot express (combinations of params, what a node needs installed),
+    in the factories' words."""
     if node_type == "AudioChunkerNode" and values["chunk_ms"] is not None and values["chunk_samples"] is not None:
         return ["give either `chunk_ms` or `chunk_samples`, not both"]
     if node_type == "VADNode" and values["frame_duration_ms"] not in (10, 20, 30):
         return [f"`frame_duration_ms` must be 10, 20 or 30, found {values['frame_duration_ms']}"]
+    if node_type == "PiperTTSNode":
+        from .speech.piper import voice_issues
+
+        return voice_issues(values)
     return []
 
 

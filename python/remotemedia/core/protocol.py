@@ -20,7 +20,7 @@ node is async.
 
 import types as _types
 
-__all__ = ["call_hook", "call_hook_async", "outputs", "outputs_async", "run_awaitable"]
+__all__ = ["call_hook", "call_hook_async", "outputs", "outputs_as_made", "outputs_async", "run_awaitable"]
 
 _GENERATOR = _types.GeneratorType
 _ASYNC_GENERATOR = _types.AsyncGeneratorType
@@ -56,6 +56,21 @@ async def outputs_async(result):
     if type(result) is _ASYNC_GENERATOR:
         return [item async for item in result]
     return _plain_outputs(result)
+
+
+async def outputs_as_made(result):
+    """:func:`outputs_async` an item at a time: a generator's items as it yields them, so that a
+    host can pass the first on before the node makes the next."""
+    if _is_awaitable(result):
+        result = await result
+    if type(result) is _ASYNC_GENERATOR:
+        async for item in result:
+            yield item
+    elif type(result) is _GENERATOR:
+        for item in result:
+            yield item
+    elif result is not None:
+        yield result
 
 
 def call_hook(node, name):

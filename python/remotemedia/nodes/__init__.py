@@ -14,6 +14,7 @@ from .audio import (
     VADNode,
 )
 from .basic import AddNode, BufferNode, CalculatorNode, MultiplyNode, NativeNode, PassThroughNode
+from .speech import PiperTTSNode
 
 __all__ = [
     "AddNode",
@@ -28,6 +29,7 @@ __all__ = [
     "NativeNode",
     "NormalizeNode",
     "PassThroughNode",
+    "PiperTTSNode",
     "SileroVADNode",
     "VADNode",
     "NODE_TYPES",
@@ -49,4 +51,5 @@ NODE_TYPES: dict[str, type[NativeNode]] = {
     "NormalizeNode": NormalizeNode,
     "VADNode": VADNode,
     "SileroVADNode": SileroVADNode,
+    "PiperTTSNode": PiperTTSNode,
 }

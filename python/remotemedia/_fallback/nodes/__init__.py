@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from .audio import VAD, AudioChunker, AudioResample, ChannelMix, FormatConverter, Gain, Normalize, SileroVAD
 from .basic import Body, Buffer, Calculator, Elementwise, PassThrough
+from .speech import PiperTTS
 
 __all__ = ["Body", "body_for"]
 
@@ -24,6 +25,7 @@ _BODIES: dict[str, Callable[[dict[str, Any]], Body]] = {
     "NormalizeNode": Normalize,
     "VADNode": VAD,
     "SileroVADNode": SileroVAD,
+    "PiperTTSNode": PiperTTS,
 }
 
 
