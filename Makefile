@@ -11,7 +11,7 @@ VENV_PURE ?= .venv-pure
 VENV_RAY ?= .venv-ray
 PY := $(VENV)/bin/python
 
-.PHONY: fuzz bench-soak compat-table help setup build demo demo-calculator bench-audio venv-ray test-ray bench-ray test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
+.PHONY: bench-tts fuzz bench-soak compat-table help setup build demo demo-calculator bench-audio venv-ray test-ray bench-ray test test-rust test-examples test-python test-python-pure test-exit-loop test-rustpython-only extension venv lint fmt schema bench bench-python bench-python-stream bench-python-nodes clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ bench-audio-io: ## audio files: 60-min WAV/FLAC job vs sox and ffmpeg+soxr, deco
 	$(CARGO) build --release -p remotemedia-cli
 	$(CARGO) build --release -p remotemedia-io --example decode
 	python3 benches/audio_io.py
+
+bench-tts: extension ## PiperTTSNode vs piper-tts (installed into .venv as a bench peer): first audio and real-time factor
+	$(VENV)/bin/pip install -q piper-tts==1.8.0
+	$(PY) benches/tts.py
 
 bench-audio: ## audio nodes vs soxr / scipy / webrtcvad / Silero: quality and speed tables (needs the bench packages, espeak-ng)
 	$(VENV)/bin/python benches/audio.py

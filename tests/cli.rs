@@ -240,7 +240,8 @@ fn nodes_json_lists_every_node_with_params() {
             "GainNode",
             "NormalizeNode",
             "VADNode",
-            "SileroVADNode"
+            "SileroVADNode",
+            "PiperTTSNode"
         ]
     );
     let by_name = |n: &str| {

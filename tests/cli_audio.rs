@@ -415,3 +415,26 @@ fn every_audio_node_gives_the_same_outputs_for_any_chunk_length() {
         assert_eq!(run("100"), whole, "{node_type} in 100 ms chunks");
     }
 }
+
+#[test]
+fn text_to_speech_writes_the_sentences_to_the_wav_output() {
+    // Needs espeak-ng, onnxruntime and the default voice (`make setup`, the `tts` extra).
+    let dir = tempfile::tempdir().unwrap();
+    let hello = dir.path().join("hello.wav");
+    bin()
+        .arg("run")
+        .arg(repo("manifests/speak.yaml"))
+        .arg("--output")
+        .arg(&hello)
+        .write_stdin("\"Hello there. How are you?\"\n")
+        .assert()
+        .success()
+        .stdout("[]\n");
+    let audio = read_wav(&hello).unwrap();
+    assert_eq!(
+        (audio.sample_rate(), audio.channels(), audio.format()),
+        (22050, 1, SampleFormat::F32)
+    );
+    let seconds = audio.frames() as f64 / 22050.0;
+    assert!((1.0..3.5).contains(&seconds), "{seconds} s of speech");
+}
