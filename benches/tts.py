@@ -72,7 +72,7 @@ def main() -> None:
     ours(pipeline, "Warm up.")
     theirs(voice, "Warm up.")
     assert pipeline.last_run.runtime == "rust", pipeline.last_run
-    print(f"| text | | first audio (median) | real-time factor (median) | audio |\n|---|---|---|---|---|")
+    print("| text | | first audio (median) | real-time factor (median) | audio |\n|---|---|---|---|---|")
     for name, text in TEXTS.items():
         runs: dict[str, list[tuple[float, float, list[float]]]] = {"remotemedia": [], "piper-tts": []}
         for _ in range(REPS):

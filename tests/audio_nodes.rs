@@ -286,3 +286,53 @@ fn a_samples_and_rate_pair_is_audio() {
     let out = run("  - {id: n, node_type: GainNode, params: {db: 0}}\n", vec![pair]).unwrap();
     assert_eq!(out, vec![audio_f32(8000, 1, vec![0.5, -0.25, 1.0])]);
 }
+
+/// `events: true`: a `speech_started` event where the frames turn to speech, before the segment,
+/// and a `speech_ended` event with each segment's times, on both speech detectors.
+#[test]
+fn speech_detectors_emit_start_and_end_events() {
+    let wav = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests/data/arctic_a0007.wav");
+    let audio = remotemedia_io::wav::read_wav(&wav).unwrap();
+    let samples = audio.samples_i16().unwrap().to_vec();
+    let inputs = chunked(16000, 1, &samples, &[1600]);
+    for node in ["VADNode", "SileroVADNode"] {
+        let plain = run(&format!("  - {{id: n, node_type: {node}}}\n"), inputs.clone()).unwrap();
+        let with = run(
+            &format!("  - {{id: n, node_type: {node}, params: {{events: true, interrupt: true}}}}\n"),
+            inputs.clone(),
+        )
+        .unwrap();
+        let field = |v: &Value, k: &str| match v {
+            Value::Map(m) => m.get(k).cloned(),
+            _ => None,
+        };
+        let events: Vec<&Value> = with.iter().filter(|v| field(v, "event").is_some()).collect();
+        let segments: Vec<&Value> = with.iter().filter(|v| field(v, "event").is_none()).collect();
+        // The segments are those without events; one ended event per segment, with its times.
+        assert_eq!(segments.into_iter().cloned().collect::<Vec<_>>(), plain, "{node}");
+        let ended: Vec<&&Value> = events
+            .iter()
+            .filter(|e| field(e, "event") == Some(Value::from("speech_ended")))
+            .collect();
+        assert_eq!(ended.len(), plain.len(), "{node}");
+        for (e, s) in ended.iter().zip(&plain) {
+            assert_eq!(field(e, "start"), field(s, "start"));
+            assert_eq!(field(e, "end"), field(s, "end"));
+        }
+        // Speech starts before the first segment ends, within the recording's speech region.
+        let started = events
+            .iter()
+            .find(|e| field(e, "event") == Some(Value::from("speech_started")))
+            .and_then(|e| field(e, "time"))
+            .expect("a start");
+        let Value::Float(t) = started else {
+            panic!("{started:?}")
+        };
+        assert!((0.2..1.0).contains(&t), "{node}: speech started at {t}");
+        let first_event = with.iter().position(|v| field(v, "event").is_some()).unwrap();
+        assert_eq!(
+            field(&with[first_event], "event"),
+            Some(Value::from("speech_started"))
+        );
+    }
+}

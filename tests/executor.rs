@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use remotemedia::{
     AsyncNode, BoxFuture, Error, Manifest, Node, NodeDescriptor, NodeError, NodeInstance, Outputs, ParamSpec,
-    Params, Pipeline, Registry, RunOptions, Value, builtin_registry,
+    Params, Pipeline, Registry, RunOptions, SessionEvent, Value, builtin_registry,
 };
 
 fn ints(values: &[i64]) -> Vec<Value> {
@@ -801,4 +801,90 @@ async fn clear_drops_a_streaming_nodes_unfinished_work() {
         "{} steps ran",
         steps.load(Ordering::SeqCst)
     );
+}
+
+/// Passes ints on; a negative one interrupts the session.
+struct Interrupts;
+
+impl Node for Interrupts {
+    fn process(&mut self, input: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        if matches!(input, Value::Int(n) if n < 0) {
+            out.interrupt();
+        }
+        out.emit(input);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interruption_drops_what_is_downstream_and_tells_the_reader() {
+    let (mut r, steps) = steps_registry(Duration::from_millis(50), true);
+    r.register(NodeDescriptor::new("Interrupts"), |_: &Params| {
+        Ok(NodeInstance::blocking(Interrupts))
+    })
+    .unwrap();
+    let p = pipeline(
+        "version: v1\nnodes: [{id: vad, node_type: Interrupts}, {id: tts, node_type: Steps}]",
+        &r,
+    );
+    let mut session = p.start().unwrap();
+    session.send(Value::Int(9)).await.unwrap();
+    let first = session.recv_event().await.unwrap().unwrap();
+    let SessionEvent::Output(first) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!((first.value, first.epoch), (Value::Int(90), 0));
+    // The user talks over the reply: the rest of its nine steps are dropped.
+    session.send(Value::Int(-1)).await.unwrap();
+    session.send(Value::Int(2)).await.unwrap();
+    session.close_input();
+    let mut events = Vec::new();
+    while let Some(event) = session.recv_event().await.unwrap() {
+        events.push(event);
+    }
+    let notice = events
+        .iter()
+        .position(|e| matches!(e, SessionEvent::Interrupted { epoch: 1 }))
+        .expect("an interruption notice");
+    let after: Vec<Value> = events[notice + 1..]
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Output(o) => Some(o.value.clone()),
+            SessionEvent::Interrupted { .. } => None,
+        })
+        .collect();
+    assert_eq!(after, ints(&[20, 21]));
+    assert!(
+        steps.load(Ordering::SeqCst) < 9 + 2,
+        "{} steps ran",
+        steps.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interruption_keeps_what_is_upstream() {
+    // The interrupting node's own input queue is not dropped: the user's speech goes on in.
+    let mut r = test_registry();
+    r.register(NodeDescriptor::new("Interrupts"), |_: &Params| {
+        Ok(NodeInstance::blocking(Interrupts))
+    })
+    .unwrap();
+    let p = pipeline(
+        "version: v1\nnodes: [{id: up, node_type: PassThroughNode}, {id: vad, node_type: Interrupts}, {id: down, node_type: AddNode, params: {addend: 100}}]",
+        &r,
+    );
+    let out = p.start().unwrap();
+    let (input, mut output) = out.into_split();
+    for v in [1, -1, 2, 3] {
+        input.send(Value::Int(v)).await.unwrap();
+    }
+    let mut input = input;
+    input.close();
+    let mut values = Vec::new();
+    while let Some(o) = output.recv().await.unwrap() {
+        values.push(o.value);
+    }
+    // Everything the interrupting node took went through (its own outputs carry the new epoch);
+    // only what was downstream of it when it interrupted could be dropped.
+    assert!(values.ends_with(&ints(&[99, 102, 103])), "{values:?}");
 }

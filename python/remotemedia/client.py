@@ -86,6 +86,9 @@ class RemoteSession:
         self._audio_format: tuple[str, int, int] | None = None
         #: How many ``cleared`` answers have arrived.
         self.cleared = 0
+        #: How many ``interrupted`` notices have arrived (a node interrupted the session: drop
+        #: the audio buffered for playback).
+        self.interrupted = 0
 
     async def send(self, item: Any) -> None:
         """Sends one input. Audio (an :class:`Audio`, or a numpy array of samples when a PCM
@@ -147,6 +150,8 @@ class RemoteSession:
                 self._audio_format = (message["format"], int(message["sample_rate"]), int(message["channels"]))
             elif kind == "cleared":
                 self.cleared += 1
+            elif kind == "interrupted":
+                self.interrupted += 1
             elif kind == "done":
                 # The close frame follows: wait for it, so `close_code` is known.
                 with contextlib.suppress(asyncio.TimeoutError, TimeoutError):

@@ -189,6 +189,22 @@ def test_vad_on_the_recording_matches_its_speech_region() -> None:
     assert abs(segment["start"] - 0.42) <= 0.1 and abs(segment["end"] - 3.37) <= 0.1
 
 
+def test_speech_detectors_signal_start_and_end_alike_on_both_runtimes() -> None:
+    from remotemedia.nodes import SileroVADNode
+
+    samples, rate = read_samples(ARCTIC)
+    pieces = [Audio(samples[i : i + 1600], rate) for i in range(0, len(samples), 1600)]
+    for make in (lambda: VADNode(events=True, interrupt=True), lambda: SileroVADNode(events=True)):
+        outputs = run_both(lambda make=make: pipeline(make()), pieces)
+        events = [o["event"] for o in outputs if "event" in o]
+        segments = [o for o in outputs if "event" not in o]
+        assert events[0] == "speech_started" and events.count("speech_ended") == len(segments) >= 1
+        started = next(o["time"] for o in outputs if o.get("event") == "speech_started")
+        assert 0.2 < started < 1.0
+        ended = [(o["start"], o["end"]) for o in outputs if o.get("event") == "speech_ended"]
+        assert ended == [(s["start"], s["end"]) for s in segments]
+
+
 def test_vad_after_digital_silence_waits_for_the_speech(use_rust: bool) -> None:
     # The recording (speech from 0.42 s) placed after 1 s of digital zeros: its quiet background is
     # not speech (was taken for speech from 0.97 s while the noise floor crawled up from zero).

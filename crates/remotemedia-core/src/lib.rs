@@ -48,8 +48,8 @@ pub mod value;
 
 pub use error::{Error, ManifestIssue, NodeError, PythonError, PythonException, Result};
 pub use executor::{
-    CallObserver, InlineSession, NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionInput,
-    SessionOutput,
+    CallObserver, InlineSession, NodeMetrics, Output, Pipeline, RunOptions, RunReport, Session, SessionEvent,
+    SessionInput, SessionOutput,
 };
 pub use manifest::{
     Connection, Manifest, Metadata, NO_NODES, NodeSpec, RUST_HINT_ON_PYTHON_NODE, RuntimeHint,

@@ -17,9 +17,26 @@ use crate::value::Value;
 #[derive(Debug, Default)]
 pub struct Outputs {
     items: Vec<Value>,
+    interrupt: bool,
 }
 
 impl Outputs {
+    /// Interrupts the session (barge-in from inside the pipeline: a voice detector when the user
+    /// starts talking over a reply). Everything downstream of this node that it has not taken
+    /// yet is dropped, and so is the unfinished work of downstream streaming nodes and every
+    /// output not yet received; the session's reader is told (`SessionEvent::Interrupted`; the
+    /// server sends `{"type":"interrupted"}`). What this node emits in the same call, and
+    /// everything after, goes through. Nodes keep their state. See "Interruptions" in
+    /// ARCHITECTURE.md.
+    pub fn interrupt(&mut self) {
+        self.interrupt = true;
+    }
+
+    /// Whether the node asked to interrupt, resetting the request.
+    pub(crate) fn take_interrupt(&mut self) -> bool {
+        std::mem::take(&mut self.interrupt)
+    }
+
     /// Emits one output.
     pub fn emit(&mut self, value: impl Into<Value>) {
         self.items.push(value.into());

@@ -79,7 +79,7 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
         let rules = SegmentRules::new(threshold, rate, min_speech, min_silence, pad);
         Ok(SileroDetector::new(model, rules))
     };
-    let node = SpeechNode::new(NODE_TYPE, Emit::from_params(params)?, make);
+    let node = SpeechNode::new(NODE_TYPE, Emit::from_params(params)?, make).with_signals(params)?;
     Ok(match params.text("execution")? {
         "inline" => NodeInstance::sync(node),
         _ => NodeInstance::blocking(node),

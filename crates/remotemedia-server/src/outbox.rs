@@ -39,6 +39,9 @@ pub(crate) type AudioLayout = (&'static str, u32, u16);
 enum Control {
     /// Answer a `clear`: drop queued outputs older than this epoch, send `cleared` now.
     Cleared(u64),
+    /// A node interrupted the session: drop queued outputs older than this epoch, send
+    /// `interrupted` now.
+    Interrupted(u64),
     /// The session is over: send the queued outputs, then these frames (`done` or `error`, and
     /// the close frame), then close.
     Finish(Vec<Message>),
@@ -82,6 +85,11 @@ impl Outbox {
     /// `cleared` for the `clear` that started `epoch`. `false` once the writer has gone.
     pub async fn cleared(&self, epoch: u64) -> bool {
         self.control.send(Control::Cleared(epoch)).await.is_ok()
+    }
+
+    /// `interrupted` for the interruption that started `epoch`. `false` once the writer has gone.
+    pub async fn interrupted(&self, epoch: u64) -> bool {
+        self.control.send(Control::Interrupted(epoch)).await.is_ok()
     }
 
     /// The end of the session: the queued outputs, then `frames`, then close.
@@ -234,6 +242,10 @@ impl<K: Sink<Message> + Unpin> Writer<'_, K> {
                         Some(Control::Cleared(epoch)) => {
                             self.oldest_epoch = self.oldest_epoch.max(epoch);
                             self.write(Message::Text(ServerMessage::Cleared.to_text().into())).await?;
+                        }
+                        Some(Control::Interrupted(epoch)) => {
+                            self.oldest_epoch = self.oldest_epoch.max(epoch);
+                            self.write(Message::Text(ServerMessage::Interrupted.to_text().into())).await?;
                         }
                         Some(Control::Finish(frames)) => finish = Some(frames),
                         // The session ended without final frames (the client went away).

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use futures::{Sink, Stream, StreamExt};
-use remotemedia_core::{Error, SessionInput, SessionOutput, Value};
+use remotemedia_core::{Error, SessionEvent, SessionInput, SessionOutput, Value};
 use remotemedia_io::natural_format;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -261,7 +261,7 @@ async fn drive(
     name: &str,
 ) -> End {
     let reader = read_frames(ws_rx, input, pcm, outbox, activity, state, name);
-    let pump = pump_outputs(output, data, state, name);
+    let pump = pump_outputs(output, data, outbox, state, name);
     tokio::pin!(reader, pump);
     tokio::select! {
         end = &mut reader => match end {
@@ -389,10 +389,24 @@ fn too_big(size: usize, limit: usize) -> End {
 
 /// Session outputs into the outbox, as they are produced: while the client has not taken the
 /// queued ones, this waits, and so does the pipeline (backpressure).
-async fn pump_outputs(mut output: SessionOutput, data: DataSender, state: &AppState, name: &str) -> End {
+async fn pump_outputs(
+    mut output: SessionOutput,
+    data: DataSender,
+    outbox: &Outbox,
+    state: &AppState,
+    name: &str,
+) -> End {
     loop {
-        let out = match output.recv().await {
-            Ok(Some(out)) => out,
+        let out = match output.recv_event().await {
+            Ok(Some(SessionEvent::Output(out))) => out,
+            // A node interrupted the session: the outputs still queued for the client are
+            // dropped and it is told to drop the playback it holds.
+            Ok(Some(SessionEvent::Interrupted { epoch })) => {
+                if !outbox.interrupted(epoch).await {
+                    return End::Disconnected;
+                }
+                continue;
+            }
             Ok(None) => {
                 let code = if state.shutdown.is_cancelled() {
                     close::GOING_AWAY

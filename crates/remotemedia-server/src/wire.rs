@@ -74,6 +74,9 @@ pub enum ServerMessage {
     },
     /// Everything queued before the `clear` was dropped.
     Cleared,
+    /// A node interrupted the session (the user talked over the reply): the outputs queued for
+    /// the client were dropped; the client drops the playback it has buffered.
+    Interrupted,
     /// Every output was sent; the server closes next.
     Done,
     /// A failure; the server closes next with the code in `code`.
@@ -195,6 +198,7 @@ mod tests {
             r#"{"type":"audio_format","format":"s16le","sample_rate":16000,"channels":1}"#
         );
         assert_eq!(ServerMessage::Cleared.to_text(), r#"{"type":"cleared"}"#);
+        assert_eq!(ServerMessage::Interrupted.to_text(), r#"{"type":"interrupted"}"#);
         let error = ServerMessage::Error {
             kind: "node",
             node_id: Some("vad".into()),

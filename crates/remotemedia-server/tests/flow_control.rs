@@ -210,3 +210,76 @@ async fn cleared_overtakes_queued_outputs_and_drops_them() {
     assert!(before < 5_000, "{before}");
     assert_eq!(after, vec![0, 1, 2]);
 }
+
+/// Passes ints on; a negative one interrupts the session (a voice detector hearing the user).
+struct Interrupter;
+
+impl Node for Interrupter {
+    fn process(&mut self, value: Value, out: &mut Outputs) -> Result<(), NodeError> {
+        if matches!(value, Value::Int(n) if n < 0) {
+            out.interrupt();
+        }
+        out.emit(value);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interruption_drops_the_queued_reply_and_tells_the_client() {
+    let mut registry = Registry::new();
+    registry
+        .register(NodeDescriptor::new("Burst"), |_: &Params| {
+            Ok(NodeInstance::sync(Burst))
+        })
+        .unwrap();
+    registry
+        .register(NodeDescriptor::new("Interrupter"), |_: &Params| {
+            Ok(NodeInstance::blocking(Interrupter))
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("reply.yaml");
+    std::fs::write(
+        &manifest,
+        "version: v1\nmetadata: {name: reply}\nnodes:\n  - {id: vad, node_type: Interrupter}\n  - {id: b, node_type: Burst}\n",
+    )
+    .unwrap();
+    let config = ServerConfig {
+        output_queue: 64,
+        ..ServerConfig::default()
+    };
+    let hosted = Server::load(&[manifest], &registry, config)
+        .expect("load")
+        .hosted();
+    let HostedStream { sender, mut receiver } = hosted
+        .connect("/v1/pipelines/reply/stream", &[])
+        .await
+        .expect("opened");
+    // A long reply starts; the user talks over it (-1); then a new, short reply.
+    assert!(sender.send(input(5_000)).await);
+    let first = receiver.recv().await.expect("a frame");
+    assert_eq!(index(&first), Some(0));
+    assert!(
+        sender
+            .send(Frame::Text(r#"{"type":"input","value":-1}"#.into()))
+            .await
+    );
+    assert!(sender.send(input(3)).await);
+    assert!(sender.send(Frame::Text(r#"{"type":"end"}"#.into())).await);
+    let (mut before, mut after, mut interrupted) = (1, Vec::new(), 0);
+    while let Some(frame) = receiver.recv().await {
+        if frame == Frame::Text(r#"{"type":"interrupted"}"#.into()) {
+            interrupted += 1;
+        } else if let Some(i) = index(&frame) {
+            if interrupted > 0 {
+                after.push(i);
+            } else {
+                before += 1;
+            }
+        }
+    }
+    assert_eq!(interrupted, 1);
+    // The reply stopped where the user spoke; what followed the interruption was the new reply.
+    assert!(before < 5_000, "{before}");
+    assert_eq!(after, vec![0, 1, 2]);
+}

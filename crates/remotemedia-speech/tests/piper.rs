@@ -125,8 +125,7 @@ fn a_missing_voice_or_speaker_is_a_manifest_error() {
     let bad = |params: &str| {
         let yaml = format!("version: v1\nnodes: [{{id: tts, node_type: PiperTTSNode, params: {params}}}]");
         Pipeline::new(&Manifest::parse(&yaml).unwrap(), &registry())
-            .err()
-            .expect("invalid")
+            .expect_err("invalid")
             .to_string()
     };
     assert!(

@@ -122,7 +122,9 @@ class VADNode(NativeNode):
 
     ``emit="segments"`` (default): a dict ``{"start": s, "end": s}`` per speech segment when it ends;
     ``"frames"``: per input that completed frames, ``{"start": s, "frame_ms": n, "speech": [bool]}``;
-    ``"speech"``: the audio of each segment.
+    ``"speech"``: the audio of each segment. ``events=True`` adds ``{"event": "speech_started",
+    "time": s}`` and ``{"event": "speech_ended", "start": s, "end": s}``; ``interrupt=True`` makes
+    the start of speech interrupt the session on the engine (barge-in; docs/protocol.md).
     """
 
     DESCRIPTION, PARAMS = declared("VADNode")
@@ -136,6 +138,8 @@ class VADNode(NativeNode):
         min_silence_ms: int = MISSING,
         padding_ms: int = MISSING,
         emit: str = MISSING,
+        events: bool = MISSING,
+        interrupt: bool = MISSING,
         name: str | None = None,
         runtime_hint: str = "auto",
     ) -> None:
@@ -149,6 +153,8 @@ class VADNode(NativeNode):
             min_silence_ms=min_silence_ms,
             padding_ms=padding_ms,
             emit=emit,
+            events=events,
+            interrupt=interrupt,
         )
 
 
@@ -172,6 +178,8 @@ class SileroVADNode(NativeNode):
         min_silence_ms: int = MISSING,
         padding_ms: int = MISSING,
         emit: str = MISSING,
+        events: bool = MISSING,
+        interrupt: bool = MISSING,
         name: str | None = None,
         runtime_hint: str = "auto",
     ) -> None:
@@ -185,4 +193,6 @@ class SileroVADNode(NativeNode):
             min_silence_ms=min_silence_ms,
             padding_ms=padding_ms,
             emit=emit,
+            events=events,
+            interrupt=interrupt,
         )

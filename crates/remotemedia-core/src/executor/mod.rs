@@ -46,7 +46,7 @@ use crate::value::Value;
 
 pub use inline::InlineSession;
 pub use metrics::NodeMetrics;
-pub use session::{Output, Session, SessionInput, SessionOutput};
+pub use session::{Output, Session, SessionEvent, SessionInput, SessionOutput};
 
 use session::Shared;
 use stage::{Chain, Stage, StageNode, StageOutputs};
@@ -300,6 +300,7 @@ impl Pipeline {
             .collect();
         Arc::new(Shared::new(
             names,
+            reachable(&self.plan.graph.downstream),
             self.options.metrics,
             self.options.observer.clone(),
         ))
@@ -381,6 +382,7 @@ impl Pipeline {
             .collect();
         let (out_tx, out_rx) = mpsc::channel(capacity);
         let shared = self.shared();
+        shared.set_outputs(out_tx.downgrade());
 
         let roots: Vec<mpsc::Sender<session::Item>> = graph
             .roots()
@@ -425,6 +427,22 @@ impl std::fmt::Debug for Pipeline {
             .field("options", &self.options)
             .finish()
     }
+}
+
+/// Per node, every node downstream of it (`downstream`: the direct edges of a DAG).
+fn reachable(downstream: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    (0..downstream.len())
+        .map(|start| {
+            let mut seen = vec![false; downstream.len()];
+            let mut todo = downstream[start].clone();
+            while let Some(n) = todo.pop() {
+                if !std::mem::replace(&mut seen[n], true) {
+                    todo.extend_from_slice(&downstream[n]);
+                }
+            }
+            (0..downstream.len()).filter(|&n| seen[n]).collect()
+        })
+        .collect()
 }
 
 /// A fresh instance of a planned node; a failure names the node.

@@ -1,7 +1,7 @@
 //! A running pipeline: send inputs, receive outputs as soon as they are produced, close to flush.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -18,11 +18,27 @@ pub(crate) type Item = (u64, Value);
 /// A pipeline output in flight: the sink's index, the epoch, the value.
 pub(crate) type SinkItem = (usize, u64, Value);
 
+/// The sink index of the notice that the session was interrupted (its epoch is the new one).
+const INTERRUPTED: usize = usize::MAX;
+
 /// State shared by a session and all its tasks.
 pub(crate) struct Shared {
     cancelled: AtomicBool,
-    /// Bumped by every `clear`: items of an older epoch are dropped wherever they are.
+    /// Bumped by every `clear` and every interruption; inputs are sent in the current epoch.
     epoch: AtomicU64,
+    /// The epoch of the last `clear`: items of an older one are dropped wherever they are.
+    cleared: AtomicU64,
+    /// Per node: items of an older epoch arriving at it are dropped (raised by an interruption
+    /// upstream of it).
+    floors: Vec<AtomicU64>,
+    /// Per node: what leaves it carries at least this epoch (raised when it interrupts).
+    stamps: Vec<AtomicU64>,
+    /// Outputs of an older epoch are never received (raised by every interruption).
+    output_floor: AtomicU64,
+    /// Per node: every node downstream of it.
+    downstream: Vec<Vec<usize>>,
+    /// Where the notice of an interruption goes: the output channel, without keeping it open.
+    outputs: OnceLock<mpsc::WeakSender<SinkItem>>,
     error: Mutex<Option<Error>>,
     tasks: Mutex<Vec<AbortHandle>>,
     metrics: Option<Vec<MetricsCell>>,
@@ -33,12 +49,20 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(
         names: Vec<(Arc<str>, Arc<str>)>,
+        downstream: Vec<Vec<usize>>,
         metrics: bool,
         observer: Option<super::CallObserver>,
     ) -> Self {
+        let zeros = || names.iter().map(|_| AtomicU64::new(0)).collect();
         Self {
             cancelled: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
+            cleared: AtomicU64::new(0),
+            floors: zeros(),
+            stamps: zeros(),
+            output_floor: AtomicU64::new(0),
+            downstream,
+            outputs: OnceLock::new(),
             error: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
             metrics: metrics.then(|| names.iter().map(|_| MetricsCell::default()).collect()),
@@ -64,6 +88,56 @@ impl Shared {
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Items of an older epoch arriving at `node` are dropped.
+    pub fn floor(&self, node: usize) -> u64 {
+        let raised = self.floors.get(node).map_or(0, |f| f.load(Ordering::Acquire));
+        raised.max(self.cleared.load(Ordering::Acquire))
+    }
+
+    /// What leaves `node` carries at least this epoch.
+    pub fn stamp(&self, node: usize) -> u64 {
+        self.stamps.get(node).map_or(0, |s| s.load(Ordering::Acquire))
+    }
+
+    /// Outputs of an older epoch are never received.
+    fn output_floor(&self) -> u64 {
+        self.output_floor
+            .load(Ordering::Acquire)
+            .max(self.cleared.load(Ordering::Acquire))
+    }
+
+    /// Where interruption notices go (the session's output channel).
+    pub fn set_outputs(&self, outputs: mpsc::WeakSender<SinkItem>) {
+        let _ = self.outputs.set(outputs);
+    }
+
+    /// A `clear`: a new epoch, below which every item is dropped.
+    pub fn clear(&self) -> u64 {
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        self.cleared.fetch_max(epoch, Ordering::AcqRel);
+        epoch
+    }
+
+    /// `node` interrupts the session: a new epoch; what leaves `node` carries it from now on, and
+    /// every node downstream of it (and the reader) drops what is older. The reader is told in
+    /// order with the outputs.
+    pub async fn interrupt(&self, node: usize) {
+        let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Some(stamp) = self.stamps.get(node) {
+            stamp.fetch_max(epoch, Ordering::AcqRel);
+        }
+        for &d in self.downstream.get(node).map_or(&[][..], Vec::as_slice) {
+            if let Some(floor) = self.floors.get(d) {
+                floor.fetch_max(epoch, Ordering::AcqRel);
+            }
+        }
+        self.output_floor.fetch_max(epoch, Ordering::AcqRel);
+        tracing::debug!(node, epoch, "session interrupted");
+        if let Some(outputs) = self.outputs.get().and_then(mpsc::WeakSender::upgrade) {
+            let _ = outputs.send((INTERRUPTED, epoch, Value::Null)).await;
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -131,6 +205,20 @@ pub struct Output {
     pub value: Value,
     /// The epoch of the inputs it came from: 0, plus one per [`SessionInput::clear`] before them.
     pub epoch: u64,
+}
+
+/// What a session's reader receives ([`SessionOutput::recv_event`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// An output.
+    Output(Output),
+    /// A node interrupted the session ([`crate::Outputs::interrupt`]): the outputs of epochs
+    /// before `epoch` are dropped from now on; a reader that buffers outputs (a server's send
+    /// queue, a client's playback) drops what it holds of them.
+    Interrupted {
+        /// The new epoch: the outputs after this notice carry it or a later one.
+        epoch: u64,
+    },
 }
 
 /// A running pipeline (see [`crate::Pipeline::start`]).
@@ -221,6 +309,11 @@ impl Session {
         self.output.recv().await
     }
 
+    /// See [`SessionOutput::recv_event`].
+    pub async fn recv_event(&mut self) -> Result<Option<SessionEvent>> {
+        self.output.recv_event().await
+    }
+
     /// Closes the input and collects every remaining output.
     pub async fn finish(mut self) -> Result<Vec<Output>> {
         self.close_input();
@@ -279,7 +372,7 @@ impl SessionInput {
     /// Nodes keep their state (a node's own buffer, such as a chunker's partial chunk, is kept).
     /// Returns the new epoch (see [`Output::epoch`]).
     pub fn clear(&self) -> u64 {
-        self.shared.epoch.fetch_add(1, Ordering::AcqRel) + 1
+        self.shared.clear()
     }
 
     /// Sends one input if there is room right now, without waiting: `Ok(None)` when sent,
@@ -314,7 +407,13 @@ impl SessionInput {
 impl SessionOutput {
     /// See [`Session::recv`].
     pub async fn recv(&mut self) -> Result<Option<Output>> {
-        Ok(self.recv_item().await?.map(|item| self.output(item)))
+        loop {
+            match self.recv_item().await? {
+                Some((INTERRUPTED, _, _)) => continue,
+                Some(item) => return Ok(Some(self.output(item))),
+                None => return Ok(None),
+            }
+        }
     }
 
     /// Every output produced so far, up to `max`, without waiting: `Ok(Some(outputs))` (possibly
@@ -354,7 +453,7 @@ impl SessionOutput {
         // The end (or the run's error) is left for the next call, after these outputs.
         while out.len() < max {
             match self.rx.try_recv() {
-                Ok(item) if self.is_stale(&item) => {}
+                Ok(item) if self.is_stale(&item) || item.0 == INTERRUPTED => {}
                 Ok(item) => out.push(self.output(item)),
                 Err(_) => break,
             }
@@ -370,17 +469,34 @@ impl SessionOutput {
         }
     }
 
-    /// Whether an output comes from inputs sent before the last `clear`.
+    /// Whether an output comes from inputs sent before the last `clear` or interruption.
     fn is_stale(&self, item: &SinkItem) -> bool {
-        item.1 < self.shared.epoch()
+        item.1 < self.shared.output_floor()
     }
 
     /// Like `recv`, with the sink's index (position among the sinks, in manifest order).
     pub(crate) async fn recv_indexed(&mut self) -> Result<Option<(usize, Value)>> {
-        Ok(self.recv_item().await?.map(|(sink, _, value)| (sink, value)))
+        loop {
+            match self.recv_item().await? {
+                Some((INTERRUPTED, _, _)) => continue,
+                Some((sink, _, value)) => return Ok(Some((sink, value))),
+                None => return Ok(None),
+            }
+        }
     }
 
-    /// The next output of the current epoch, with its sink index and epoch.
+    /// The next output, or the notice that a node interrupted the session: what a reader that
+    /// buffers outputs needs to drop what it holds (see [`SessionEvent`]). `Ok(None)` once the
+    /// run has finished.
+    pub async fn recv_event(&mut self) -> Result<Option<SessionEvent>> {
+        Ok(self.recv_item().await?.map(|item| match item {
+            (INTERRUPTED, epoch, _) => SessionEvent::Interrupted { epoch },
+            item => SessionEvent::Output(self.output(item)),
+        }))
+    }
+
+    /// The next output of the current epoch (or interruption notice), with its sink index and
+    /// epoch.
     async fn recv_item(&mut self) -> Result<Option<SinkItem>> {
         if self.done {
             return Ok(None);

@@ -256,21 +256,23 @@ impl Stage {
 
     async fn run_inner(&mut self) -> Result<(), Error> {
         let shared = Arc::clone(&self.shared);
+        let head = self.chain.nodes.first().map_or(0, |n| n.index);
         let mut produced = Vec::new();
         // Take everything already queued per wake-up: fewer task switches under load, and no
         // extra latency when inputs arrive one at a time.
         let mut batch = Vec::with_capacity(BATCH);
         while self.input.recv_many(&mut batch, BATCH).await > 0 {
-            // Inputs sent before a `clear` are skipped.
-            let epoch = shared.epoch();
-            batch.retain(|(e, _)| *e >= epoch);
+            // Inputs sent before a `clear` (or an interruption upstream) are skipped.
+            let floor = shared.floor(head);
+            batch.retain(|(e, _)| *e >= floor);
             if let Some(node) = self.chain.batching_node() {
-                if batch.is_empty() {
+                let Some(epoch) = batch.iter().map(|(e, _)| *e).max() else {
                     continue;
-                }
+                };
                 // One call for everything queued: an async node hands it off once.
                 let items = batch.drain(..).map(|(_, v)| v).collect();
                 node.push_batch(items, &mut produced, &shared).await?;
+                self.raise_interrupts().await;
                 if !self.deliver(&mut produced, epoch).await
                     || !self.step_pending(&mut produced, epoch).await?
                 {
@@ -279,10 +281,11 @@ impl Stage {
                 continue;
             }
             for (e, value) in batch.drain(..) {
-                if e < shared.epoch() {
+                if e < shared.floor(head) {
                     continue;
                 }
                 self.chain.push(value, &mut produced, &shared).await?;
+                self.raise_interrupts().await;
                 if !self.deliver(&mut produced, e).await {
                     return Ok(());
                 }
@@ -294,6 +297,7 @@ impl Stage {
         }
         for k in 0..self.chain.nodes.len() {
             self.chain.flush(k, &mut produced, &shared).await?;
+            self.raise_interrupts().await;
             let epoch = shared.epoch();
             if !self.deliver(&mut produced, epoch).await || !self.step_pending(&mut produced, epoch).await? {
                 return Ok(());
@@ -304,22 +308,34 @@ impl Stage {
 
     /// Steps an async node through the work it still holds, delivering each step's outputs as
     /// they are made (a streaming node's first outputs leave before its last exist). A `clear`
-    /// since `epoch` drops the rest. Returns false when the run is over.
+    /// or an interruption upstream since `epoch` drops the rest. Returns false when the run is
+    /// over.
     async fn step_pending(&mut self, produced: &mut Vec<Value>, epoch: u64) -> Result<bool, Error> {
         let shared = Arc::clone(&self.shared);
         while let Some(node) = self.chain.batching_node()
             && node.instance.has_more()
         {
-            if shared.epoch() > epoch {
+            if shared.floor(node.index) > epoch {
                 node.instance.discard_pending();
                 break;
             }
             node.resume_step(produced, &shared).await?;
+            self.raise_interrupts().await;
             if !self.deliver(produced, epoch).await {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// Interrupts the session for each node of the chain that asked to in its last call
+    /// ([`crate::Outputs::interrupt`]), before its outputs are delivered.
+    async fn raise_interrupts(&mut self) {
+        for node in &mut self.chain.nodes {
+            if node.buf.take_interrupt() {
+                self.shared.interrupt(node.index).await;
+            }
+        }
     }
 
     /// Sends every produced value downstream (sharing, never copying, on fan-out). Returns false
@@ -331,6 +347,13 @@ impl Stage {
         if self.shared.is_cancelled() {
             return false;
         }
+        // After a node of this chain interrupted the session, what leaves it is of the new epoch.
+        let epoch = self
+            .chain
+            .nodes
+            .iter()
+            .map(|n| self.shared.stamp(n.index))
+            .fold(epoch, u64::max);
         let StageOutputs { downstream, sink } = &self.outputs;
         for value in produced.drain(..) {
             for tx in downstream {

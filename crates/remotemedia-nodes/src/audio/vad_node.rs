@@ -7,6 +7,11 @@
 //!   `{"start": s, "frame_ms": n, "speech": [bool, ...]}`, `start` being the first frame's time
 //!   (detectors that score frames add `"probability": [p, ...]`).
 //! - `speech`: the audio of each speech segment (the input samples, unchanged), when it ends.
+//!
+//! With `events: true` it also emits `{"event": "speech_started", "time": s}` when the detector
+//! enters speech and `{"event": "speech_ended", "start": s, "end": s}` when a segment ends; with
+//! `interrupt: true` the start of speech interrupts the session ([`Outputs::interrupt`]): a voice
+//! loop stops talking when the user talks over it.
 
 use std::sync::Arc;
 
@@ -47,6 +52,16 @@ pub fn shared_params(
             ParamSpec::choice("emit", &["segments", "frames", "speech"])
                 .default("segments")
                 .describe("what is emitted: segment times, per-frame decisions, or the speech audio"),
+        )
+        .param(
+            ParamSpec::boolean("events")
+                .default(false)
+                .describe("also emit {\"event\": \"speech_started\", \"time\": s} when speech starts and {\"event\": \"speech_ended\", \"start\": s, \"end\": s} when a segment ends"),
+        )
+        .param(
+            ParamSpec::boolean("interrupt")
+                .default(false)
+                .describe("the start of speech interrupts the session: what is downstream and not yet taken is dropped, and the reader is told (barge-in)"),
         )
 }
 
@@ -132,11 +147,9 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
         padding_ms: ms(params, "padding_ms")?,
     };
     let make = move |rate: u32| Vad::new(rate, config).map_err(NodeError::invalid_input);
-    Ok(NodeInstance::sync(SpeechNode::new(
-        "VADNode",
-        Emit::from_params(params)?,
-        make,
-    )))
+    Ok(NodeInstance::sync(
+        SpeechNode::new("VADNode", Emit::from_params(params)?, make).with_signals(params)?,
+    ))
 }
 
 /// A streaming speech detector on mono audio, as [`SpeechNode`] drives it.
@@ -190,6 +203,12 @@ pub struct SpeechNode<D, F> {
     /// `speech` output: the input samples from `held_start` on.
     held: Pending,
     held_start: u64,
+    /// Emit speech_started / speech_ended events.
+    events: bool,
+    /// Interrupt the session when speech starts.
+    interrupt: bool,
+    /// Whether the last frame was speech.
+    speaking: bool,
 }
 
 impl<D, F> SpeechNode<D, F>
@@ -207,6 +226,38 @@ where
             detector: None,
             held: Pending::default(),
             held_start: 0,
+            events: false,
+            interrupt: false,
+            speaking: false,
+        }
+    }
+
+    /// With the `events` and `interrupt` params.
+    pub fn with_signals(mut self, params: &Params) -> Result<Self, NodeError> {
+        self.events = params.bool("events")?;
+        self.interrupt = params.bool("interrupt")?;
+        Ok(self)
+    }
+
+    /// The start of speech: interrupts the session and emits the event, as asked.
+    fn signal_starts(&mut self, decided: &VadOutput, frame_len: usize, rate: f64, out: &mut Outputs) {
+        for (k, &speech) in decided.speech.iter().enumerate() {
+            if speech && !self.speaking {
+                if self.interrupt {
+                    out.interrupt();
+                }
+                if self.events {
+                    let mut map = Map::new();
+                    map.insert("event".into(), Value::from("speech_started"));
+                    let frame = decided.first_frame + k as u64;
+                    map.insert(
+                        "time".into(),
+                        Value::Float(frame as f64 * frame_len as f64 / rate),
+                    );
+                    out.emit(Value::Map(map.into()));
+                }
+            }
+            self.speaking = speech;
         }
     }
 
@@ -216,10 +267,14 @@ where
         decided: &VadOutput,
         out: &mut Outputs,
     ) -> Result<(), NodeError> {
-        let Some(detector) = &self.detector else {
+        let Some(frame_len) = self.detector.as_ref().map(|d| d.frame_len()) else {
             return Ok(());
         };
         let rate = f64::from(layout.rate);
+        self.signal_starts(decided, frame_len, rate, out);
+        let Some(detector) = &self.detector else {
+            return Ok(());
+        };
         if self.emit == Emit::Frames && !decided.speech.is_empty() {
             let mut map = Map::new();
             let first = decided.first_frame as f64 * detector.frame_len() as f64 / rate;
@@ -239,6 +294,13 @@ where
         }
         for seg in &decided.segments {
             self.emit_segment(layout, seg, out)?;
+            if self.events {
+                let mut map = Map::new();
+                map.insert("event".into(), Value::from("speech_ended"));
+                map.insert("start".into(), Value::Float(seg.start as f64 / rate));
+                map.insert("end".into(), Value::Float(seg.end as f64 / rate));
+                out.emit(Value::Map(map.into()));
+            }
         }
         Ok(())
     }

@@ -272,6 +272,7 @@ class _Speech(_AudioBody):
         self._detector: Any = None
         self._held = np.zeros(0)
         self._held_start = 0
+        self._speaking = False
 
     def _segments(self, segments: list[tuple[int, int]], rate: int) -> list[Any]:
         out: list[Any] = []
@@ -282,11 +283,23 @@ class _Speech(_AudioBody):
                 a = min(max(start - self._held_start, 0), len(self._held))
                 b = min(max(end - self._held_start, 0), len(self._held))
                 out.append(Audio(self._held[a:b].reshape(-1, 1).copy(), rate))
+            if self.values["events"]:
+                out.append({"event": "speech_ended", "start": start / rate, "end": end / rate})
+        return out
+
+    def _starts(self, first: int, speech: list[bool], rate: int) -> list[Any]:
+        """``speech_started`` events where the frames turn to speech (``events``); the fallback
+        has no session to interrupt, so ``interrupt`` changes nothing here."""
+        out: list[Any] = []
+        for k, frame in enumerate(speech):
+            if frame and not self._speaking and self.values["events"]:
+                out.append({"event": "speech_started", "time": (first + k) * self._detector.frame_len / rate})
+            self._speaking = frame
         return out
 
     def _outputs(self, decided: tuple, rate: int) -> list[Any]:
         first, speech, segments = decided[:3]
-        out: list[Any] = []
+        out: list[Any] = self._starts(first, speech, rate)
         if self.values["emit"] == "frames" and speech:
             frames = {
                 "start": first * self._detector.frame_len / rate,
