@@ -14,6 +14,7 @@ pub mod onnx;
 pub mod packages;
 pub mod piper;
 pub mod pool;
+pub mod whisper;
 
 use remotemedia_core::{CheckedFactory, Registry, Result};
 
