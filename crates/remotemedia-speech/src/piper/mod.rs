@@ -11,5 +11,6 @@
 pub mod espeak;
 pub mod ids;
 pub mod node;
+pub mod split;
 pub mod text;
 pub mod voice;

@@ -15,7 +15,7 @@ use remotemedia_core::{
 use super::espeak::{self, Espeak};
 use super::ids::{ids, sentence_phonemes};
 use super::text::{Clause, sentences};
-use super::voice::{Scales, VoiceConfig, VoiceModel, config_path};
+use super::voice::{FRAME_SAMPLES, Latent, Scales, VoiceConfig, VoiceModel, config_path};
 use crate::onnx;
 use crate::packages;
 use crate::pool::{Lease, Pool};
@@ -70,7 +70,14 @@ pub(crate) fn descriptor() -> NodeDescriptor {
         .param(
             ParamSpec::boolean("normalize")
                 .default(true)
-                .describe("scale each sentence to full scale (peak 1.0), as Piper does"),
+                .describe("scale each sentence to full scale (peak 1.0), as Piper does (not with window_ms: the sentence's peak is not known when its first window leaves)"),
+        )
+        .param(
+            ParamSpec::number("window_ms")
+                .default(0.0)
+                .min(0.0)
+                .max(10_000.0)
+                .describe("voice each sentence in windows, the first of this length and each next twice the one before (up to 16 times), the first leaving as soon as the sentence is encoded (the voice is cut at its decoder; the windows join into the sentence's audio); 0: a sentence at a time"),
         )
 }
 
@@ -126,9 +133,13 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
         length_scale: optional("length_scale", config.length_scale)?,
         noise_w: optional("noise_w", config.noise_w)?,
     };
-    let key = path.display().to_string();
+    let window_ms = params.float("window_ms")?;
+    let windows = window_ms > 0.0;
+    let window_frames =
+        ((window_ms / 1000.0 * f64::from(config.sample_rate) / FRAME_SAMPLES as f64).round() as usize).max(1);
+    let key = format!("{}{}", path.display(), if windows { "#windows" } else { "" });
     let model = MODELS
-        .lease(&key, || VoiceModel::load(&path))
+        .lease(&key, || VoiceModel::load(&path, windows))
         .map_err(|e| NodeError::failed(e.to_string()))?;
     let espeak = ESPEAKS
         .lease(&config.espeak_voice, || Espeak::start(&config.espeak_voice))
@@ -137,7 +148,9 @@ pub(crate) fn create(params: &Params) -> Result<NodeInstance, NodeError> {
         (params.float("sentence_silence_ms")? * f64::from(config.sample_rate) / 1000.0).round() as usize;
     Ok(NodeInstance::blocking(PiperNode {
         speaker: params.int("speaker")?,
-        normalize: params.bool("normalize")?,
+        normalize: params.bool("normalize")? && !windows,
+        window_frames: windows.then_some(window_frames),
+        current: None,
         config: Arc::new(config),
         model: Some(model),
         espeak: Some(espeak),
@@ -158,6 +171,10 @@ struct PiperNode {
     normalize: bool,
     /// Sentences taken but not spoken yet.
     queue: VecDeque<Vec<Clause>>,
+    /// Latent frames per window (`window_ms`), or `None` for a sentence at a time.
+    window_frames: Option<usize>,
+    /// The sentence being voiced window by window.
+    current: Option<Latent>,
 }
 
 /// The text of an input: a string, or a map's `"text"`.
@@ -179,7 +196,8 @@ fn text_of(input: &Value) -> Result<&str, NodeError> {
 }
 
 impl PiperNode {
-    fn speak(&mut self, sentence: &[Clause]) -> Result<Option<Value>, NodeError> {
+    /// A sentence's ids (`None` when it has nothing to say).
+    fn ids_of(&mut self, sentence: &[Clause]) -> Result<Option<Vec<i64>>, NodeError> {
         let espeak = self.espeak.as_mut().ok_or_else(broken)?;
         let mut clauses = Vec::with_capacity(sentence.len());
         for clause in sentence {
@@ -198,33 +216,60 @@ impl PiperNode {
         if !unknown.is_empty() {
             tracing::debug!(?unknown, "phonemes the voice does not know were left out");
         }
-        if ids.len() <= 3 {
-            return Ok(None);
-        }
-        let model = self.model.as_mut().ok_or_else(broken)?;
-        let mut samples = model
-            .speak(&ids, self.scales, self.speaker)
-            .map_err(|e| NodeError::failed(e.to_string()))?;
+        Ok((ids.len() > 3).then_some(ids))
+    }
+
+    fn audio(&self, mut samples: Vec<f32>, last: bool) -> Result<Value, NodeError> {
         if self.normalize {
             let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
             if peak > 0.0 && peak.is_finite() {
                 samples.iter_mut().for_each(|s| *s = (*s / peak).clamp(-1.0, 1.0));
             }
         }
-        samples.resize(samples.len() + self.silence, 0.0);
+        if last {
+            samples.resize(samples.len() + self.silence, 0.0);
+        }
         let audio = AudioBuffer::from_f32(self.config.sample_rate, 1, samples)
             .map_err(|e| NodeError::failed(e.to_string()))?;
-        Ok(Some(Value::from(audio)))
+        Ok(Value::from(audio))
     }
 
+    /// One step: the next window of the sentence being voiced, or the next sentence (whole, or
+    /// its first window).
     fn step(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
-        while let Some(sentence) = self.queue.pop_front() {
-            if let Some(audio) = self.speak(&sentence)? {
-                out.emit(audio);
-                return Ok(());
+        loop {
+            if let Some(latent) = self.current.as_mut() {
+                let frames = self
+                    .window_frames
+                    .map_or(usize::MAX, |first| latent.next_window(first));
+                let model = self.model.as_mut().ok_or_else(broken)?;
+                let samples = model
+                    .decode(latent, frames)
+                    .map_err(|e| NodeError::failed(e.to_string()))?;
+                let last = latent.done();
+                if last {
+                    self.current = None;
+                }
+                if !samples.is_empty() {
+                    out.emit(self.audio(samples, last)?);
+                    return Ok(());
+                }
+                continue;
             }
+            let Some(sentence) = self.queue.pop_front() else {
+                return Ok(());
+            };
+            let Some(ids) = self.ids_of(&sentence)? else {
+                continue;
+            };
+            let (scales, speaker) = (self.scales, self.speaker);
+            let model = self.model.as_mut().ok_or_else(broken)?;
+            self.current = Some(
+                model
+                    .encode(&ids, scales, speaker)
+                    .map_err(|e| NodeError::failed(e.to_string()))?,
+            );
         }
-        Ok(())
     }
 }
 
@@ -240,7 +285,7 @@ impl Node for PiperNode {
     }
 
     fn has_more(&self) -> bool {
-        !self.queue.is_empty()
+        !self.queue.is_empty() || self.current.is_some()
     }
 
     fn resume(&mut self, out: &mut Outputs) -> Result<(), NodeError> {
@@ -249,5 +294,6 @@ impl Node for PiperNode {
 
     fn discard_pending(&mut self) {
         self.queue.clear();
+        self.current = None;
     }
 }

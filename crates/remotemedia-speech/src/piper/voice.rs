@@ -114,42 +114,224 @@ pub struct Scales {
     pub noise_w: f32,
 }
 
-/// A loaded voice model.
-pub struct VoiceModel {
-    session: Session,
-    multi_speaker: bool,
+/// Samples per latent frame (HiFi-GAN's upsampling).
+pub const FRAME_SAMPLES: usize = 256;
+
+/// Latent frames of context decoded on each side of a window: the decoder's receptive field, so
+/// that windows join into the whole sentence's audio (within 1e-4).
+pub const CONTEXT_FRAMES: usize = 12;
+
+/// A sentence's latent frames (`[channels, frames]`), decoded a window at a time; for a voice that
+/// is not cut, the sentence's audio, taken whole.
+pub struct Latent {
+    values: Vec<f32>,
+    channels: usize,
+    frames: usize,
+    /// The first frame not decoded yet.
+    next: usize,
+    /// Windows decoded so far.
+    windows: u32,
+}
+
+impl Latent {
+    /// Whether every frame was decoded.
+    pub fn done(&self) -> bool {
+        self.next >= self.frames
+    }
+
+    /// The length of the next window for a first window of `first` frames: each window twice
+    /// the one before, up to 16 times the first, so that the first leaves early and the decoding
+    /// of the context around windows stays a small share of the work.
+    pub fn next_window(&self, first: usize) -> usize {
+        first.saturating_mul(1 << self.windows.min(4))
+    }
+}
+
+/// A loaded voice model: whole, or cut at its decoder ([`super::split`]) to voice a sentence in
+/// windows.
+pub enum VoiceModel {
+    /// The model in one session.
+    Whole {
+        /// The session.
+        session: Session,
+        /// Whether it takes `sid`.
+        multi_speaker: bool,
+    },
+    /// The encoder half and the decoder half.
+    Cut {
+        /// Ids → latent.
+        encoder: Session,
+        /// Latent → audio.
+        decoder: Session,
+        /// The latent's name.
+        latent: String,
+        /// Whether it takes `sid`.
+        multi_speaker: bool,
+    },
+}
+
+fn model_error(e: ort::Error) -> OnnxError {
+    OnnxError::Model(format!("the voice failed: {e}"))
+}
+
+fn takes_sid(session: &Session) -> bool {
+    session.inputs().iter().any(|i| i.name() == "sid")
+}
+
+/// The model's inputs for one sentence.
+fn inputs(
+    ids: &[i64],
+    scales: Scales,
+    speaker: Option<i64>,
+) -> Result<
+    Vec<(
+        std::borrow::Cow<'static, str>,
+        ort::session::SessionInputValue<'static>,
+    )>,
+    OnnxError,
+> {
+    let n = ids.len();
+    let mut inputs = ort::inputs![
+        "input" => Tensor::from_array(([1usize, n], ids.to_vec())).map_err(model_error)?,
+        "input_lengths" => Tensor::from_array(([1usize], vec![n as i64])).map_err(model_error)?,
+        "scales" => Tensor::from_array(([3usize], vec![scales.noise_scale, scales.length_scale, scales.noise_w])).map_err(model_error)?,
+    ];
+    if let Some(speaker) = speaker {
+        inputs.push((
+            "sid".into(),
+            Tensor::from_array(([1usize], vec![speaker]))
+                .map_err(model_error)?
+                .into(),
+        ));
+    }
+    Ok(inputs)
 }
 
 impl VoiceModel {
-    /// Loads the model at `path`.
-    pub fn load(path: &Path) -> Result<Self, OnnxError> {
-        let session = onnx::session(path)?;
-        let multi_speaker = session.inputs().iter().any(|i| i.name() == "sid");
-        Ok(Self {
-            session,
+    /// Loads the model at `path`, cut at its decoder when `windows` (an error when it cannot be).
+    pub fn load(path: &Path, windows: bool) -> Result<Self, OnnxError> {
+        if !windows {
+            let session = onnx::session(path)?;
+            let multi_speaker = takes_sid(&session);
+            return Ok(Self::Whole {
+                session,
+                multi_speaker,
+            });
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| OnnxError::Model(format!("cannot read `{}`: {e}", path.display())))?;
+        let halves = super::split::split(&bytes).map_err(|why| {
+            OnnxError::Model(format!(
+                "`{}` cannot be voiced in windows ({why}); use window_ms: 0",
+                path.display()
+            ))
+        })?;
+        let encoder = onnx::session_from_bytes(&halves.encoder, "the voice's encoder")?;
+        let decoder = onnx::session_from_bytes(&halves.decoder, "the voice's decoder")?;
+        let multi_speaker = takes_sid(&encoder);
+        Ok(Self::Cut {
+            encoder,
+            decoder,
+            latent: halves.latent,
             multi_speaker,
         })
     }
 
-    /// The audio of one sentence's ids (mono, at the voice's rate, as the model makes it).
+    /// The audio of one sentence's ids, whole (mono, at the voice's rate, as the model makes it).
     pub fn speak(&mut self, ids: &[i64], scales: Scales, speaker: i64) -> Result<Vec<f32>, OnnxError> {
-        let model = |e: ort::Error| OnnxError::Model(format!("the voice failed: {e}"));
-        let n = ids.len();
-        let mut inputs = ort::inputs![
-            "input" => Tensor::from_array(([1usize, n], ids.to_vec())).map_err(model)?,
-            "input_lengths" => Tensor::from_array(([1usize], vec![n as i64])).map_err(model)?,
-            "scales" => Tensor::from_array(([3usize], vec![scales.noise_scale, scales.length_scale, scales.noise_w])).map_err(model)?,
-        ];
-        if self.multi_speaker {
-            inputs.push((
-                "sid".into(),
-                Tensor::from_array(([1usize], vec![speaker]))
-                    .map_err(model)?
-                    .into(),
-            ));
+        let mut latent = self.encode(ids, scales, speaker)?;
+        self.decode(&mut latent, usize::MAX)
+    }
+
+    /// A sentence's latent frames (for a whole model: its audio, as one window).
+    pub fn encode(&mut self, ids: &[i64], scales: Scales, speaker: i64) -> Result<Latent, OnnxError> {
+        match self {
+            Self::Whole {
+                session,
+                multi_speaker,
+            } => {
+                let outputs = session
+                    .run(inputs(ids, scales, multi_speaker.then_some(speaker))?)
+                    .map_err(model_error)?;
+                let (_, samples) = outputs["output"]
+                    .try_extract_tensor::<f32>()
+                    .map_err(model_error)?;
+                let values = samples.to_vec();
+                let frames = values.len();
+                Ok(Latent {
+                    values,
+                    channels: 0,
+                    frames,
+                    next: 0,
+                    windows: 0,
+                })
+            }
+            Self::Cut {
+                encoder,
+                latent,
+                multi_speaker,
+                ..
+            } => {
+                let outputs = encoder
+                    .run(inputs(ids, scales, multi_speaker.then_some(speaker))?)
+                    .map_err(model_error)?;
+                let (shape, values) = outputs[latent.as_str()]
+                    .try_extract_tensor::<f32>()
+                    .map_err(model_error)?;
+                let (channels, frames) = match **shape {
+                    [1, c, f] => (c as usize, f as usize),
+                    ref other => {
+                        return Err(OnnxError::Model(format!(
+                            "the voice's latent has shape {other:?}"
+                        )));
+                    }
+                };
+                Ok(Latent {
+                    values: values.to_vec(),
+                    channels,
+                    frames,
+                    next: 0,
+                    windows: 0,
+                })
+            }
         }
-        let outputs = self.session.run(inputs).map_err(model)?;
-        let (_, samples) = outputs["output"].try_extract_tensor::<f32>().map_err(model)?;
-        Ok(samples.to_vec())
+    }
+
+    /// The audio of the next `frames` latent frames (all that is left, for a whole model).
+    pub fn decode(&mut self, latent: &mut Latent, frames: usize) -> Result<Vec<f32>, OnnxError> {
+        let Self::Cut {
+            decoder,
+            latent: name,
+            ..
+        } = self
+        else {
+            latent.next = latent.frames;
+            return Ok(std::mem::take(&mut latent.values));
+        };
+        let start = latent.next;
+        let end = start.saturating_add(frames).min(latent.frames);
+        let (from, to) = (
+            start.saturating_sub(CONTEXT_FRAMES),
+            (end + CONTEXT_FRAMES).min(latent.frames),
+        );
+        let window: Vec<f32> = (0..latent.channels)
+            .flat_map(|c| {
+                latent.values[c * latent.frames + from..c * latent.frames + to]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        let input =
+            Tensor::from_array(([1usize, latent.channels, to - from], window)).map_err(model_error)?;
+        let outputs = decoder
+            .run(ort::inputs![name.as_str() => input])
+            .map_err(model_error)?;
+        let (_, audio) = outputs["output"]
+            .try_extract_tensor::<f32>()
+            .map_err(model_error)?;
+        latent.next = end;
+        latent.windows += 1;
+        let (a, b) = ((start - from) * FRAME_SAMPLES, (end - from) * FRAME_SAMPLES);
+        Ok(audio.get(a..b.min(audio.len())).unwrap_or_default().to_vec())
     }
 }

@@ -75,9 +75,13 @@ class PiperTTS(Body):
             dtype=np.float32,
         )
         self.silence = round(float(values["sentence_silence_ms"]) * self.config.sample_rate / 1000.0)
+        window_ms = float(values["window_ms"])
+        # As the engine: windows of whole latent frames (256 samples), growing; the sentence unscaled.
+        self.window = max(1, round(window_ms / 1000.0 * self.config.sample_rate / 256)) * 256 if window_ms > 0 else 0
+        self.normalize = bool(values["normalize"]) and not self.window
         self.espeak: Any = None
 
-    def _speak(self, sentence: list[Any]) -> Audio | None:
+    def _speak(self, sentence: list[Any]) -> list[Audio]:
         import numpy as np
 
         if self.espeak is None:
@@ -85,7 +89,7 @@ class PiperTTS(Body):
         clauses = [(self.espeak.phonemes(c.text), c.terminator) for c in sentence]
         ids, _ = self._piper.ids(self._piper.sentence_phonemes(clauses), self.config.phoneme_ids)
         if len(ids) <= 3:
-            return None
+            return []
         feed = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
@@ -94,19 +98,23 @@ class PiperTTS(Body):
         if self.multi_speaker:
             feed["sid"] = np.array([self.values["speaker"]], dtype=np.int64)
         samples = self.session.run(None, feed)[0].reshape(-1).astype(np.float32)
-        if self.values["normalize"]:
+        if self.normalize:
             peak = float(np.abs(samples).max()) if len(samples) else 0.0
             if peak > 0.0 and np.isfinite(peak):
                 samples = np.clip(samples / np.float32(peak), -1.0, 1.0).astype(np.float32)
+        pieces, at, k = [], 0, 0
+        while at < len(samples) or not pieces:
+            # As the engine: the first window, then each twice the one before, up to 16 times.
+            step = self.window * (1 << min(k, 4)) if self.window else len(samples)
+            pieces.append(samples[at : at + step])
+            at, k = at + max(step, 1), k + 1
         if self.silence:
-            samples = np.concatenate([samples, np.zeros(self.silence, dtype=np.float32)])
-        return Audio(samples.reshape(-1, 1), self.config.sample_rate)
+            pieces[-1] = np.concatenate([pieces[-1], np.zeros(self.silence, dtype=np.float32)])
+        return [Audio(p.reshape(-1, 1), self.config.sample_rate) for p in pieces if len(p)]
 
     def process(self, data: Any) -> Any:
         for sentence in self._piper.sentences(text_of(data)):
-            audio = self._speak(sentence)
-            if audio is not None:
-                yield audio
+            yield from self._speak(sentence)
 
     def cleanup(self) -> None:
         if self.espeak is not None:
