@@ -40,13 +40,6 @@ impl<T: Send + 'static> Pool<T> {
             pool: self,
         })
     }
-
-    /// How many idle items `key` has.
-    pub fn idle(&self, key: &str) -> usize {
-        self.idle
-            .lock()
-            .map_or(0, |idle| idle.get(key).map_or(0, Vec::len))
-    }
 }
 
 /// An item on lease: back to its pool when dropped.

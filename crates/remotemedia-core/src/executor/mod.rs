@@ -411,6 +411,7 @@ impl Pipeline {
                     .ok_or_else(|| Error::invalid_value("stage input taken twice"))?,
                 outputs,
                 shared: Arc::clone(&shared),
+                stamp: 0,
             };
             let handle = tokio::spawn(stage.run());
             shared.add_task(handle.abort_handle());

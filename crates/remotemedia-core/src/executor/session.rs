@@ -31,8 +31,6 @@ pub(crate) struct Shared {
     /// Per node: items of an older epoch arriving at it are dropped (raised by an interruption
     /// upstream of it).
     floors: Vec<AtomicU64>,
-    /// Per node: what leaves it carries at least this epoch (raised when it interrupts).
-    stamps: Vec<AtomicU64>,
     /// Outputs of an older epoch are never received (raised by every interruption).
     output_floor: AtomicU64,
     /// Per node: every node downstream of it.
@@ -59,7 +57,6 @@ impl Shared {
             epoch: AtomicU64::new(0),
             cleared: AtomicU64::new(0),
             floors: zeros(),
-            stamps: zeros(),
             output_floor: AtomicU64::new(0),
             downstream,
             outputs: OnceLock::new(),
@@ -96,11 +93,6 @@ impl Shared {
         raised.max(self.cleared.load(Ordering::Acquire))
     }
 
-    /// What leaves `node` carries at least this epoch.
-    pub fn stamp(&self, node: usize) -> u64 {
-        self.stamps.get(node).map_or(0, |s| s.load(Ordering::Acquire))
-    }
-
     /// Outputs of an older epoch are never received.
     fn output_floor(&self) -> u64 {
         self.output_floor
@@ -120,14 +112,11 @@ impl Shared {
         epoch
     }
 
-    /// `node` interrupts the session: a new epoch; what leaves `node` carries it from now on, and
-    /// every node downstream of it (and the reader) drops what is older. The reader is told in
-    /// order with the outputs.
-    pub async fn interrupt(&self, node: usize) {
+    /// `node` interrupts the session: a new epoch, returned (what leaves `node` carries it from
+    /// now on: its stage stamps it), below which every node downstream of it (and the reader)
+    /// drops what it gets. The reader is told in order with the outputs.
+    pub async fn interrupt(&self, node: usize) -> u64 {
         let epoch = self.epoch.fetch_add(1, Ordering::AcqRel) + 1;
-        if let Some(stamp) = self.stamps.get(node) {
-            stamp.fetch_max(epoch, Ordering::AcqRel);
-        }
         for &d in self.downstream.get(node).map_or(&[][..], Vec::as_slice) {
             if let Some(floor) = self.floors.get(d) {
                 floor.fetch_max(epoch, Ordering::AcqRel);
@@ -138,6 +127,7 @@ impl Shared {
         if let Some(outputs) = self.outputs.get().and_then(mpsc::WeakSender::upgrade) {
             let _ = outputs.send((INTERRUPTED, epoch, Value::Null)).await;
         }
+        epoch
     }
 
     pub fn is_cancelled(&self) -> bool {

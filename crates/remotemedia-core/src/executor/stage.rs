@@ -46,6 +46,8 @@ pub(crate) struct Stage {
     pub input: mpsc::Receiver<Item>,
     pub outputs: StageOutputs,
     pub shared: Arc<Shared>,
+    /// The epoch of this stage's last interruption: what leaves it carries at least this one.
+    pub stamp: u64,
 }
 
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
@@ -333,7 +335,7 @@ impl Stage {
     async fn raise_interrupts(&mut self) {
         for node in &mut self.chain.nodes {
             if node.buf.take_interrupt() {
-                self.shared.interrupt(node.index).await;
+                self.stamp = self.stamp.max(self.shared.interrupt(node.index).await);
             }
         }
     }
@@ -348,12 +350,7 @@ impl Stage {
             return false;
         }
         // After a node of this chain interrupted the session, what leaves it is of the new epoch.
-        let epoch = self
-            .chain
-            .nodes
-            .iter()
-            .map(|n| self.shared.stamp(n.index))
-            .fold(epoch, u64::max);
+        let epoch = epoch.max(self.stamp);
         let StageOutputs { downstream, sink } = &self.outputs;
         for value in produced.drain(..) {
             for tx in downstream {

@@ -237,12 +237,6 @@ impl VoiceModel {
         })
     }
 
-    /// The audio of one sentence's ids, whole (mono, at the voice's rate, as the model makes it).
-    pub fn speak(&mut self, ids: &[i64], scales: Scales, speaker: i64) -> Result<Vec<f32>, OnnxError> {
-        let mut latent = self.encode(ids, scales, speaker)?;
-        self.decode(&mut latent, usize::MAX)
-    }
-
     /// A sentence's latent frames (for a whole model: its audio, as one window).
     pub fn encode(&mut self, ids: &[i64], scales: Scales, speaker: i64) -> Result<Latent, OnnxError> {
         match self {

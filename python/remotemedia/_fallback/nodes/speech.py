@@ -57,11 +57,10 @@ class PiperTTS(Body):
         from ..speech import piper
 
         self._piper = piper
-        issues = piper.voice_issues(values)
-        if issues:
-            raise NodeError(issues[0])
+        # The params were checked when the node was built (`piper.voice_issues`, or the engine).
         model = Path(values["voice"]) if values.get("voice") else piper.default_voice()
-        assert model is not None  # voice_issues says so
+        if model is None:
+            raise NodeError(piper.voice_issues(values)[0])
         self.config = piper.VoiceConfig.read(model)
         self.session = _session(model)
         self.multi_speaker = any(i.name == "sid" for i in self.session.get_inputs())
